@@ -1,0 +1,1 @@
+"""Staff accounts: sign-up, e-mail verification, sign-in, password reset, sessions."""

@@ -1,0 +1,1 @@
+"""Petitions: drafting, publishing, co-sponsorship, updates, organizer dashboard."""

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from undersign.db import one_of, utcnow
+from undersign.extensions import db
+from undersign.organizations.models import Image, Organization
+
+
+class CampaignStatus(str, enum.Enum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CLOSED = "closed"
+    VICTORY = "victory"
+
+
+class SponsorRole(str, enum.Enum):
+    LEAD = "lead"
+    CO_SPONSOR = "co-sponsor"
+
+
+class SponsorshipStatus(str, enum.Enum):
+    INVITED = "invited"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+class Campaign(db.Model):
+    """A petition. ``signature_count`` is the cached shared count (DESIGN §5)."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        CheckConstraint(one_of("status", CampaignStatus), name="status_known"),
+        CheckConstraint("signature_count >= 0", name="signature_count_non_negative"),
+        CheckConstraint("goal IS NULL OR goal > 0", name="goal_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    lead_organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(280), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    decision_maker: Mapped[str] = mapped_column(String(200), default="")
+    decision_maker_handle: Mapped[str | None] = mapped_column(String(64))
+    # Numbered demands: a list of {"title": str, "text": str}.
+    demands: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    hashtag: Mapped[str | None] = mapped_column(String(100))
+    social_handle: Mapped[str | None] = mapped_column(String(64))
+    # Calls to action: a list of {"label": str, "url": str}.
+    calls_to_action: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id", ondelete="SET NULL"))
+    goal: Mapped[int | None] = mapped_column(Integer)
+    closes_at: Mapped[dt.datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default=CampaignStatus.DRAFT.value, index=True)
+    taken_down_at: Mapped[dt.datetime | None]
+    takedown_reason: Mapped[str | None] = mapped_column(Text)
+    signature_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Last time the count or the content changed: Last-Modified of the public page and .json.
+    changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[dt.datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    lead_organization: Mapped[Organization] = relationship()
+    image: Mapped[Image | None] = relationship()
+    sponsorships: Mapped[list[Sponsorship]] = relationship(
+        back_populates="campaign", order_by="Sponsorship.id", cascade="all, delete-orphan"
+    )
+
+
+class Sponsorship(db.Model):
+    """An organization's part in a campaign, with its attributed share of the count."""
+
+    __tablename__ = "sponsorships"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "organization_id"),
+        CheckConstraint(one_of("role", SponsorRole), name="role_known"),
+        CheckConstraint(one_of("status", SponsorshipStatus), name="status_known"),
+        CheckConstraint("signature_count >= 0", name="signature_count_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    invited_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[dt.datetime | None]
+    ended_at: Mapped[dt.datetime | None]
+    signature_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="sponsorships")
+    organization: Mapped[Organization] = relationship(lazy="joined")
+
+
+class CampaignRevision(db.Model):
+    """The text as it stood before an edit made after the first signature.
+
+    Supporters signed a text; every sponsor can read how it changed.
+    """
+
+    __tablename__ = "campaign_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    demands: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    edited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    signature_count_at_edit: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Update(db.Model):
+    """News about a campaign, posted by one of its sponsors."""
+
+    __tablename__ = "updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    emailed_at: Mapped[dt.datetime | None]
+
+    organization: Mapped[Organization] = relationship(lazy="joined")

@@ -1,0 +1,118 @@
+"""Settings from environment variables, validated once at start-up.
+
+Every setting has a development default so that `make run` needs no
+configuration; production mode (``UNDERSIGN_ENV=production``) refuses to
+start on the defaults that would be unsafe there.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from dotenv import load_dotenv
+
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """The environment cannot run the application; the message says why in one line."""
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def database_uri(url: str) -> str:
+    """Route plain ``postgres://`` and ``postgresql://`` URLs to psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the Flask config from the environment, then apply ``overrides``.
+
+    :raise ConfigError: production mode with a default or short ``SECRET_KEY``,
+        or a malformed number.
+    """
+    if os.environ.get("UNDERSIGN_ENV", "development") != "production":
+        load_dotenv(Path.cwd() / ".env", override=False)
+    env = dict(os.environ)
+    mode = env.get("UNDERSIGN_ENV", "development")
+    production = mode == "production"
+    default_db = "sqlite:///" + str(instance_path / "undersign.sqlite3")
+    redis_url = env.get("REDIS_URL") or None
+
+    config: dict[str, Any] = {
+        "UNDERSIGN_ENV": mode,
+        "SECRET_KEY": env.get("SECRET_KEY", DEV_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": database_uri(env.get("DATABASE_URL", default_db)),
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "DB_POOL_SIZE": _int(env, "DB_POOL_SIZE", 5),
+        "REDIS_URL": redis_url,
+        "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "MAIL_SERVER": env.get("MAIL_SERVER") or None,
+        "MAIL_PORT": _int(env, "MAIL_PORT", 25),
+        "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS"), False),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "undersign <noreply@undersign.localhost>"),
+        # "thread": deliver from a background thread of this process (embedded default);
+        # "queue": enqueue on Redis for `flask worker`; "manual": only when asked (tests).
+        "MAIL_DELIVERY": env.get("MAIL_DELIVERY", "queue" if redis_url else "thread"),
+        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_STRATEGY": "fixed-window",
+        "PROXY_COUNT": _int(env, "PROXY_COUNT", 0),
+        "PASSWORD_HASH_TIME_COST": _int(env, "PASSWORD_HASH_TIME_COST", 3),
+        "PASSWORD_HASH_MEMORY_COST": _int(env, "PASSWORD_HASH_MEMORY_COST", 65536),
+        "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+        "IMAGE_MAX_BYTES": 5 * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "PUBLIC_CACHE_MAX_AGE": _int(env, "PUBLIC_CACHE_MAX_AGE", 10),
+    }
+    if production:
+        config.update(
+            SESSION_COOKIE_NAME="__Host-session",
+            SESSION_COOKIE_SECURE=True,
+            REMEMBER_COOKIE_SECURE=True,
+        )
+    if overrides:
+        config.update(overrides)
+    config["SQLALCHEMY_DATABASE_URI"] = database_uri(config["SQLALCHEMY_DATABASE_URI"])
+    _check(config)
+    return config
+
+
+def _check(config: dict[str, Any]) -> None:
+    if config["UNDERSIGN_ENV"] != "production":
+        return
+    key = config.get("SECRET_KEY") or ""
+    if key == DEV_SECRET_KEY or len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_KEY_LENGTH} "
+            "characters in production (try: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )

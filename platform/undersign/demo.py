@@ -1,0 +1,85 @@
+"""Demo data for `flask seed-demo`: the organizations and petitions of the example page.
+
+Idempotent: every object is looked up by its natural key before it is created.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from undersign.accounts.models import User
+from undersign.accounts.service import password_hasher
+from undersign.db import utcnow
+from undersign.extensions import db
+from undersign.organizations.models import Membership, Organization, OrgKind, OrgStatus, Role
+
+DEMO_PASSWORD = "demo-password-2026"
+
+ORGANIZATIONS = [
+    {
+        "slug": "fathom-film-group",
+        "name": "Fathom Film Group",
+        "kind": OrgKind.FILM_COMPANY,
+        "website": "https://example.org/fathom",
+        "description": "An independent documentary company whose films follow people who escape North Korea.",
+        "staff": ("fathom@undersign.test", "Fathom Organizer"),
+    },
+    {
+        "slug": "hanvoice",
+        "name": "Hanvoice",
+        "kind": OrgKind.NGO,
+        "website": "https://example.org/hanvoice",
+        "description": "A human-rights NGO that speaks up for North Korean refugees and helps them resettle.",
+        "staff": ("hanvoice@undersign.test", "Hanvoice Organizer"),
+    },
+    {
+        "slug": "nkhr-film-festival",
+        "name": "North Korean Human Rights Film Festival",
+        "kind": OrgKind.FESTIVAL,
+        "website": "https://example.org/nkhrff",
+        "description": "A yearly festival screening films about human rights in North Korea.",
+        "staff": ("festival@undersign.test", "Festival Organizer"),
+    },
+]
+
+ADMIN = ("admin@undersign.test", "Platform Admin")
+
+
+def _user(email: str, name: str, *, admin: bool = False) -> User:
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = User(email=email, name=name, password_hash=password_hasher().hash(DEMO_PASSWORD), email_verified_at=utcnow())
+        db.session.add(user)
+    user.is_admin = user.is_admin or admin
+    db.session.flush()
+    return user
+
+
+def load_organizations() -> dict[str, Organization]:
+    orgs: dict[str, Organization] = {}
+    for spec in ORGANIZATIONS:
+        org = db.session.scalar(select(Organization).where(Organization.slug == spec["slug"]))
+        if org is None:
+            org = Organization(
+                slug=spec["slug"], name=spec["name"], kind=spec["kind"].value, website=spec["website"],
+                description=spec["description"], status=OrgStatus.APPROVED.value, status_changed_at=utcnow(),
+            )
+            db.session.add(org)
+            db.session.flush()
+        email, name = spec["staff"]
+        user = _user(email, name)
+        if db.session.scalar(select(Membership).where(Membership.organization_id == org.id, Membership.user_id == user.id)) is None:
+            db.session.add(Membership(organization_id=org.id, user_id=user.id, role=Role.OWNER.value))
+        orgs[spec["slug"]] = org
+    db.session.flush()
+    return orgs
+
+
+def load() -> list[tuple[str, str, str]]:
+    """Load everything; returns the demo logins (e-mail, password, what it is)."""
+    _user(*ADMIN, admin=True)
+    orgs = load_organizations()
+    logins = [(ADMIN[0], DEMO_PASSWORD, "platform administrator")]
+    for spec in ORGANIZATIONS:
+        logins.append((spec["staff"][0], DEMO_PASSWORD, f"owner of {spec['name']}"))
+    return logins

@@ -1,0 +1,24 @@
+"""Flask extension objects, created unbound; `create_app` binds them."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_limiter import Limiter
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+
+from undersign.db import Base
+
+
+def client_address() -> str:
+    """The client's address as ProxyFix left it in ``remote_addr``."""
+    return request.remote_addr or "unknown"
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+limiter = Limiter(key_func=client_address, default_limits=[])

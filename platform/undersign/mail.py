@@ -1,0 +1,138 @@
+"""Mail through a transactional outbox.
+
+`queue_mail` writes the message in the caller's transaction, so a rolled-back
+request sends nothing and a committed one cannot lose its mail. Delivery runs
+outside the request (`deliver_pending`), with retries and backoff: SMTP when
+``MAIL_SERVER`` is set, otherwise the message goes to the log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import smtplib
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from flask import current_app, render_template
+from sqlalchemy import String, Text, or_, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from undersign.db import utcnow
+from undersign.extensions import db
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+
+
+class OutboxMessage(db.Model):
+    __tablename__ = "mail_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime | None]
+    sent_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    failed_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+def queue_mail(recipient: str, subject: str, template: str, **context: object) -> OutboxMessage:
+    """Render ``templates/mail/<template>.txt`` and add it to the outbox (flush, no commit)."""
+    body = render_template(f"mail/{template}.txt", **context)
+    message = OutboxMessage(recipient=recipient, subject=subject, body_text=body)
+    db.session.add(message)
+    db.session.flush()
+    db.session.info["mail_queued"] = True
+    return message
+
+
+def _build(message: OutboxMessage) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    email["To"] = message.recipient
+    email["Subject"] = message.subject
+    email["Message-ID"] = make_msgid(domain="undersign")
+    email.set_content(message.body_text)
+    return email
+
+
+def _send(messages: list[OutboxMessage]) -> None:
+    """Send over one SMTP connection; on failure record it on each unsent message."""
+    config = current_app.config
+    if not config["MAIL_SERVER"]:
+        for message in messages:
+            log.info("mail to %s: %s\n%s", message.recipient, message.subject, message.body_text)
+            message.sent_at = utcnow()
+        return
+    smtp: smtplib.SMTP | None = None
+    try:
+        smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10)
+        if config["MAIL_USE_TLS"]:
+            smtp.starttls()
+        if config["MAIL_USERNAME"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+        for message in messages:
+            try:
+                smtp.send_message(_build(message))
+                message.sent_at = utcnow()
+            except smtplib.SMTPRecipientsRefused as exc:
+                _record_failure(message, exc, permanent=True)
+    except (OSError, smtplib.SMTPException) as exc:
+        for message in messages:
+            if message.sent_at is None:
+                _record_failure(message, exc)
+    finally:
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                pass
+
+
+def _record_failure(message: OutboxMessage, exc: Exception, permanent: bool = False) -> None:
+    message.attempts += 1
+    message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    if permanent or message.attempts >= MAX_ATTEMPTS:
+        message.failed_at = utcnow()
+        log.error("mail %s to %s abandoned: %s", message.id, message.recipient, message.last_error)
+    else:
+        # 30 s, 1 min, 2 min, ... up to about an hour.
+        message.next_attempt_at = utcnow() + dt.timedelta(seconds=min(30 * 2 ** (message.attempts - 1), 3600))
+        log.warning("mail %s to %s failed (attempt %s): %s", message.id, message.recipient, message.attempts, message.last_error)
+
+
+def pending_query(now: dt.datetime | None = None):  # type: ignore[no-untyped-def]
+    now = now or utcnow()
+    return (
+        select(OutboxMessage)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None))
+        .where(or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
+        .order_by(OutboxMessage.id)
+    )
+
+
+def deliver_pending(batch_size: int = 50) -> int:
+    """Send what is due, committing after each batch; returns how many were sent.
+
+    Several workers may run this at once: on PostgreSQL rows are claimed with
+    ``FOR UPDATE SKIP LOCKED`` so no message goes out twice.
+    """
+    sent = 0
+    while True:
+        query = pending_query().limit(batch_size)
+        if db.engine.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        messages = list(db.session.scalars(query))
+        if not messages:
+            db.session.commit()
+            return sent
+        _send(messages)
+        sent += sum(1 for m in messages if m.sent_at is not None)
+        db.session.commit()
+        if any(m.sent_at is None for m in messages):
+            return sent

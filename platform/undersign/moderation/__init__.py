@@ -1,0 +1,1 @@
+"""Platform administrators: approval queue, takedowns, fraud tools, audit log."""

@@ -1,0 +1,1 @@
+"""Organizations (the tenants): profile, members and roles, invitations, public page."""

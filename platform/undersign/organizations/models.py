@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from undersign.accounts.models import User
+from undersign.db import one_of, utcnow
+from undersign.extensions import db
+
+
+class OrgStatus(str, enum.Enum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    SUSPENDED = "suspended"
+    REJECTED = "rejected"
+
+
+class OrgKind(str, enum.Enum):
+    NGO = "ngo"
+    FILM_COMPANY = "film_company"
+    FESTIVAL = "festival"
+    COMMUNITY_GROUP = "community_group"
+    OTHER = "other"
+
+
+ORG_KIND_LABELS = {
+    OrgKind.NGO: "NGO / non-profit",
+    OrgKind.FILM_COMPANY: "Film company",
+    OrgKind.FESTIVAL: "Festival",
+    OrgKind.COMMUNITY_GROUP: "Community group",
+    OrgKind.OTHER: "Other",
+}
+
+
+class Role(str, enum.Enum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    EDITOR = "editor"
+    VIEWER = "viewer"
+
+
+class Image(db.Model):
+    """An uploaded picture, already validated and re-encoded.
+
+    Kept in the database rather than on a web machine's disk so that the web
+    tier stays stateless and scales out; served with a long cache lifetime
+    under a URL that carries its hash.
+    """
+
+    __tablename__ = "images"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int]
+    height: Mapped[int]
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Organization(db.Model):
+    __tablename__ = "organizations"
+    __table_args__ = (
+        CheckConstraint(one_of("status", OrgStatus), name="status_known"),
+        CheckConstraint(one_of("kind", OrgKind), name="kind_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(32), default=OrgKind.NGO.value)
+    description: Mapped[str] = mapped_column(Text, default="")
+    website: Mapped[str | None] = mapped_column(String(500))
+    logo_id: Mapped[int | None] = mapped_column(ForeignKey("images.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default=OrgStatus.PENDING.value, index=True)
+    # Why an administrator rejected or suspended it; shown to its owners.
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    status_changed_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    logo: Mapped[Image | None] = relationship(lazy="joined")
+    memberships: Mapped[list[Membership]] = relationship(back_populates="organization", cascade="all, delete-orphan")
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == OrgStatus.APPROVED.value
+
+    @property
+    def kind_label(self) -> str:
+        try:
+            return ORG_KIND_LABELS[OrgKind(self.kind)]
+        except ValueError:
+            return self.kind
+
+
+class Membership(db.Model):
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "user_id"),
+        CheckConstraint(one_of("role", Role), name="role_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    organization: Mapped[Organization] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(lazy="joined")
+
+    def can(self, permission: Permission) -> bool:
+        return role_allows(self.role, permission)
+
+
+class Invitation(db.Model):
+    """An e-mailed offer to join an organization with a role; the token is stored hashed."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (CheckConstraint(one_of("role", Role), name="role_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    expires_at: Mapped[dt.datetime]
+    accepted_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    organization: Mapped[Organization] = relationship()
+
+
+class Permission(str, enum.Enum):
+    """What a member may do in an organization's console. Roles are named sets of these."""
+
+    VIEW = "view"                          # dashboards and figures, no personal data
+    EDIT_CAMPAIGNS = "edit_campaigns"      # petition content, drafts
+    POST_UPDATES = "post_updates"
+    MANAGE_CAMPAIGNS = "manage_campaigns"  # publish, close, co-sponsorship
+    VIEW_SUPPORTERS = "view_supporters"    # personal data of consenting signers, exports
+    MANAGE_MEMBERS = "manage_members"
+    MANAGE_TOKENS = "manage_tokens"
+    MANAGE_ORGANIZATION = "manage_organization"  # profile, logo, deletion
+
+
+_VIEWER = frozenset({Permission.VIEW})
+_EDITOR = _VIEWER | {Permission.EDIT_CAMPAIGNS, Permission.POST_UPDATES}
+_ADMIN = _EDITOR | {
+    Permission.MANAGE_CAMPAIGNS,
+    Permission.VIEW_SUPPORTERS,
+    Permission.MANAGE_MEMBERS,
+    Permission.MANAGE_TOKENS,
+}
+_OWNER = frozenset(Permission)
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.VIEWER: _VIEWER,
+    Role.EDITOR: _EDITOR,
+    Role.ADMIN: _ADMIN,
+    Role.OWNER: _OWNER,
+}
+
+ROLE_LABELS = {
+    Role.OWNER: "Owner — everything, including members and deleting the organization",
+    Role.ADMIN: "Admin — members, campaigns, exports, API tokens",
+    Role.EDITOR: "Editor — petition content and updates",
+    Role.VIEWER: "Viewer — dashboards, no personal data",
+}
+
+
+def role_allows(role: str, permission: Permission) -> bool:
+    try:
+        return permission in ROLE_PERMISSIONS[Role(role)]
+    except ValueError:
+        return False

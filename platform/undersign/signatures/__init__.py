@@ -1,0 +1,1 @@
+"""The public side: hosted pages, signing, confirmation, withdrawal, counts, embeds."""

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from undersign.campaigns.models import Sponsorship
+from undersign.db import utcnow
+from undersign.extensions import db
+
+
+class Signature(db.Model):
+    """One supporter's signature on one campaign.
+
+    It counts once it is confirmed and not invalidated. Withdrawal erases the
+    personal columns (name, e-mail, e-mail key, postcode, comment) and keeps
+    the bare row so that figures and the audit trail stay consistent.
+    """
+
+    __tablename__ = "signatures"
+    __table_args__ = (
+        # One supporter, one signature: enforced by the database (NULL keys = erased rows).
+        UniqueConstraint("campaign_id", "email_key"),
+        CheckConstraint("confirmation_sends >= 0 AND confirmation_sends <= 5", name="confirmation_sends_capped"),
+        CheckConstraint("length(country) = 2", name="country_alpha2"),
+        Index("ix_signatures_campaign_id_confirmed_at", "campaign_id", "confirmed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    sponsorship_id: Mapped[int] = mapped_column(ForeignKey("sponsorships.id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254))
+    email_key: Mapped[str | None] = mapped_column(String(254))
+    country: Mapped[str] = mapped_column(String(2))
+    postcode: Mapped[str | None] = mapped_column(String(16))
+    comment: Mapped[str | None] = mapped_column(Text)
+    show_publicly: Mapped[bool] = mapped_column(default=False)
+    source: Mapped[str | None] = mapped_column(String(64))
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    token_expires_at: Mapped[dt.datetime | None]
+    withdraw_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    confirmation_sends: Mapped[int] = mapped_column(Integer, default=1)
+    confirmed_at: Mapped[dt.datetime | None]
+    invalidated_at: Mapped[dt.datetime | None]
+    invalidated_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawn_at: Mapped[dt.datetime | None]
+    ip_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    sponsorship: Mapped[Sponsorship] = relationship()
+
+    @property
+    def counts(self) -> bool:
+        return self.confirmed_at is not None and self.invalidated_at is None and self.withdrawn_at is None
+
+
+class Consent(db.Model):
+    """A supporter's agreement to hear from one sponsor, with the words they saw."""
+
+    __tablename__ = "consents"
+    __table_args__ = (UniqueConstraint("signature_id", "organization_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signature_id: Mapped[int] = mapped_column(ForeignKey("signatures.id", ondelete="CASCADE"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    wording: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

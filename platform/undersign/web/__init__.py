@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every blueprint: access guards, tenancy, errors, redirects, headers."""

@@ -1,0 +1,90 @@
+"""Who may use which route, declared on every view and enforced in one place.
+
+Each view carries an `Access` rule set by one of the decorators below. One
+``before_request`` hook on the application reads it: a view without a rule is
+refused (404), so a forgotten declaration fails closed and the URL-map test
+names it. Organization console routes additionally resolve the organization
+from the URL and the caller's membership once (see `web.tenancy`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from typing import Callable, TypeVar
+
+from flask import abort, current_app, g, redirect, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from undersign.organizations.models import Permission
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+class Audience(enum.Enum):
+    PUBLIC = "public"
+    SIGNED_IN = "signed_in"
+    PLATFORM_ADMIN = "platform_admin"
+    MEMBER = "member"
+
+
+@dataclasses.dataclass(frozen=True)
+class Access:
+    audience: Audience
+    permission: Permission | None = None
+
+
+def _declare(rule: Access) -> Callable[[F], F]:
+    def decorate(view: F) -> F:
+        view.access = rule  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+public = _declare(Access(Audience.PUBLIC))
+signed_in = _declare(Access(Audience.SIGNED_IN))
+platform_admin = _declare(Access(Audience.PLATFORM_ADMIN))
+
+
+def member(permission: Permission) -> Callable[[F], F]:
+    """A console view for members of the organization in the URL holding ``permission``."""
+    return _declare(Access(Audience.MEMBER, permission))
+
+
+def access_of(endpoint: str) -> Access | None:
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "access", None)
+
+
+def enforce_access() -> Response | None:
+    """The application's ``before_request`` guard."""
+    if request.endpoint is None:  # routing failed; let the 404/405 through
+        return None
+    rule = access_of(request.endpoint)
+    if rule is None:
+        abort(404)
+    if rule.audience is Audience.PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        if request.method == "GET":
+            return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+        abort(401)
+    if rule.audience is Audience.PLATFORM_ADMIN and not current_user.is_admin:
+        abort(404)
+    if rule.audience is Audience.MEMBER:
+        from undersign.web.tenancy import load_membership
+
+        membership = load_membership()
+        if membership is None:
+            abort(404)
+        if rule.permission is not None and not membership.can(rule.permission):
+            abort(403)
+    return None
+
+
+def can(permission: Permission) -> bool:
+    """For templates: may the current member do this in the current organization?"""
+    membership = g.get("membership")
+    return membership is not None and membership.can(permission)

@@ -1,0 +1,207 @@
+"""Test set-up: a real database (SQLite or PostgreSQL), a real SMTP server, real Redis.
+
+Which database: ``UNDERSIGN_TEST_DB=sqlite`` (default) or ``postgresql``
+(server from ``TEST_POSTGRES_URL``; a database of our own is created and
+dropped). Tests that need a service we cannot reach are skipped, unless
+``UNDERSIGN_REQUIRE_SERVICES=1`` (CI), where they fail instead.
+
+Each test runs inside a transaction that is rolled back (STYLE 12): the app's
+``db.session`` is swapped for one bound to a connection with an open
+transaction, in savepoint mode, so views may commit freely. Tests that need
+several real connections use the ``committed_db`` fixture instead, which
+commits for real and empties every table afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from tests.helpers import Mailbox, start_smtp_server
+
+TEST_DB = os.environ.get("UNDERSIGN_TEST_DB", "sqlite")
+POSTGRES_SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REQUIRE_SERVICES = os.environ.get("UNDERSIGN_REQUIRE_SERVICES") == "1"
+
+
+def need_service(what: str, reason: str) -> None:
+    """Skip (developer machine) or fail (CI) a test whose service is missing."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required here but unavailable: {reason}")
+    pytest.skip(f"{what} unavailable: {reason}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if "postgres_only" in item.keywords and TEST_DB != "postgresql":
+            item.add_marker(pytest.mark.skip(reason="runs in the PostgreSQL pass of the matrix"))
+
+
+def _create_postgres_database() -> tuple[str, str]:
+    name = f"undersign_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    base = POSTGRES_SERVER.rsplit("/", 1)[0]
+    return name, f"{base}/{name}"
+
+
+def drop_postgres_database(name: str) -> None:
+    admin = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def new_database_url(tmp_path: Path) -> tuple[str, object]:
+    """A fresh, empty database on the engine under test; returns (url, cleanup)."""
+    if TEST_DB == "postgresql":
+        try:
+            name, url = _create_postgres_database()
+        except Exception as exc:  # noqa: BLE001
+            need_service("PostgreSQL", str(exc).splitlines()[0])
+        return url, lambda: drop_postgres_database(name)
+    return f"sqlite:///{tmp_path / f'{uuid.uuid4().hex}.sqlite3'}", lambda: None
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[Mailbox]:
+    mailbox, controller = start_smtp_server()
+    yield mailbox
+    controller.stop()
+
+
+def app_config(database_url: str, smtp: Mailbox, instance: Path, **extra: object) -> dict[str, object]:
+    config: dict[str, object] = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_PATH": str(instance),
+        "BASE_URL": "http://localhost",
+        "SERVER_NAME": None,
+        "MAIL_SERVER": smtp.host,
+        "MAIL_PORT": smtp.port,
+        "MAIL_DELIVERY": "manual",
+        "REDIS_URL": None,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_ENABLED": True,
+        # Cheap password hashing keeps the suite fast; production keeps argon2's strong defaults.
+        "PASSWORD_HASH_TIME_COST": 1,
+        "PASSWORD_HASH_MEMORY_COST": 64,
+    }
+    config.update(extra)
+    return config
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory, smtp_server: Mailbox):  # type: ignore[no-untyped-def]
+    from undersign import create_app
+    from undersign.extensions import db
+
+    tmp = tmp_path_factory.mktemp("db")
+    url, cleanup = new_database_url(tmp)
+    application = create_app(app_config(url, smtp_server, tmp_path_factory.mktemp("instance")))
+    with application.app_context():
+        db.create_all()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    cleanup()  # type: ignore[operator]
+
+
+class _RollbackScopedSession(scoped_session):  # type: ignore[type-arg]
+    """``remove()`` at the end of a request rolls back what the request did not commit,
+    like production, but keeps the session open on the test's connection."""
+
+    def remove(self) -> None:
+        if self.registry.has():
+            self.registry().rollback()
+
+
+@pytest.fixture(autouse=True)
+def db_session(request: pytest.FixtureRequest, app):  # type: ignore[no-untyped-def]
+    """Every test in a transaction that is rolled back at the end (see the module docstring)."""
+    from undersign.extensions import db, limiter
+
+    limiter.reset()
+    if "committed_db" in request.fixturenames:
+        with app.app_context():
+            yield db.session
+        return
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        session = _RollbackScopedSession(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
+        db.session = session
+        try:
+            yield session
+        finally:
+            session.registry().close()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def committed_db(app):  # type: ignore[no-untyped-def]
+    """Real commits on real connections (for concurrency); every table emptied afterwards."""
+    from undersign.extensions import db
+
+    yield db
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in reversed(db.metadata.sorted_tables):
+                    conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture
+def mailbox(smtp_server: Mailbox, app) -> Mailbox:  # type: ignore[no-untyped-def]
+    smtp_server.clear()
+    smtp_server.app = app
+    return smtp_server
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping()
+    except Exception as exc:  # noqa: BLE001
+        need_service("Redis", str(exc))
+    return REDIS_URL
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+__all__ = ["need_service", "free_port", "threading"]
