@@ -106,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_web(app: Flask) -> None:
     from undersign.accounts.service import load_user_from_cookie
+    from undersign.organizations.views import image_url
     from undersign.web import access, errors, headers
 
     login_manager.user_loader(load_user_from_cookie)
@@ -119,4 +120,4 @@ def _register_web(app: Flask) -> None:
 
     @app.context_processor
     def _template_helpers() -> dict[str, Any]:
-        return {"can": access.can}
+        return {"can": access.can, "image_url": image_url}
