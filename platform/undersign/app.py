@@ -96,10 +96,13 @@ def _register_blueprints(app: Flask) -> None:
     from undersign.moderation.views import bp as moderation
     from undersign.organizations.views import bp as organizations
     from undersign.organizations.views import console as organization_console
-    from undersign.signatures.views import bp as signatures
+    from undersign.signatures.pages import bp as public_pages
+    from undersign.signatures.views import bp as signing
     from undersign.web.views import bp as web
 
-    for blueprint in (web, accounts, organizations, organization_console, campaigns_console, signatures, moderation, api):
+    for blueprint in (
+        web, accounts, organizations, organization_console, campaigns_console, public_pages, signing, moderation, api,
+    ):
         app.register_blueprint(blueprint)
     csrf.exempt(api)
 

@@ -74,6 +74,22 @@ class Campaign(db.Model):
         back_populates="campaign", order_by="Sponsorship.id", cascade="all, delete-orphan"
     )
 
+    def public_status(self, now: dt.datetime) -> str:
+        """The status the public sees: a published petition past its closing date is closed,
+        even before the periodic job has written that down."""
+        if self.status == CampaignStatus.PUBLISHED.value and self.closes_at is not None and self.closes_at <= now:
+            return CampaignStatus.CLOSED.value
+        return self.status
+
+    def accepts_signatures(self, now: dt.datetime) -> bool:
+        return self.public_status(now) == CampaignStatus.PUBLISHED.value and self.taken_down_at is None
+
+    @property
+    def accepted_sponsorships(self) -> list[Sponsorship]:
+        """Lead first, then co-sponsors in the order they joined."""
+        accepted = [s for s in self.sponsorships if s.status == SponsorshipStatus.ACCEPTED.value]
+        return sorted(accepted, key=lambda s: (s.role != SponsorRole.LEAD.value, s.accepted_at or s.invited_at, s.id))
+
 
 class Sponsorship(db.Model):
     """An organization's part in a campaign, with its attributed share of the count."""
