@@ -51,47 +51,84 @@ def queue_mail(recipient: str, subject: str, template: str, **context: object) -
     return message
 
 
+def _smtp_address(address: str) -> str:
+    """The address with an internationalized domain in its ASCII (IDNA) form, which every server accepts."""
+    local, _, domain = address.rpartition("@")
+    if domain.isascii():
+        return address
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return address
+
+
 def _build(message: OutboxMessage) -> EmailMessage:
     email = EmailMessage()
     email["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
-    email["To"] = message.recipient
+    email["To"] = _smtp_address(message.recipient)
     email["Subject"] = message.subject
     email["Message-ID"] = make_msgid(domain="undersign")
     email.set_content(message.body_text)
     return email
 
 
-def _send(messages: list[OutboxMessage]) -> None:
-    """Send over one SMTP connection; on failure record it on each unsent message."""
+def _connect() -> smtplib.SMTP:
     config = current_app.config
-    if not config["MAIL_SERVER"]:
-        for message in messages:
-            log.info("mail to %s: %s\n%s", message.recipient, message.subject, message.body_text)
-            message.sent_at = utcnow()
-        return
-    smtp: smtplib.SMTP | None = None
+    smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10)
     try:
-        smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10)
         if config["MAIL_USE_TLS"]:
             smtp.starttls()
         if config["MAIL_USERNAME"]:
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def _send(messages: list[OutboxMessage]) -> None:
+    """Send over one SMTP connection, recording on each message whether it went out.
+
+    A message the server refuses for good (5xx for its recipient) or that cannot
+    be encoded is abandoned; anything else (server down, 4xx, a dropped
+    connection) is retried later with backoff, and never blocks the messages
+    behind it for longer than its own backoff.
+    """
+    if not current_app.config["MAIL_SERVER"]:
         for message in messages:
-            try:
-                smtp.send_message(_build(message))
-                message.sent_at = utcnow()
-            except smtplib.SMTPRecipientsRefused as exc:
-                _record_failure(message, exc, permanent=True)
+            log.info("mail to %s: %s\n%s", message.recipient, message.subject, message.body_text)
+            message.sent_at = utcnow()
+        return
+    try:
+        smtp = _connect()
     except (OSError, smtplib.SMTPException) as exc:
         for message in messages:
-            if message.sent_at is None:
-                _record_failure(message, exc)
-    finally:
-        if smtp is not None:
+            _record_failure(message, exc)
+        return
+    try:
+        for index, message in enumerate(messages):
             try:
-                smtp.quit()
-            except (OSError, smtplib.SMTPException):
-                pass
+                smtp.send_message(_build(message))
+            except smtplib.SMTPRecipientsRefused as exc:
+                codes = [code for code, _ in exc.recipients.values()]
+                _record_failure(message, exc, permanent=bool(codes) and min(codes) >= 500)
+            except smtplib.SMTPSenderRefused as exc:  # our configuration, not this message: retry
+                _record_failure(message, exc)
+            except smtplib.SMTPResponseException as exc:
+                _record_failure(message, exc, permanent=exc.smtp_code >= 500)
+            except (smtplib.SMTPNotSupportedError, UnicodeError, ValueError) as exc:
+                _record_failure(message, exc, permanent=True)
+            except (OSError, smtplib.SMTPException) as exc:  # the connection is gone
+                for unsent in messages[index:]:
+                    _record_failure(unsent, exc)
+                return
+            else:
+                message.sent_at = utcnow()
+    finally:
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
 
 
 def _record_failure(message: OutboxMessage, exc: Exception, permanent: bool = False) -> None:
@@ -101,9 +138,13 @@ def _record_failure(message: OutboxMessage, exc: Exception, permanent: bool = Fa
         message.failed_at = utcnow()
         log.error("mail %s to %s abandoned: %s", message.id, message.recipient, message.last_error)
     else:
-        # 30 s, 1 min, 2 min, ... up to about an hour.
-        message.next_attempt_at = utcnow() + dt.timedelta(seconds=min(30 * 2 ** (message.attempts - 1), 3600))
+        message.next_attempt_at = utcnow() + retry_delay(message.attempts)
         log.warning("mail %s to %s failed (attempt %s): %s", message.id, message.recipient, message.attempts, message.last_error)
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """Backoff after ``attempts`` failures: 30 s, 1 min, 2 min, ... at most an hour."""
+    return dt.timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
 
 
 def pending_query(now: dt.datetime | None = None):  # type: ignore[no-untyped-def]
@@ -134,5 +175,5 @@ def deliver_pending(batch_size: int = 50) -> int:
         _send(messages)
         sent += sum(1 for m in messages if m.sent_at is not None)
         db.session.commit()
-        if any(m.sent_at is None for m in messages):
-            return sent
+        if any(m.sent_at is None and m.failed_at is None for m in messages):
+            return sent  # the server is in trouble: leave the rest for the next round

@@ -1,20 +1,52 @@
+"""Input shape for the staff account forms. Forms never query; the rules that need data live in the service."""
+
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+import unicodedata
 
-NAME = [DataRequired("Enter your name."), Length(max=100, message="Use at most 100 characters.")]
-EMAIL = [DataRequired("Enter your e-mail address."), Length(max=254, message="That address is too long.")]
+from flask_wtf import FlaskForm
+from wtforms import EmailField, Field, HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from undersign.web.forms import Form, NotFormula, SingleLine
+
+
+def _strip(value: object) -> str | None:
+    return value.strip() if isinstance(value, str) else None
+
+
+class Typeable:
+    """No ASCII control characters in a new password: nobody could type it again on a keyboard.
+
+    Passwords are never shown, so other characters (bidi overrides included) are the owner's business.
+    """
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if isinstance(field.data, str) and any(unicodedata.category(ch) == "Cc" for ch in field.data):
+            raise ValidationError("A password cannot contain control characters such as tabs or line breaks.")
+
+
+NAME = [
+    DataRequired("Enter your name."),
+    Length(max=100, message="Use at most 100 characters."),
+    SingleLine(),
+    NotFormula(),
+]
+EMAIL = [
+    DataRequired("Enter your e-mail address."),
+    Length(max=254, message="That address is too long."),
+    SingleLine("An e-mail address cannot contain control characters."),
+]
 NEW_PASSWORD = [
     DataRequired("Choose a password."),
     Length(min=12, max=1024, message="Use between 12 and 1,024 characters."),
+    Typeable(),
 ]
 
 
-class SignUpForm(FlaskForm):
-    name = StringField("Your name", validators=NAME, render_kw={"autocomplete": "name"})
-    email = EmailField("E-mail", validators=EMAIL, render_kw={"autocomplete": "email"})
+class SignUpForm(Form):
+    name = StringField("Your name", validators=NAME, filters=[_strip], render_kw={"autocomplete": "name"})
+    email = EmailField("E-mail", validators=EMAIL, filters=[_strip], render_kw={"autocomplete": "email"})
     password = PasswordField(
         "Password",
         validators=NEW_PASSWORD,
@@ -23,34 +55,42 @@ class SignUpForm(FlaskForm):
     )
 
 
-class LoginForm(FlaskForm):
-    email = EmailField("E-mail", validators=EMAIL, render_kw={"autocomplete": "username"})
+class LoginForm(Form):
+    email = EmailField("E-mail", validators=EMAIL, filters=[_strip], render_kw={"autocomplete": "username"})
     password = PasswordField(
-        "Password", validators=[DataRequired("Enter your password."), Length(max=1024)],
+        "Password",
+        validators=[DataRequired("Enter your password."), Length(max=1024, message="Use at most 1,024 characters.")],
         render_kw={"autocomplete": "current-password"},
     )
     next = HiddenField()
 
 
-class ResetRequestForm(FlaskForm):
-    email = EmailField("E-mail", validators=EMAIL, render_kw={"autocomplete": "email"})
+class ResetRequestForm(Form):
+    email = EmailField("E-mail", validators=EMAIL, filters=[_strip], render_kw={"autocomplete": "email"})
 
 
-class NewPasswordForm(FlaskForm):
-    password = PasswordField("New password", validators=NEW_PASSWORD, render_kw={"autocomplete": "new-password"})
+class NewPasswordForm(Form):
+    password = PasswordField(
+        "New password",
+        validators=NEW_PASSWORD,
+        description="At least 12 characters. A few unrelated words make a strong password.",
+        render_kw={"autocomplete": "new-password"},
+    )
 
 
-class ProfileForm(FlaskForm):
-    name = StringField("Your name", validators=NAME)
+class ProfileForm(Form):
+    name = StringField("Your name", validators=NAME, filters=[_strip], render_kw={"autocomplete": "name"})
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(
-        "Current password", validators=[DataRequired("Enter your current password."), Length(max=1024)],
+        "Current password",
+        validators=[DataRequired("Enter your current password."), Length(max=1024, message="Use at most 1,024 characters.")],
         render_kw={"autocomplete": "current-password"},
     )
-    new_password = PasswordField("New password", validators=NEW_PASSWORD, render_kw={"autocomplete": "new-password"})
-
-
-class EmptyForm(FlaskForm):
-    """A form with only the CSRF token, for POST buttons."""
+    new_password = PasswordField(
+        "New password",
+        validators=NEW_PASSWORD,
+        description="At least 12 characters. Your other devices will be signed out.",
+        render_kw={"autocomplete": "new-password"},
+    )

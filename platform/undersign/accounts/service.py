@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import unicodedata
 from functools import lru_cache
 from importlib import resources
 
@@ -15,7 +16,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from undersign.accounts.models import AccountToken, User
 from undersign.db import utcnow
@@ -27,9 +29,13 @@ PASSWORD_MIN = 12
 PASSWORD_MAX = 1024
 VERIFY_LIFETIME = dt.timedelta(days=2)
 RESET_LIFETIME = dt.timedelta(hours=1)
+# Reset mails per account and hour, whatever the number of client addresses asking: an inbox cannot be flooded.
+RESET_MAILS_PER_HOUR = 3
+INVALID_LINK = "This link is invalid, already used, or has expired. You can ask for a new one."
 
 
 def password_hasher() -> PasswordHasher:
+    """Argon2id with the configured cost (tests run cheap; production keeps argon2-cffi's strong defaults)."""
     config = current_app.config
     return _hasher(config["PASSWORD_HASH_TIME_COST"], config["PASSWORD_HASH_MEMORY_COST"])
 
@@ -39,6 +45,22 @@ def _hasher(time_cost: int, memory_cost: int) -> PasswordHasher:
     return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost)
 
 
+def _normalized(password: str) -> str:
+    # NFKC (NIST SP 800-63B 5.1.1.2): the same password typed on another keyboard or system still matches.
+    return unicodedata.normalize("NFKC", password or "")
+
+
+def hash_password(password: str) -> str:
+    return password_hasher().hash(_normalized(password))
+
+
+def _password_matches(user: User, password: str) -> bool:
+    try:
+        return password_hasher().verify(user.password_hash, _normalized(password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 @lru_cache(maxsize=1)
 def common_passwords() -> frozenset[str]:
     text = resources.files("undersign").joinpath("data/common-passwords.txt").read_text("utf-8")
@@ -46,16 +68,20 @@ def common_passwords() -> frozenset[str]:
 
 
 def check_password_rules(password: str, *, email: str = "", name: str = "") -> None:
-    """Length 12–1,024, not a well-known password, not the e-mail or name (DESIGN §9).
+    """Length 12–1,024, not a well-known password, not the e-mail or name (DESIGN §9). No composition rules.
 
     :raise InvalidInput: with ``field="password"``.
     """
+    password = _normalized(password)
     if len(password) < PASSWORD_MIN:
         raise InvalidInput(f"Use at least {PASSWORD_MIN} characters.", field="password")
     if len(password) > PASSWORD_MAX:
-        raise InvalidInput(f"Use at most {PASSWORD_MAX} characters.", field="password")
+        raise InvalidInput(f"Use at most {PASSWORD_MAX:,} characters.", field="password")
     lowered = password.lower()
-    if lowered in common_passwords() or lowered in {email.lower(), name.lower()} or len(set(password)) < 4:
+    guessable = {email.lower(), name.lower(), email.split("@")[0].lower()} - {""}
+    # "correct horse battery staple" is as well known as "correcthorsebatterystaple".
+    squeezed = "".join(lowered.split())
+    if {lowered, squeezed} & (common_passwords() | guessable) or len(set(password)) < 4:
         raise InvalidInput("This password is too easy to guess. A few unrelated words make a strong one.", field="password")
 
 
@@ -72,7 +98,7 @@ def normalize_email(raw: str) -> str:
 
 
 def hash_token(raw: str) -> str:
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def new_token() -> tuple[str, str]:
@@ -82,33 +108,54 @@ def new_token() -> tuple[str, str]:
 
 
 def user_by_email(email: str) -> User | None:
-    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    """The account for an address as typed, or None (never raises).
+
+    Addresses that the sign-up form would refuse (reserved domains such as the
+    demo's ``.test``) are still looked up as typed, lower-cased.
+    """
+    if not email or "\x00" in email or len(email) > 320:  # PostgreSQL refuses NUL in text
+        return None
+    try:
+        key = normalize_email(email)
+    except InvalidInput:
+        key = email.strip().lower()
+    return db.session.scalar(select(User).where(User.email == key))
+
+
+def absolute_url(endpoint: str, **values: object) -> str:
+    """A link for an e-mail: ``BASE_URL`` plus the route, independent of the request's host."""
+    return current_app.config["BASE_URL"] + url_for(endpoint, _external=False, **values)
 
 
 def sign_up(name: str, email: str, password: str) -> User | None:
     """Create an unverified account and e-mail a verification link.
 
     If the address already has an account, nothing is created and its owner is
-    told by e-mail instead, so the form never reveals who has an account.
+    told by e-mail instead, so the form never reveals who has an account; the
+    password is hashed either way so that the response time does not tell either.
+
+    :raise InvalidInput: a malformed address or a password that breaks the rules.
     """
     email = normalize_email(email)
     name = name.strip()
     check_password_rules(password, email=email, name=name)
+    password_hash = hash_password(password)
     existing = user_by_email(email)
+    if existing is None:
+        user = User(email=email, name=name, password_hash=password_hash)
+        try:
+            with db.session.begin_nested():
+                db.session.add(user)
+        except IntegrityError:  # the same address signed up a moment ago, in another request
+            existing = user_by_email(email)
+        else:
+            send_verification(user)
+            return user
     if existing is not None:
         queue_mail(existing.email, "You already have an undersign account", "accounts/already_registered",
-                   user=existing, login_url=absolute_url("accounts.login"), reset_url=absolute_url("accounts.reset_request"))
-        return None
-    user = User(email=email, name=name, password_hash=password_hasher().hash(password))
-    db.session.add(user)
-    db.session.flush()
-    send_verification(user)
-    return user
-
-
-def absolute_url(endpoint: str, **values: object) -> str:
-    """A link for an e-mail: ``BASE_URL`` plus the route, independent of the request's host."""
-    return current_app.config["BASE_URL"] + url_for(endpoint, _external=False, **values)
+                   user=existing, login_url=absolute_url("accounts.login"),
+                   reset_url=absolute_url("accounts.reset_request"))
+    return None
 
 
 def _issue(user: User, purpose: str, lifetime: dt.timedelta) -> str:
@@ -124,24 +171,48 @@ def send_verification(user: User) -> None:
                user=user, verify_url=absolute_url("accounts.verify", token=raw))
 
 
-def _consume(raw: str, purpose: str) -> AccountToken:
-    """The unused, unexpired token; marks it used.
-
-    :raise InvalidInput: unknown, used or expired token.
-    """
+def _usable_token(raw: str, purpose: str) -> AccountToken | None:
     token = db.session.scalar(
         select(AccountToken).where(AccountToken.token_hash == hash_token(raw or ""), AccountToken.purpose == purpose)
     )
-    if token is None or token.used_at is not None or token.expires_at < utcnow():
-        raise InvalidInput("This link is invalid or has expired. You can ask for a new one.")
-    token.used_at = utcnow()
+    if token is None or token.used_at is not None or token.expires_at <= utcnow():
+        return None
     return token
 
 
+def _consume(token: AccountToken) -> None:
+    """Mark the token used, exactly once even if two requests race for it.
+
+    :raise InvalidInput: someone else used it first.
+    """
+    now = utcnow()
+    claimed = db.session.execute(
+        update(AccountToken)
+        .where(AccountToken.id == token.id, AccountToken.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise InvalidInput(INVALID_LINK)
+    token.used_at = now
+
+
+def check_verification_token(raw: str) -> bool:
+    """Whether the e-mailed verification link still works (to show its confirm button)."""
+    return _usable_token(raw, "verify") is not None
+
+
 def verify_email(raw: str) -> User:
-    token = _consume(raw, "verify")
+    """Confirm the address the link was sent to.
+
+    :raise InvalidInput: unknown, used or expired link.
+    """
+    token = _usable_token(raw, "verify")
+    if token is None:
+        raise InvalidInput(INVALID_LINK)
+    _consume(token)
     user = db.session.get(User, token.user_id)
-    assert user is not None
+    assert user is not None  # the token row is deleted with its user
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
     db.session.flush()
@@ -149,74 +220,92 @@ def verify_email(raw: str) -> User:
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The user with these credentials, or None. Takes the same time either way."""
+    """The user with these credentials, or None; takes about the same time either way.
+
+    Re-hashes the password when the configured argon2 parameters have changed.
+    """
     user = user_by_email(email or "")
-    hasher = password_hasher()
     if user is None:
         # Hash anyway so that response time does not reveal which addresses have accounts.
-        hasher.hash(password or "x")
+        hash_password(password or "x")
         return None
-    try:
-        hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
+    if not _password_matches(user, password):
         return None
-    if hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hasher.hash(password)
+    if password_hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     db.session.flush()
     return user
 
 
 def request_password_reset(email: str) -> None:
-    """E-mail a one-hour, single-use reset link if the address has an account; silent otherwise."""
+    """E-mail a one-hour, single-use reset link if the address has an account; silent otherwise.
+
+    At most `RESET_MAILS_PER_HOUR` links per account and hour; further requests are silently dropped.
+    """
     user = user_by_email(email or "")
     if user is None:
+        return
+    recent = db.session.scalar(
+        select(func.count()).select_from(AccountToken).where(
+            AccountToken.user_id == user.id, AccountToken.purpose == "reset",
+            AccountToken.created_at > utcnow() - dt.timedelta(hours=1),
+        )
+    )
+    if recent >= RESET_MAILS_PER_HOUR:
         return
     raw = _issue(user, "reset", RESET_LIFETIME)
     queue_mail(user.email, "Reset your undersign password", "accounts/reset",
                user=user, reset_url=absolute_url("accounts.reset_password", token=raw))
 
 
-def peek_reset_token(raw: str) -> bool:
-    token = db.session.scalar(
-        select(AccountToken).where(AccountToken.token_hash == hash_token(raw or ""), AccountToken.purpose == "reset")
-    )
-    return token is not None and token.used_at is None and token.expires_at >= utcnow()
+def check_reset_token(raw: str) -> bool:
+    """Whether a reset link still works (to show its form, or say it has expired)."""
+    return _usable_token(raw, "reset") is not None
 
 
 def reset_password(raw: str, new_password: str) -> User:
     """Set a new password from a reset link; signs the user out everywhere.
 
-    :raise InvalidInput: bad token, or a password that breaks the rules.
+    The link is only used up when the new password is accepted, so a refused
+    password can be corrected on the same page.
+
+    :raise InvalidInput: bad link (no field), or a password that breaks the rules (``field="password"``).
     """
-    token = _consume(raw, "reset")
+    token = _usable_token(raw, "reset")
+    if token is None:
+        raise InvalidInput(INVALID_LINK)
     user = db.session.get(User, token.user_id)
-    assert user is not None
+    assert user is not None  # the token row is deleted with its user
     check_password_rules(new_password, email=user.email, name=user.name)
+    _consume(token)
     _set_password(user, new_password)
     # Following the e-mailed link proves the address too.
     user.email_verified_at = user.email_verified_at or utcnow()
-    # Other outstanding reset links die with this one.
-    db.session.execute(
-        update(AccountToken)
-        .where(AccountToken.user_id == user.id, AccountToken.purpose == "reset", AccountToken.used_at.is_(None))
-        .values(used_at=utcnow())
-    )
     db.session.flush()
     return user
 
 
 def _set_password(user: User, new_password: str) -> None:
-    user.password_hash = password_hasher().hash(new_password)
+    """New hash, every session signed out, and outstanding reset links dead."""
+    user.password_hash = hash_password(new_password)
     user.session_version += 1
+    db.session.execute(
+        update(AccountToken)
+        .where(AccountToken.user_id == user.id, AccountToken.purpose == "reset", AccountToken.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
-    """:raise InvalidInput: wrong current password, or a new one that breaks the rules."""
-    try:
-        password_hasher().verify(user.password_hash, current_password)
-    except (VerificationError, InvalidHashError) as exc:
-        raise InvalidInput("Your current password is not right.", field="current_password") from exc
+    """Replace the password; the caller re-issues its own session cookie, every other one stops working.
+
+    :raise InvalidInput: wrong current password (``field="current_password"``), or a new one that breaks
+        the rules (``field="password"``).
+    """
+    if not _password_matches(user, current_password):
+        raise InvalidInput("Your current password is not right.", field="current_password")
     check_password_rules(new_password, email=user.email, name=user.name)
     _set_password(user, new_password)
     db.session.flush()
@@ -234,9 +323,9 @@ def sign_out_everywhere(user: User) -> None:
 
 
 def load_user_from_cookie(user_id: str) -> User | None:
-    """Flask-Login's loader: the cookie carries ``<id>:<session version>``."""
+    """Flask-Login's loader: the cookie carries ``<id>:<session version>``; an older version is signed out."""
     ident, _, version = (user_id or "").partition(":")
-    if not ident.isdigit() or not version.isdigit():
+    if not (ident.isascii() and ident.isdigit() and version.isascii() and version.isdigit()) or len(ident) > 18:
         return None
     user = db.session.get(User, int(ident))
     if user is None or user.session_version != int(version):
@@ -245,12 +334,16 @@ def load_user_from_cookie(user_id: str) -> User | None:
 
 
 def create_admin(email: str, name: str, password: str) -> User:
-    """Create a platform administrator, or promote an existing account (operator command)."""
+    """Create a platform administrator, or promote an existing account (operator command).
+
+    :raise InvalidInput: a malformed address, or (for a new account) a password that breaks the rules.
+    """
     email = normalize_email(email)
     user = user_by_email(email)
     if user is None:
+        name = name.strip() or email.split("@")[0]
         check_password_rules(password, email=email, name=name)
-        user = User(email=email, name=name or email.split("@")[0], password_hash=password_hasher().hash(password))
+        user = User(email=email, name=name, password_hash=hash_password(password))
         db.session.add(user)
     user.is_admin = True
     user.email_verified_at = user.email_verified_at or utcnow()

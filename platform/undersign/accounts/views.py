@@ -1,3 +1,5 @@
+"""Staff accounts over HTTP: sign-up, e-mail verification, sign-in and out, password reset, the account page."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -6,7 +8,6 @@ from flask_login import current_user, login_user, logout_user
 from undersign.accounts import service
 from undersign.accounts.forms import (
     ChangePasswordForm,
-    EmptyForm,
     LoginForm,
     NewPasswordForm,
     ProfileForm,
@@ -16,17 +17,23 @@ from undersign.accounts.forms import (
 from undersign.errors import InvalidInput
 from undersign.extensions import db, limiter
 from undersign.web.access import public, signed_in
-from undersign.web.forms import attach_error
+from undersign.web.forms import EmptyForm, attach_error
 from undersign.web.redirects import safe_next
 
 bp = Blueprint("accounts", __name__)
 
-# Per client address; documented in the README. Only POSTs (attempts) count.
+# Per client address (see extensions.client_address); only POSTs, the attempts, count.
 AUTH_LIMIT = "10 per minute;60 per hour"
+LOGIN_FAILED = "That e-mail and password do not match an account."
 
 
 def _after_login_url() -> str:
     return url_for("organizations.my_organizations")
+
+
+def _form_status() -> int:
+    """A form shown again after a POST was refused: 400, so that clients and tests see the refusal."""
+    return 400 if request.method == "POST" else 200
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -40,12 +47,13 @@ def signup():  # type: ignore[no-untyped-def]
         try:
             service.sign_up(form.name.data, form.email.data, form.password.data)
         except InvalidInput as exc:
+            db.session.rollback()
             attach_error(form, exc)
         else:
             db.session.commit()
             # The same page whether or not the address already had an account.
-            return render_template("accounts/check_email.html", email=form.email.data.strip())
-    return render_template("accounts/signup.html", form=form), 400 if form.is_submitted() else 200
+            return render_template("accounts/check_email.html", email=form.email.data)
+    return render_template("accounts/signup.html", form=form), _form_status()
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -59,13 +67,15 @@ def login():  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         user = service.authenticate(form.email.data, form.password.data)
         if user is None:
-            form.password.errors.append("That e-mail and password do not match an account.")
+            # One message whether the address is unknown or the password wrong.
+            form.form_errors.append(LOGIN_FAILED)
         else:
             db.session.commit()
             login_user(user)
             flash(f"Welcome, {user.name}.", "success")
             return redirect(safe_next(form.next.data) or _after_login_url())
-    return render_template("accounts/login.html", form=form), 400 if form.is_submitted() else 200
+    form.next.data = safe_next(form.next.data) or ""
+    return render_template("accounts/login.html", form=form), _form_status()
 
 
 @bp.post("/logout")
@@ -76,16 +86,27 @@ def logout():  # type: ignore[no-untyped-def]
     return redirect(url_for("accounts.login"))
 
 
-@bp.get("/verify/<token>")
+@bp.route("/verify/<token>", methods=["GET", "POST"])
 @public
 def verify(token: str):  # type: ignore[no-untyped-def]
-    try:
-        service.verify_email(token)
-    except InvalidInput as exc:
-        return render_template("accounts/message.html", title="Link not valid", message=exc.message), 400
-    db.session.commit()
-    flash("Thank you, your e-mail address is confirmed.", "success")
-    return redirect(url_for("organizations.my_organizations") if current_user.is_authenticated else url_for("accounts.login"))
+    """The link opens a page with one button; only the POST confirms.
+
+    Mail scanners fetch links: a GET that confirmed would let a stranger's
+    account be "verified" for an address its owner never looked at.
+    """
+    form = EmptyForm()
+    if not service.check_verification_token(token):
+        return render_template("accounts/message.html", title="Link not valid", message=service.INVALID_LINK), 400
+    if form.validate_on_submit():
+        try:
+            service.verify_email(token)
+        except InvalidInput as exc:
+            db.session.rollback()
+            return render_template("accounts/message.html", title="Link not valid", message=exc.message), 400
+        db.session.commit()
+        flash("Thank you, your e-mail address is confirmed.", "success")
+        return redirect(_after_login_url() if current_user.is_authenticated else url_for("accounts.login"))
+    return render_template("accounts/verify.html", form=form)
 
 
 @bp.post("/verify/resend")
@@ -107,17 +128,18 @@ def reset_request():  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         service.request_password_reset(form.email.data)
         db.session.commit()
-        return render_template("accounts/check_email.html", email=form.email.data.strip(), reset=True)
-    return render_template("accounts/reset_request.html", form=form), 400 if form.is_submitted() else 200
+        # The same page whether or not the address has an account.
+        return render_template("accounts/check_email.html", email=form.email.data, reset=True)
+    return render_template("accounts/reset_request.html", form=form), _form_status()
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 @public
 @limiter.limit(AUTH_LIMIT, methods=["POST"])
 def reset_password(token: str):  # type: ignore[no-untyped-def]
-    if not service.peek_reset_token(token):
+    if not service.check_reset_token(token):
         return render_template(
-            "accounts/message.html", title="Link not valid",
+            "accounts/message.html", title="Link not valid", reset=True,
             message="This reset link is invalid, already used, or older than an hour. You can ask for a new one.",
         ), 400
     form = NewPasswordForm()
@@ -130,44 +152,61 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
         else:
             db.session.commit()
             logout_user()
-            flash("Your password is changed. Please sign in with it.", "success")
+            flash("Your password is changed and every device is signed out. Please sign in with it.", "success")
             return redirect(url_for("accounts.login"))
-    return render_template("accounts/reset_password.html", form=form), 400 if form.is_submitted() else 200
+    return render_template("accounts/reset_password.html", form=form), _form_status()
+
+
+def _account_page(profile: ProfileForm | None = None, password: ChangePasswordForm | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+    profile = profile or ProfileForm(formdata=None, obj=current_user)
+    password = password or ChangePasswordForm(formdata=None)
+    return render_template("accounts/account.html", profile=profile, password=password), status
 
 
 @bp.route("/account", methods=["GET", "POST"])
 @signed_in
 def account():  # type: ignore[no-untyped-def]
-    profile = ProfileForm(prefix="profile", obj=current_user)
-    password = ChangePasswordForm(prefix="password")
-    status = 200
-    if request.method == "POST":
-        if "profile-name" in request.form and profile.validate_on_submit():
-            service.rename(current_user, profile.name.data)
+    """The account page; its POST saves the name."""
+    if request.method == "GET":
+        return _account_page()
+    profile = ProfileForm()
+    if profile.validate_on_submit():
+        service.rename(current_user, profile.name.data)
+        db.session.commit()
+        flash("Your name is saved.", "success")
+        return redirect(url_for("accounts.account"))
+    return _account_page(profile=profile, status=400)
+
+
+@bp.post("/account/password")
+@signed_in
+@limiter.limit(AUTH_LIMIT)
+def change_password():  # type: ignore[no-untyped-def]
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.change_password(current_user, form.current_password.data, form.new_password.data)
+        except InvalidInput as exc:
+            db.session.rollback()
+            if exc.field == "password":  # the service's name for the new password
+                exc.field = "new_password"
+            attach_error(form, exc)
+        else:
             db.session.commit()
-            flash("Your name is saved.", "success")
+            # The new session version signs out every other device; this one gets a fresh cookie.
+            login_user(current_user._get_current_object())
+            flash("Your password is changed. Other devices have been signed out.", "success")
             return redirect(url_for("accounts.account"))
-        if "password-new_password" in request.form and password.validate_on_submit():
-            try:
-                service.change_password(current_user, password.current_password.data, password.new_password.data)
-            except InvalidInput as exc:
-                attach_error(password, exc, default_field="new_password")
-            else:
-                db.session.commit()
-                # Other devices are signed out by the new session version; keep this one.
-                login_user(current_user._get_current_object())
-                flash("Your password is changed. Other devices have been signed out.", "success")
-                return redirect(url_for("accounts.account"))
-        status = 400
-    return render_template("accounts/account.html", profile=profile, password=password, empty=EmptyForm()), status
+    return _account_page(password=form, status=400)
 
 
 @bp.post("/account/sign-out-everywhere")
 @signed_in
 def sign_out_everywhere():  # type: ignore[no-untyped-def]
-    if EmptyForm().validate_on_submit():
-        service.sign_out_everywhere(current_user)
-        db.session.commit()
-        logout_user()
-        flash("You are signed out on every device.", "info")
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("accounts.account"))
+    service.sign_out_everywhere(current_user)
+    db.session.commit()
+    logout_user()
+    flash("You are signed out on every device.", "info")
     return redirect(url_for("accounts.login"))

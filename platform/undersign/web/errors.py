@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from undersign.errors import DomainError
-from undersign.extensions import db
+from undersign.extensions import db, login_manager
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +27,31 @@ MESSAGES = {
 
 
 def render_error(status: int, message: str | None = None):  # type: ignore[no-untyped-def]
+    """The error page (or JSON for API clients). Shows only our own words, never the exception."""
     title, default = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
     if request.accept_mimetypes.best == "application/json" or request.path.endswith(".json") or request.path.startswith("/api/"):
         return {"error": title, "message": message or default}, status
-    return render_template("errors/error.html", status=status, title=title, message=message or default, bare=status >= 500), status
+    context = {"status": status, "title": title, "message": message or default}
+    if status >= 500:
+        return _render_bare(context), status
+    try:
+        return render_template("errors/error.html", bare=False, **context), status
+    except Exception:  # e.g. the database went away while loading the signed-in user for the menu
+        log.exception("error page for %s failed; rendering it bare", status)
+        db.session.rollback()
+        return _render_bare(context), status
+
+
+def _render_bare(context: dict[str, object]) -> str:
+    """The page without the signed-in menu and flashes, so that it renders with the database down.
+
+    Flask-Login's context processor loads the user for every template; if that
+    load is what failed, the error page would fail the same way. Whoever has not
+    been loaded yet is shown the anonymous page.
+    """
+    if "_login_user" not in g:
+        g._login_user = login_manager.anonymous_user()
+    return render_template("errors/error.html", bare=True, **context)
 
 
 def register(app: Flask) -> None:

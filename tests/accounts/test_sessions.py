@@ -1,0 +1,110 @@
+"""The account page and revocable sessions: an old copy of a session cookie stops working."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tests.accounts.flows import NEW_PASSWORD, copied_session, is_signed_in, post_from_account_page, sign_in
+from tests.factories import PASSWORD, login_as, make_user
+from tests.helpers import text_of
+from undersign.accounts.models import User
+from undersign.extensions import db
+
+
+def reload(user: User) -> User:
+    db.session.expire_all()
+    return db.session.scalar(select(User).where(User.id == user.id))
+
+
+def test_sign_out_everywhere_ends_every_session(app, client):
+    member = make_user("everywhere@example.org")
+    sign_in(client, "everywhere@example.org")
+    laptop = copied_session(app, client)
+    phone = app.test_client()
+    sign_in(phone, "everywhere@example.org")
+    assert is_signed_in(laptop) and is_signed_in(phone)
+
+    response = post_from_account_page(client, "/account/sign-out-everywhere")
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert not is_signed_in(client)
+    assert not is_signed_in(laptop)
+    assert not is_signed_in(phone)
+    # Signing in again works and gives a cookie of the new generation.
+    assert sign_in(client, "everywhere@example.org").status_code == 302
+    assert is_signed_in(client) and not is_signed_in(laptop)
+    assert reload(member).session_version == 2
+
+
+def test_plain_sign_out_keeps_other_devices(app, client):
+    make_user("one-device@example.org")
+    sign_in(client, "one-device@example.org")
+    phone = app.test_client()
+    sign_in(phone, "one-device@example.org")
+    post_from_account_page(client, "/logout")
+    assert not is_signed_in(client)
+    assert is_signed_in(phone)
+
+
+def test_change_password(app, client):
+    make_user("changer@example.org")
+    sign_in(client, "changer@example.org")
+    stolen = copied_session(app, client)
+
+    wrong = post_from_account_page(
+        client, "/account/password", {"current_password": "not my password", "new_password": NEW_PASSWORD}
+    )
+    assert wrong.status_code == 400
+    assert "Your current password is not right." in text_of(wrong)
+    assert 'name="current_password"' in wrong.get_data(as_text=True)
+    assert is_signed_in(stolen)
+
+    weak = post_from_account_page(
+        client, "/account/password", {"current_password": PASSWORD, "new_password": "password1234"}
+    )
+    assert weak.status_code == 400 and "too easy to guess" in text_of(weak)
+
+    changed = post_from_account_page(
+        client, "/account/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    )
+    assert changed.status_code == 302
+    assert "Your password is changed" in text_of(client.get("/account"))
+    # This browser stays signed in; the copied cookie does not.
+    assert is_signed_in(client)
+    assert not is_signed_in(stolen)
+    fresh = app.test_client()
+    assert sign_in(fresh, "changer@example.org", PASSWORD).status_code == 400
+    assert sign_in(fresh, "changer@example.org", NEW_PASSWORD).status_code == 302
+
+
+def test_change_name(client):
+    member = make_user("renamer@example.org", "Old Name")
+    sign_in(client, "renamer@example.org")
+    page = client.get("/account")
+    assert 'value="Old Name"' in page.get_data(as_text=True)
+
+    saved = post_from_account_page(client, "/account", {"name": "  Nadia Näme-Ørsted  "})
+    assert saved.status_code == 302
+    assert reload(member).name == "Nadia Näme-Ørsted"
+    assert "Your name is saved." in text_of(client.get("/account"))
+
+    for bad, message in [("", "Enter your name."), ("x" * 101, "at most 100"), ("=HYPERLINK(1)", "cannot start with")]:
+        refused = post_from_account_page(client, "/account", {"name": bad})
+        assert refused.status_code == 400
+        assert message in text_of(refused)
+        assert reload(member).name == "Nadia Näme-Ørsted"
+
+
+def test_account_page_needs_sign_in(client):
+    assert client.get("/account").status_code == 302
+    assert client.post("/account/password").status_code in (400, 401)
+    assert client.post("/account/sign-out-everywhere").status_code in (400, 401)
+
+
+def test_cookie_for_a_deleted_or_malformed_identity_is_signed_out(client):
+    member = make_user("gone@example.org")
+    login_as(client, member)
+    assert is_signed_in(client)
+    for forged in ["\u00b2:1", f"{member.id}:x", "9" * 40 + ":1", "", f"{member.id}"]:
+        with client.session_transaction() as session:
+            session["_user_id"] = forged
+        assert not is_signed_in(client)
