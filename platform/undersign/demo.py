@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from undersign.accounts.models import User
 from undersign.accounts.service import password_hasher
+from undersign.campaigns import demo as campaigns_demo
 from undersign.db import utcnow
 from undersign.extensions import db
 from undersign.organizations.models import Membership, Organization, OrgKind, OrgStatus, Role
@@ -21,7 +22,8 @@ ORGANIZATIONS = [
         "name": "Fathom Film Group",
         "kind": OrgKind.FILM_COMPANY,
         "website": "https://example.org/fathom",
-        "description": "An independent documentary company whose films follow people who escape North Korea.",
+        "description": "An independent documentary company. Its film and interactive experience The Defector "
+                       "follow people who escape North Korea through China.",
         "staff": ("fathom@undersign.test", "Fathom Organizer"),
     },
     {
@@ -29,7 +31,8 @@ ORGANIZATIONS = [
         "name": "Hanvoice",
         "kind": OrgKind.NGO,
         "website": "https://example.org/hanvoice",
-        "description": "A human-rights NGO that speaks up for North Korean refugees and helps them resettle.",
+        "description": "A volunteer-run human-rights NGO that campaigns for North Korean refugees "
+                       "and helps them resettle.",
         "staff": ("hanvoice@undersign.test", "Hanvoice Organizer"),
     },
     {
@@ -37,7 +40,8 @@ ORGANIZATIONS = [
         "name": "North Korean Human Rights Film Festival",
         "kind": OrgKind.FESTIVAL,
         "website": "https://example.org/nkhrff",
-        "description": "A yearly festival screening films about human rights in North Korea.",
+        "description": "A yearly festival of documentaries and features about human rights in North Korea, "
+                       "with screenings, talks and meetings with survivors.",
         "staff": ("festival@undersign.test", "Festival Organizer"),
     },
 ]
@@ -79,6 +83,7 @@ def load() -> list[tuple[str, str, str]]:
     """Load everything; returns the demo logins (e-mail, password, what it is)."""
     _user(*ADMIN, admin=True)
     orgs = load_organizations()
+    campaigns_demo.load(orgs)
     logins = [(ADMIN[0], DEMO_PASSWORD, "platform administrator")]
     for spec in ORGANIZATIONS:
         logins.append((spec["staff"][0], DEMO_PASSWORD, f"owner of {spec['name']}"))

@@ -134,6 +134,17 @@ class Invitation(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     organization: Mapped[Organization] = relationship()
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
+
+    def state(self, now: dt.datetime) -> str:
+        """``accepted``, ``revoked``, ``expired`` or ``pending`` (the only state that can be accepted)."""
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= now:
+            return "expired"
+        return "pending"
 
 
 class Permission(str, enum.Enum):

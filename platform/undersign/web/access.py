@@ -65,9 +65,13 @@ def enforce_access() -> Response | None:
     rule = access_of(request.endpoint)
     if rule is None:
         abort(404)
+    if g.get("in_console") and rule.audience is not Audience.MEMBER:
+        abort(404)  # a console route declared with another audience fails closed
     if rule.audience is Audience.PUBLIC:
         return None
     if not current_user.is_authenticated:
+        if rule.audience is Audience.PLATFORM_ADMIN:
+            abort(404)  # /admin does not announce itself, not even with a sign-in page
         if request.method == "GET":
             return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
         abort(401)

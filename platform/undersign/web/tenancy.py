@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, g
+from flask import Blueprint, g
 from flask_login import current_user
 from sqlalchemy import select
 
 from undersign.extensions import db
 from undersign.organizations.models import Membership, Organization
+from undersign.text import is_slug_shaped
 
 
 def console_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blueprint:
@@ -22,15 +23,19 @@ def console_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blue
 
     @bp.url_value_preprocessor
     def _pull_org(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+        # An unknown organization is not refused here but by the access guard, after
+        # its sign-in check: refusing first would tell a signed-out visitor which
+        # organizations exist (404 for unknown ones, a sign-in redirect for the rest).
+        # A value that cannot be a slug (NUL, which PostgreSQL refuses in text) is
+        # unknown without a query.
         slug = (values or {}).pop("org", None)
-        org = db.session.scalar(select(Organization).where(Organization.slug == slug)) if slug else None
-        if org is None:
-            abort(404)
-        g.org = org
+        g.org = (db.session.scalar(select(Organization).where(Organization.slug == slug))
+                 if is_slug_shaped(slug) else None)
+        g.in_console = True
 
     @bp.url_defaults
     def _push_org(_endpoint: str, values: dict[str, Any]) -> None:
-        if "org" not in values and "org" in g:
+        if "org" not in values and g.get("org") is not None:
             values["org"] = g.org.slug
 
     return bp
