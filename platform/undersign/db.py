@@ -19,8 +19,18 @@ NAMING_CONVENTION = {
 }
 
 
+# Row ids are 32-bit integers on every engine. A larger number (from a URL or a query string) names no
+# row, and sent as a parameter it overflows (SQLite: OverflowError; PostgreSQL: out of range): a 500.
+ROW_ID_MAX = 2**31 - 1
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+def is_row_id(value: int | None) -> bool:
+    """True if ``value`` could be a row's id; look rows up only by such values."""
+    return value is not None and 0 < value <= ROW_ID_MAX
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

@@ -1,10 +1,19 @@
-"""Glue between domain errors and WTForms."""
+"""The base form of every domain, the shared text validators, and the glue between domain errors and WTForms."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import request
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
+from wtforms import Field
+from wtforms.fields import FileField
+from wtforms.validators import ValidationError
 
 from undersign.errors import DomainError
+from undersign.text import LINE_BREAKS_AND_TABS, has_control_characters, starts_like_formula
 
 
 def attach_error(form: FlaskForm, exc: DomainError, default_field: str | None = None) -> None:
@@ -15,3 +24,67 @@ def attach_error(form: FlaskForm, exc: DomainError, default_field: str | None = 
         field.errors = list(field.errors) + [exc.message]
     else:
         form.form_errors.append(exc.message)
+
+
+class Form(FlaskForm):
+    """The base of every form: it reads only what an HTML form sends, the url-encoded or
+    multipart fields, and uploaded files only for its file fields.
+
+    Flask-WTF mixes every uploaded file into the form data and also reads JSON
+    bodies, so a file posted as ``name`` (or ``{"name": 1}``, or a JSON array or
+    number, as the body) reaches a text field's validators as a non-string and
+    raises: a 500 instead of the form back with a message. A GET (or HEAD) fills
+    nothing from the request, like Flask-WTF; ``formdata=`` given by the caller is used as it is.
+    """
+
+    class Meta:
+        def wrap_formdata(self, form: FlaskForm, formdata: Any) -> Any:
+            if formdata is not _Auto:
+                return formdata
+            if request.method not in {"POST", "PUT", "PATCH", "DELETE"}:
+                return None
+            file_fields = {field.name for field in form if isinstance(field, FileField)}
+            files = [(name, upload) for name, upload in request.files.items(multi=True) if name in file_fields]
+            if files:
+                return CombinedMultiDict((MultiDict(files), request.form))
+            return request.form
+
+
+class EmptyForm(Form):
+    """Only the CSRF token: the forms behind plain POST buttons (publish, accept, confirm, withdraw, ...)."""
+
+
+# ---------------------------------------------------------------- text validators (see `undersign.text`)
+
+
+class SingleLine:
+    """One line of printable text: no control characters (NUL, line breaks, tabs, escapes), no bidi overrides."""
+
+    def __init__(self, message: str = "Remove the control characters (such as line breaks) from this field.") -> None:
+        self.message = message
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if isinstance(field.data, str) and has_control_characters(field.data):
+            raise ValidationError(self.message)
+
+
+class MultiLine:
+    """Text that may span lines: line breaks and tabs are fine, other control characters and bidi overrides are not."""
+
+    def __init__(self, message: str = "Remove the invisible control characters from this text.") -> None:
+        self.message = message
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if isinstance(field.data, str) and has_control_characters(field.data, allow=LINE_BREAKS_AND_TABS):
+            raise ValidationError(self.message)
+
+
+class NotFormula:
+    """A name may not start with ``= + - @``: spreadsheets would run it as a formula (DESIGN §9)."""
+
+    def __init__(self, message: str = "A name cannot start with =, +, - or @.") -> None:
+        self.message = message
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if isinstance(field.data, str) and starts_like_formula(field.data):
+            raise ValidationError(self.message)
