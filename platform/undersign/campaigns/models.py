@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from undersign.accounts.models import User
 from undersign.db import one_of, utcnow
 from undersign.extensions import db
 from undersign.organizations.models import Image, Organization
@@ -28,7 +29,8 @@ class SponsorshipStatus(str, enum.Enum):
     INVITED = "invited"
     ACCEPTED = "accepted"
     DECLINED = "declined"
-    WITHDRAWN = "withdrawn"
+    WITHDRAWN = "withdrawn"  # the co-sponsor left by itself
+    REMOVED = "removed"      # the lead ended the co-sponsorship (or cancelled the invitation)
 
 
 class Campaign(db.Model):
@@ -48,9 +50,10 @@ class Campaign(db.Model):
     summary: Mapped[str] = mapped_column(String(280), default="")
     body: Mapped[str] = mapped_column(Text, default="")
     decision_maker: Mapped[str] = mapped_column(String(200), default="")
-    decision_maker_handle: Mapped[str | None] = mapped_column(String(64))
+    decision_maker_handle: Mapped[str | None] = mapped_column(String(64))  # without the "@"
     # Numbered demands: a list of {"title": str, "text": str}.
     demands: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Stored without the leading "#" / "@" (the X/Twitter intent takes them bare).
     hashtag: Mapped[str | None] = mapped_column(String(100))
     social_handle: Mapped[str | None] = mapped_column(String(64))
     # Calls to action: a list of {"label": str, "url": str}.
@@ -115,6 +118,7 @@ class Sponsorship(db.Model):
 
     campaign: Mapped[Campaign] = relationship(back_populates="sponsorships")
     organization: Mapped[Organization] = relationship(lazy="joined")
+    invited_by: Mapped[User | None] = relationship()
 
 
 class CampaignRevision(db.Model):
@@ -134,6 +138,8 @@ class CampaignRevision(db.Model):
     signature_count_at_edit: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
+    edited_by: Mapped[User | None] = relationship()
+
 
 class Update(db.Model):
     """News about a campaign, posted by one of its sponsors."""
@@ -147,6 +153,8 @@ class Update(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    edited_at: Mapped[dt.datetime | None]
     emailed_at: Mapped[dt.datetime | None]
 
     organization: Mapped[Organization] = relationship(lazy="joined")
+    author: Mapped[User | None] = relationship()
