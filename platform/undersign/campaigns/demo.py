@@ -1,0 +1,313 @@
+"""Demo petitions for `flask seed-demo`: the example page's petition (closed, 586 supporters)
+and an open one by the same three organizations for trying out signing.
+
+Idempotent: campaigns, sponsorships and updates are looked up by their natural
+keys; demo supporters by their e-mail key, and only the missing ones are
+inserted (in one bulk insert). The cached counters are then set from the rows,
+so after any number of runs the counters equal the rows (DESIGN §5).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from undersign.campaigns.models import Campaign, CampaignStatus, SponsorRole, Sponsorship, SponsorshipStatus, Update
+from undersign.db import utcnow
+from undersign.extensions import db
+from undersign.organizations.models import Organization
+from undersign.signatures.models import Signature
+
+LEAD = "fathom-film-group"
+CO_SPONSORS = ("hanvoice", "nkhr-film-festival")
+SUPPORTER_EMAIL = "demo-supporter-{n}@example.org"
+
+DECISION_MAKER = "UN High Commissioner for Refugees"
+DECISION_MAKER_HANDLE = "Refugees"
+HASHTAG = "EscapeNorthKorea"
+HANDLE = "thedefectormov"
+
+CLOSED_BODY = """\
+Picture a country where:
+
+- going hungry is simply part of everyday life;
+- anyone can be sent to prison, at any moment, without warning;
+- prisoners are tortured, starved, mistreated and made to watch public executions;
+- when one person is jailed, three generations of their family are often jailed with them;
+- around 200,000 political prisoners are thought to be held in labour camps.
+
+For the people of North Korea, this is not a thought experiment. It is daily life.
+
+To get away from this regime, thousands of women and men flee North Korea through China, hoping
+to build a better life somewhere else. Between 20,000 and 200,000 North Korean refugees are
+believed to be hiding in China today. China does not treat them as refugees, so they live in
+constant danger: anyone who is caught is sent back to North Korea to face prison or execution.
+
+We admire the United Nations for its work for peace, for equality and for people in need all over
+the world. We also believe it can do far more for the people who escape North Korea, and we ask
+it to act on two points.
+"""
+
+CLOSED_DEMANDS = [
+    {
+        "title": "Rethink deportation laws",
+        "text": (
+            "Every North Korean defector found in China is deported to North Korea, where prison or death "
+            "awaits. The UN should recognize North Korean defectors as refugees under international law, "
+            "which forbids sending them back, and call on all of its member states to do the same. Forced "
+            "repatriation must stop now, and the UN has the people and the means to make that happen."
+        ),
+    },
+    {
+        "title": "Rethink human smuggling laws",
+        "text": (
+            "Today anyone who helps a defector get out of China to another country, with money or in any "
+            "other way, is treated as a human smuggler. Allowing private sponsorship of North Korean "
+            "defectors would change that, so that individuals and groups could pay for their way to safety."
+        ),
+    },
+]
+
+TWEET_AT_DECISION_MAKER = (
+    "https://twitter.com/intent/tweet?text=%40Refugees%20recognize%20North%20Korean%20defectors%20as%20refugees"
+    "%20%40thedefectormov&hashtags=EscapeNorthKorea"
+)
+
+CLOSED_CALLS_TO_ACTION = [
+    {"label": "Walk in a defector's shoes: try The Defector Interactive",
+     "url": "https://example.org/the-defector-interactive"},
+    {"label": "Help us flood the UN High Commissioner for Refugees (@Refugees) with tweets",
+     "url": TWEET_AT_DECISION_MAKER},
+    {"label": "Join the community on Facebook", "url": "https://example.org/escape-north-korea-community"},
+]
+
+OPEN_BODY = """\
+China sends North Korean refugees back across the border as soon as it catches them. Back home they
+are jailed, sent to labour camps, and sometimes executed, only for having left.
+
+The UN refugee agency can change this. If it recognizes people who flee North Korea as refugees,
+international law forbids returning them, and the governments that deport them today have to answer
+for it.
+
+This petition picks up where our first one left off, when 586 people asked the UN to act. Add your
+name and help us go further.
+"""
+
+OPEN_DEMANDS = [
+    {"title": "Recognize North Korean defectors as refugees",
+     "text": "Declare that people who escape North Korea are refugees under international law, "
+             "and ask every member state to treat them as such."},
+    {"title": "Stop forced repatriation",
+     "text": "Press China to stop returning North Korean refugees, and give them access to the UN "
+             "refugee agency while their cases are heard."},
+]
+
+CAMPAIGNS: list[dict[str, Any]] = [
+    {
+        "slug": "help-north-korean-refugees",
+        "title": "Help North Korean Refugees",
+        "summary": (
+            "North Korean refugees caught in China are sent back to prison or death. Ask the UN High "
+            "Commissioner for Refugees to recognize them as refugees and to let people help them reach safety."
+        ),
+        "body": CLOSED_BODY,
+        "demands": CLOSED_DEMANDS,
+        "calls_to_action": CLOSED_CALLS_TO_ACTION,
+        "status": CampaignStatus.CLOSED,
+        "goal": None,
+        "published_days_ago": 150,
+        "closed_days_ago": 60,
+        # Supporters per sponsor (lead first): 586 in all, as on the example page.
+        "supporters": {LEAD: 293, "hanvoice": 176, "nkhr-film-festival": 117},
+        "updates": [
+            {
+                "title": "586 voices for North Korean refugees",
+                "body": (
+                    "The petition is closed. **586 of you** signed it, from twelve countries.\n\n"
+                    "We are delivering your names and comments to the office of the UN High Commissioner "
+                    "for Refugees, together with Hanvoice and the North Korean Human Rights Film Festival. "
+                    "Thank you for standing with the people who escape North Korea."
+                ),
+                "days_ago": 55,
+            },
+        ],
+    },
+    {
+        "slug": "end-forced-repatriation",
+        "title": "End Forced Repatriation of North Korean Refugees",
+        "summary": (
+            "People who flee North Korea are caught in China and sent back to prison camps. Ask the UN refugee "
+            "agency to recognize them as refugees and to stop their forced return."
+        ),
+        "body": OPEN_BODY,
+        "demands": OPEN_DEMANDS,
+        "calls_to_action": [
+            {"label": f"Tell the UN High Commissioner for Refugees (@{DECISION_MAKER_HANDLE}) why it matters",
+             "url": TWEET_AT_DECISION_MAKER},
+        ],
+        "status": CampaignStatus.PUBLISHED,
+        "goal": 1000,
+        "published_days_ago": 7,
+        "closed_days_ago": None,
+        "supporters": {LEAD: 6, "hanvoice": 4, "nkhr-film-festival": 2},
+        "updates": [],
+    },
+]
+
+FIRST_NAMES = (
+    "Ji-woo", "Min-jun", "Seo-yeon", "Anna", "David", "Hana", "James", "Sofia", "Daniel", "Yuna", "Grace",
+    "Lukas", "Emma", "Noah", "Chloé", "Hiroshi", "Sarah", "Joon", "Olivia", "Mateo", "Eun-ji", "Liam",
+    "Mia", "Tomás", "Aiko", "Ben", "Isabel", "Sung-min", "Fatima", "Erik",
+)
+LAST_INITIALS = "KLPCSMHBJWRDTNGY"
+# Weighted so that most supporters come from a few countries, as on a real petition.
+COUNTRIES = ("US",) * 6 + ("CA",) * 3 + ("KR",) * 3 + ("GB",) * 2 + ("AU", "DE", "FR", "JP", "NL", "NZ", "SE", "IE")
+COMMENTS = (
+    "No one should be sent back to a prison camp for trying to live.",
+    "I watched the film and could not stay silent.",
+    "Recognize them as refugees. It is that simple.",
+    "For my grandparents, who crossed the border in 1950.",
+    "Helping someone escape should never be a crime.",
+    "Standing with every defector hiding in China tonight.",
+    "The UN can do this. Please act.",
+    "Freedom is not smuggling.",
+    "Signed from a classroom of students who care.",
+    "Thank you Hanvoice for opening my eyes.",
+)
+
+
+def _supporter_rows(campaign: Campaign, sponsorships: dict[str, Sponsorship], spec: dict[str, Any],
+                    existing: set[str]) -> list[dict[str, Any]]:
+    """The demo supporters not in the database yet, spread over the sponsors and countries."""
+    published = campaign.published_at or utcnow()
+    until = campaign.closes_at or utcnow()
+    span = max((until - published).total_seconds(), 3600.0)
+    total = sum(spec["supporters"].values())
+    rows: list[dict[str, Any]] = []
+    n = 0
+    for org_slug, how_many in spec["supporters"].items():
+        sponsorship = sponsorships[org_slug]
+        for _ in range(how_many):
+            n += 1
+            email = SUPPORTER_EMAIL.format(n=n)
+            if email in existing:
+                continue
+            # Most people sign early; the square bunches the moments towards the launch.
+            confirmed = published + dt.timedelta(seconds=span * (n / (total + 1)) ** 2)
+            public = n % 5 == 0
+            rows.append({
+                "campaign_id": campaign.id,
+                "sponsorship_id": sponsorship.id,
+                "name": f"{FIRST_NAMES[n % len(FIRST_NAMES)]} {LAST_INITIALS[(n * 7) % len(LAST_INITIALS)]}.",
+                "email": email,
+                "email_key": email,
+                "country": COUNTRIES[(n * 5) % len(COUNTRIES)],
+                "comment": COMMENTS[(n // 5) % len(COMMENTS)] if public and n % 2 == 0 else None,
+                "show_publicly": public,
+                "source": "demo",
+                "confirmation_sends": 1,
+                "created_at": confirmed - dt.timedelta(minutes=3),
+                "confirmed_at": confirmed,
+            })
+    return rows
+
+
+def _sponsorships(campaign: Campaign, orgs: dict[str, Organization], published: dt.datetime) -> dict[str, Sponsorship]:
+    found = {s.organization_id: s for s in campaign.sponsorships}
+    result: dict[str, Sponsorship] = {}
+    for slug in (LEAD, *CO_SPONSORS):
+        org = orgs[slug]
+        sponsorship = found.get(org.id)
+        if sponsorship is None:
+            sponsorship = Sponsorship(
+                organization_id=org.id,
+                role=SponsorRole.LEAD.value if slug == LEAD else SponsorRole.CO_SPONSOR.value,
+                status=SponsorshipStatus.ACCEPTED.value,
+                invited_at=published - dt.timedelta(days=2),
+                accepted_at=published - dt.timedelta(days=1 if slug != LEAD else 2),
+            )
+            campaign.sponsorships.append(sponsorship)
+        result[slug] = sponsorship
+    db.session.flush()
+    return result
+
+
+def _recount(campaign: Campaign, sponsorships: dict[str, Sponsorship]) -> None:
+    """Set the cached counters from the rows (confirmed, not invalidated, not withdrawn)."""
+    counting = (
+        Signature.campaign_id == campaign.id,
+        Signature.confirmed_at.is_not(None),
+        Signature.invalidated_at.is_(None),
+        Signature.withdrawn_at.is_(None),
+    )
+    per_sponsorship = dict(
+        db.session.execute(
+            select(Signature.sponsorship_id, func.count()).where(*counting).group_by(Signature.sponsorship_id)
+        ).all()
+    )
+    total = sum(per_sponsorship.values())
+    changed = campaign.signature_count != total
+    campaign.signature_count = total
+    for sponsorship in campaign.sponsorships:
+        count = per_sponsorship.get(sponsorship.id, 0)
+        changed = changed or sponsorship.signature_count != count
+        sponsorship.signature_count = count
+    if changed:
+        campaign.changed_at = utcnow()
+
+
+def load(orgs: dict[str, Organization]) -> list[Campaign]:
+    """Create (or complete) the demo petitions of the three demo organizations."""
+    now = utcnow()
+    campaigns: list[Campaign] = []
+    for spec in CAMPAIGNS:
+        campaign = db.session.scalar(select(Campaign).where(Campaign.slug == spec["slug"]))
+        if campaign is None:
+            published = now - dt.timedelta(days=spec["published_days_ago"])
+            closes = now - dt.timedelta(days=spec["closed_days_ago"]) if spec["closed_days_ago"] else None
+            campaign = Campaign(
+                slug=spec["slug"],
+                lead_organization_id=orgs[LEAD].id,
+                title=spec["title"],
+                summary=spec["summary"],
+                body=spec["body"],
+                decision_maker=DECISION_MAKER,
+                decision_maker_handle=DECISION_MAKER_HANDLE,
+                demands=spec["demands"],
+                hashtag=HASHTAG,
+                social_handle=HANDLE,
+                calls_to_action=spec["calls_to_action"],
+                goal=spec["goal"],
+                closes_at=closes,
+                status=spec["status"].value,
+                published_at=published,
+                created_at=published - dt.timedelta(days=3),
+                changed_at=closes or now,
+                signature_count=0,
+            )
+            db.session.add(campaign)
+            db.session.flush()
+        sponsorships = _sponsorships(campaign, orgs, campaign.published_at or now)
+
+        existing = set(db.session.scalars(
+            select(Signature.email_key).where(
+                Signature.campaign_id == campaign.id, Signature.email_key.like("demo-supporter-%")
+            )
+        ))
+        rows = _supporter_rows(campaign, sponsorships, spec, existing)
+        if rows:
+            db.session.execute(insert(Signature), rows)
+        _recount(campaign, sponsorships)
+
+        titles = set(db.session.scalars(select(Update.title).where(Update.campaign_id == campaign.id)))
+        for update in spec["updates"]:
+            if update["title"] not in titles:
+                db.session.add(Update(
+                    campaign_id=campaign.id, organization_id=orgs[LEAD].id, title=update["title"],
+                    body=update["body"], created_at=now - dt.timedelta(days=update["days_ago"]),
+                ))
+        campaigns.append(campaign)
+    db.session.flush()
+    return campaigns
