@@ -2,12 +2,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from undersign.campaigns.models import Sponsorship
 from undersign.db import utcnow
 from undersign.extensions import db
+
+
+# The partial index's condition, spelled as each engine renders ``show_publicly == True`` in a query
+# (SQLite only uses a partial index whose terms appear verbatim in the query).
+_COUNTED_SQL = "confirmed_at IS NOT NULL AND invalidated_at IS NULL AND withdrawn_at IS NULL"
+PUBLIC_RECENT_WHERE_SQLITE = "show_publicly = 1 AND " + _COUNTED_SQL
+PUBLIC_RECENT_WHERE_POSTGRESQL = "show_publicly AND " + _COUNTED_SQL
 
 
 class Signature(db.Model):
@@ -25,6 +32,12 @@ class Signature(db.Model):
         CheckConstraint("confirmation_sends >= 0 AND confirmation_sends <= 5", name="confirmation_sends_capped"),
         CheckConstraint("length(country) = 2", name="country_alpha2"),
         Index("ix_signatures_campaign_id_confirmed_at", "campaign_id", "confirmed_at"),
+        # The page's "recent signers": the newest ten public, counted signatures of a campaign
+        # are the first ten entries of this (small, partial) index, however many rows there are.
+        Index(
+            "ix_signatures_public_recent", "campaign_id", "confirmed_at", "id",
+            sqlite_where=text(PUBLIC_RECENT_WHERE_SQLITE), postgresql_where=text(PUBLIC_RECENT_WHERE_POSTGRESQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,6 +67,11 @@ class Signature(db.Model):
     @property
     def counts(self) -> bool:
         return self.confirmed_at is not None and self.invalidated_at is None and self.withdrawn_at is None
+
+    @classmethod
+    def counted(cls) -> ColumnElement[bool]:
+        """`counts` in SQL: confirmed, not invalidated, not withdrawn (DESIGN §5)."""
+        return and_(cls.confirmed_at.is_not(None), cls.invalidated_at.is_(None), cls.withdrawn_at.is_(None))
 
 
 class Consent(db.Model):

@@ -1,7 +1,246 @@
-"""Signing: the sign POST, confirmation, withdrawal, public figures (.json) and the embeddable form."""
+"""Signing: the sign POST, confirmation, withdrawal, public figures (.json) and the embeddable form.
+
+The sign form is checked with its own signed token and the browser's
+``Origin`` / ``Sec-Fetch-Site`` instead of the session CSRF token (see
+`undersign.signatures.forms`), so these views are exempt from the global
+CSRF check; the confirm and withdraw buttons keep the session token.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, g, jsonify, make_response, redirect, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from undersign.campaigns.models import Campaign, Sponsorship
+from undersign.config import ConfigError
+from undersign.db import utcnow
+from undersign.errors import Conflict, InvalidInput
+from undersign.extensions import csrf, db, limiter
+from undersign.signatures import service
+from undersign.signatures.canonical import load_rules
+from undersign.signatures.forms import SignForm, form_token_valid, new_sign_form
+from undersign.signatures.pages import cached_public, hosting_sponsorship, petition_context, public_campaign
+from undersign.text import is_slug_shaped
+from undersign.web.access import public
+from undersign.web.forms import EmptyForm, attach_error
 
 bp = Blueprint("signing", __name__)
+
+
+@bp.record_once
+def _check_email_rules(state: BlueprintSetupState) -> None:
+    """A broken ``EMAIL_RULES_FILE`` stops the start-up with one line, not the first signature with a 500."""
+    path = state.app.config.get("EMAIL_RULES_FILE")
+    try:
+        load_rules(path or None)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"EMAIL_RULES_FILE {path!r} cannot be used: {exc}") from exc
+
+
+# Per client address, counting sign POSTs only (hosted pages and the embed together); in the README.
+SIGN_LIMIT = "20 per minute;200 per hour"
+EXPIRED_FORM = "This form had expired. Please check your details and send it again."
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def same_origin_request() -> bool:
+    """False when the browser says the POST comes from another site's page.
+
+    Browsers send ``Sec-Fetch-Site`` and ``Origin`` with form POSTs. Our own
+    form, even inside another site's iframe, posts same-origin; a page on
+    another site posting straight at us does not. Clients that send neither
+    (old browsers, scripts) still need the signed form token.
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    return origin.rstrip("/").lower() in {_origin(request.host_url), _origin(current_app.config["BASE_URL"])}
+
+
+def _rerender(campaign: Campaign, host: Sponsorship | None, form: SignForm, status: int, embed: bool) -> Response:
+    if embed:
+        body = render_template("signatures/embed.html", **embed_context(campaign, form))
+    else:
+        body = render_template("public/petition.html", **petition_context(campaign, host, sign_form=form))
+    return make_response(body, status)
+
+
+def _sign(campaign: Campaign, host: Sponsorship | None, *, embed: bool = False) -> Response:
+    """Validate -> sign -> commit -> "check your e-mail"; errors re-render the page with the typed values."""
+    if not same_origin_request():
+        abort(403)
+    token = request.form.get("csrf_token")
+    form = new_sign_form(campaign, host, embed=embed, formdata=request.form)
+    done = url_for("signing.embed_signed" if embed else "signing.signed", slug=campaign.slug)
+    if form.is_bot:
+        return redirect(done, 303)
+    valid = form.validate()
+    if not form_token_valid(token, campaign, form.purpose):
+        form.form_errors.append(EXPIRED_FORM)
+        return _rerender(campaign, host, form, 400, embed)
+    if not valid:
+        return _rerender(campaign, host, form, 400, embed)
+    try:
+        sponsorship = host or service.attributed_sponsorship(campaign, form.via.data)
+        service.sign(campaign, sponsorship, form.to_input(), ip=request.remote_addr)
+    except (InvalidInput, Conflict) as exc:
+        db.session.rollback()
+        attach_error(form, exc)
+        return _rerender(campaign, host, form, exc.status_code, embed)
+    db.session.commit()
+    # The same answer for a first signature and a repeated one (DESIGN §9).
+    return redirect(done, 303)
+
+
+@bp.post("/p/<slug>/sign")
+@public
+@csrf.exempt
+@limiter.shared_limit(SIGN_LIMIT, scope="sign")
+def sign(slug: str) -> Response:
+    """Sign on the canonical page (credited to ``via`` if it is a sponsor, else the lead)."""
+    return _sign(public_campaign(slug), None)
+
+
+@bp.post("/o/<org>/p/<slug>/sign")
+@public
+@csrf.exempt
+@limiter.shared_limit(SIGN_LIMIT, scope="sign")
+def sign_hosted(org: str, slug: str) -> Response:
+    """Sign on a sponsor's hosted page, credited to that sponsor. :raise 404: not an accepted sponsor."""
+    campaign = public_campaign(slug)
+    return _sign(campaign, hosting_sponsorship(campaign, org))
+
+
+@bp.get("/p/<slug>/signed")
+@public
+def signed(slug: str):  # type: ignore[no-untyped-def]
+    return render_template("signatures/check_email.html", campaign=public_campaign(slug, with_sponsors=False))
+
+
+# ---------------------------------------------------------------------------------------------
+# Confirm and withdraw: the link opens a page with one button; only the POST changes anything.
+
+
+@bp.route("/p/<slug>/confirm/<token>", methods=["GET", "POST"])
+@public
+def confirm(slug: str, token: str):  # type: ignore[no-untyped-def]
+    """GET shows the button (mail scanners prefetch links); POST confirms and counts, once.
+
+    :raise NotFound: unknown, expired or withdrawn link (the error page says so).
+    """
+    campaign = public_campaign(slug, with_sponsors=False)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        signature, _ = service.confirm(campaign, token)
+        db.session.commit()
+        return render_template(
+            "signatures/confirmed.html", campaign=campaign, signature=signature,
+            withdraw_url=url_for("signing.withdraw", slug=campaign.slug, token=service.withdraw_token(signature)),
+            petition_url=url_for("public.petition", slug=campaign.slug),
+        )
+    signature = service.signature_by_confirm_token(campaign, token)
+    return render_template(
+        "signatures/confirm.html", campaign=campaign, signature=signature, form=form,
+        withdraw_url=url_for("signing.withdraw", slug=campaign.slug, token=service.withdraw_token(signature)),
+    )
+
+
+def _any_campaign(slug: str) -> Campaign:
+    """Withdrawal works on every campaign that still exists, even one taken down: erasure is a right."""
+    if not is_slug_shaped(slug):  # odd bytes (NUL) never reach the database
+        abort(404)
+    campaign = db.session.scalar(select(Campaign).where(Campaign.slug == slug))
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+@bp.route("/p/<slug>/withdraw/<token>", methods=["GET", "POST"])
+@public
+def withdraw(slug: str, token: str):  # type: ignore[no-untyped-def]
+    """GET shows the button; POST withdraws the signature and erases the signer's details.
+
+    :raise NotFound: unknown link.
+    """
+    campaign = _any_campaign(slug)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        service.withdraw(campaign, token)
+        db.session.commit()
+        return render_template("signatures/withdrawn.html", campaign=campaign)
+    signature = service.signature_by_withdraw_token(campaign, token)
+    return render_template("signatures/withdraw.html", campaign=campaign, signature=signature, form=form)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public figures
+
+
+@bp.get("/p/<slug>.json")
+@public
+def figures(slug: str) -> Response:
+    """Count, goal, status and each sponsor's part; CORS-open and cacheable (304 on ``If-Modified-Since``).
+
+    The same for everyone, so it is micro-cached whoever asks (`pages.cached_public`).
+    """
+    def render() -> Response:
+        campaign = public_campaign(slug)
+        response = jsonify(service.public_figures(campaign))
+        response.last_modified = campaign.changed_at.replace(microsecond=0)
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Cache-Control"] = (
+            f"public, max-age={current_app.config['PUBLIC_CACHE_MAX_AGE']}, stale-while-revalidate=60"
+        )
+        return response.make_conditional(request)
+
+    return cached_public(render, for_everyone=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The embeddable form: the only page other sites may frame.
+
+
+def embed_context(campaign: Campaign, form: SignForm | None) -> dict[str, object]:
+    open_ = campaign.accepts_signatures(utcnow())
+    return {
+        "campaign": campaign,
+        "sign_form": form if open_ else None,
+        "is_open": open_,
+        "count": campaign.signature_count,
+        "sponsors": [s.organization for s in service.consent_sponsors(campaign)],
+        "petition_url": url_for("public.petition", slug=campaign.slug, _external=True),
+    }
+
+
+@bp.route("/p/<slug>/embed", methods=["GET", "POST"])
+@public
+@csrf.exempt
+@limiter.shared_limit(SIGN_LIMIT, scope="sign", methods=["POST"])
+def embed(slug: str) -> Response:
+    """A compact sign form for other sites' iframes; cookie-less (signed token + Origin check)."""
+    g.framable = True
+    campaign = public_campaign(slug)
+    if request.method == "POST":
+        return _sign(campaign, None, embed=True)
+    response = make_response(render_template("signatures/embed.html", **embed_context(campaign, new_sign_form(campaign, embed=True))))
+    response.headers["Cache-Control"] = f"public, max-age={current_app.config['PUBLIC_CACHE_MAX_AGE']}"
+    return response
+
+
+@bp.get("/p/<slug>/embed/signed")
+@public
+def embed_signed(slug: str):  # type: ignore[no-untyped-def]
+    g.framable = True
+    return render_template("signatures/embed_signed.html", campaign=public_campaign(slug, with_sponsors=False))
+

@@ -1,0 +1,163 @@
+"""The sign form (DESIGN §4 field names).
+
+The sign form carries no session: its ``csrf_token`` is a signed,
+time-limited token bound to the campaign (itsdangerous), checked by the view
+together with the browser's ``Origin`` / ``Sec-Fetch-Site`` headers. So the
+petition page stays the same for every anonymous visitor and can sit in a
+shared cache (DESIGN §9), the embedded form works inside another site's iframe
+where our cookies are not sent, and a supporter who blocks cookies can sign.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from flask import current_app, has_request_context, request, url_for
+from flask_wtf import FlaskForm
+from itsdangerous import BadData, URLSafeTimedSerializer
+from markupsafe import Markup, escape
+from wtforms import BooleanField, EmailField, Field, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import ValidationError
+from wtforms.widgets import Select, html_params
+
+from undersign.campaigns.models import Campaign, Sponsorship
+from undersign.errors import InvalidInput
+from undersign.signatures import rules
+from undersign.signatures.canonical import current_rules
+from undersign.signatures.service import SignatureInput, consent_sponsors, consent_wording
+from undersign.web.forms import Form
+
+# A cached page may hand out a form for a while; two days leaves room for a tab left open.
+FORM_TOKEN_MAX_AGE = 2 * 24 * 3600
+SIGN_PURPOSE = "sign-form"
+EMBED_PURPOSE = "embed-form"
+
+
+class Rule:
+    """A WTForms validator running one of `rules`' checks, so the form shows every broken rule at once."""
+
+    def __init__(self, check: Callable[[Any], object], required: bool = False) -> None:
+        self.check = check
+        self.field_flags = {"required": True} if required else {}
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        try:
+            self.check(field.data)
+        except InvalidInput as exc:
+            raise ValidationError(exc.message) from exc
+
+
+def _email_rule(value: str | None) -> object:
+    return rules.clean_email(value, current_rules())
+
+
+COUNTRY_PROMPT = "Choose your country"
+
+
+@lru_cache(maxsize=8)
+def country_options(selected: str = "") -> Markup:
+    """The ~250 ``<option>``s of the country list, made once per process (per selected value).
+
+    Rendering them through WTForms on every page view was a third of the
+    petition page's time; the list is data that never changes while running.
+    """
+    options = [("", COUNTRY_PROMPT), *rules.countries()]
+    return Markup("".join(
+        f"<option {html_params(value=code, selected=code == selected)}>{escape(name)}</option>"
+        for code, name in options
+    ))
+
+
+class CountrySelect(Select):
+    """WTForms' ``<select>`` with the options from `country_options` (same markup, made once)."""
+
+    def __call__(self, field: Field, **kwargs: Any) -> Markup:
+        kwargs.setdefault("id", field.id)
+        flags = getattr(field, "flags", {})
+        for k in dir(flags):
+            if k in self.validation_attrs and k not in kwargs:
+                kwargs[k] = getattr(flags, k)
+        selected = field.data if isinstance(field.data, str) and field.data in rules.country_names() else ""
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{country_options(selected)}</select>")
+
+
+class SignForm(Form):
+    class Meta:
+        csrf = False  # the signed token below replaces the session token
+
+    csrf_token = HiddenField(id="sign-token")
+    name = StringField("Your name", id="sign-name", validators=[Rule(rules.clean_name, required=True)],
+                       render_kw={"autocomplete": "name", "maxlength": rules.NAME_MAX})
+    email = EmailField("E-mail", id="sign-email", validators=[Rule(_email_rule, required=True)],
+                       description="We send you a link to confirm your signature.",
+                       render_kw={"autocomplete": "email", "maxlength": rules.EMAIL_MAX})
+    country = SelectField("Country", id="sign-country", validators=[Rule(rules.clean_country, required=True)], validate_choice=False,
+                          render_kw={"autocomplete": "country"}, widget=CountrySelect())
+    postcode = StringField("Postcode", id="sign-postcode", validators=[Rule(rules.clean_postcode)],
+                           render_kw={"autocomplete": "postal-code", "maxlength": rules.POSTCODE_MAX})
+    comment = TextAreaField("Why are you signing?", id="sign-comment", validators=[Rule(rules.clean_comment)],
+                            render_kw={"maxlength": rules.COMMENT_MAX, "rows": 3})
+    public = BooleanField("Show my first name, initial, country and comment on this page", id="sign-public")
+    consent = SelectMultipleField("Updates", id="sign-consent", choices=[], validate_choice=False)
+    via = HiddenField(id="sign-via")
+    source = HiddenField(id="sign-source")
+    # Honeypot: hidden from people by CSS, filled in by bots that fill in everything.
+    website = StringField("Leave this field empty", id="sign-website", render_kw={"autocomplete": "off", "tabindex": "-1"})
+
+    action_url: str = ""
+    purpose: str = SIGN_PURPOSE
+
+    def to_input(self) -> SignatureInput:
+        return SignatureInput(
+            name=self.name.data, email=self.email.data, country=self.country.data,
+            postcode=self.postcode.data, comment=self.comment.data, show_publicly=bool(self.public.data),
+            consents=tuple(str(c) for c in (self.consent.data or [])), source=self.source.data,
+        )
+
+    @property
+    def is_bot(self) -> bool:
+        return bool((self.website.data or "").strip())
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key or "", salt=f"undersign.signatures.{purpose}")
+
+
+def form_token(campaign: Campaign, purpose: str = SIGN_PURPOSE) -> str:
+    """A token that says "this form was handed out by us for this campaign, recently"."""
+    return _serializer(purpose).dumps(campaign.id)
+
+
+def form_token_valid(token: str | None, campaign: Campaign, purpose: str = SIGN_PURPOSE) -> bool:
+    try:
+        return _serializer(purpose).loads(token or "", max_age=FORM_TOKEN_MAX_AGE) == campaign.id
+    except BadData:
+        return False
+
+
+def new_sign_form(campaign: Campaign, host: Sponsorship | None = None, *, embed: bool = False,
+                  formdata: Any = None) -> SignForm:
+    """The sign form for ``campaign``'s page (``host``: the sponsor hosting it, None for ``/p/<slug>``).
+
+    Without ``formdata`` it is a fresh form: a new token, nothing typed, the
+    ``?via=`` and ``?source=`` of the page's URL carried in hidden fields.
+    With ``formdata`` it is the submitted form (the signing views).
+    """
+    form = SignForm(formdata=formdata) if formdata is not None else SignForm(formdata=None)
+    form.country.choices = [("", COUNTRY_PROMPT), *rules.countries()]
+    form.consent.choices = [(s.organization.slug, consent_wording(s.organization)) for s in consent_sponsors(campaign)]
+    form.purpose = EMBED_PURPOSE if embed else SIGN_PURPOSE
+    if embed:
+        form.action_url = url_for("signing.embed", slug=campaign.slug)
+    elif host is not None:
+        form.action_url = url_for("signing.sign_hosted", org=host.organization.slug, slug=campaign.slug)
+    else:
+        form.action_url = url_for("signing.sign", slug=campaign.slug)
+    if formdata is None:
+        args = request.args if has_request_context() else {}
+        form.via.data = host.organization.slug if host is not None else (rules.clean_via(args.get("via")) or "")
+        form.source.data = rules.clean_source(args.get("source")) or ""
+    form.csrf_token.data = form_token(campaign, form.purpose)
+    return form

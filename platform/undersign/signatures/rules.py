@@ -1,0 +1,154 @@
+"""What a signature may contain: the input rules, shared by the sign form and the service.
+
+Pure functions, no database: each takes what was typed and returns the value
+to store, or raises `InvalidInput` naming the field. The form runs them to
+show every problem at once; the service runs them again because it is also
+called from the API and the CLI, and it is the one that writes.
+
+Text is NFC-normalized and trimmed. Control characters are refused rather
+than silently dropped (NUL in particular: PostgreSQL rejects it in text),
+and so are the Unicode bidi overrides that let a name on the public list of
+signers display as something else: the platform's rule (`undersign.text`),
+plus the direction marks, since a signer's name and comment are shown to everyone.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from functools import lru_cache
+from importlib import resources
+
+from email_validator import EmailNotValidError, validate_email
+
+from undersign.errors import InvalidInput
+from undersign.signatures.canonical import EmailRules, email_key
+from undersign.text import has_control_characters, starts_like_formula
+
+NAME_MAX = 100
+EMAIL_MAX = 254
+COMMENT_MAX = 1000
+POSTCODE_MAX = 16
+SOURCE_MAX = 64
+# The direction marks (left-to-right, right-to-left, Arabic letter): refused on the public list of signers too.
+_DIRECTION_MARKS = frozenset("\u200e\u200f\u061c")
+_POSTCODE_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 -]*[A-Za-z0-9])?")
+_SOURCE_DROP_RE = re.compile(r"[^A-Za-z0-9._~:/@+-]+")
+
+
+@lru_cache(maxsize=1)
+def countries() -> tuple[tuple[str, str], ...]:
+    """ISO 3166-1 alpha-2 codes and English names, alphabetical (``data/countries.json``)."""
+    text = resources.files("undersign").joinpath("data/countries.json").read_text("utf-8")
+    return tuple((c["code"], c["name"]) for c in json.loads(text)["countries"])
+
+
+@lru_cache(maxsize=1)
+def country_names() -> dict[str, str]:
+    return dict(countries())
+
+
+def _forbidden(text: str, allow: str = "") -> bool:
+    """True if ``text`` holds a character `undersign.text` refuses (except those in ``allow``) or a direction mark."""
+    return has_control_characters(text, allow) or any(ch in _DIRECTION_MARKS for ch in text)
+
+
+def _normal(raw: str | None) -> str:
+    return unicodedata.normalize("NFC", raw or "").strip()
+
+
+def clean_name(raw: str | None) -> str:
+    """1–100 characters, single spaces, not starting with ``= + - @``.
+
+    :raise InvalidInput: ``field="name"``.
+    """
+    value = _normal(raw)
+    if _forbidden(value):
+        raise InvalidInput("Your name contains characters we cannot accept (control characters).", field="name")
+    value = " ".join(value.split())
+    if not value:
+        raise InvalidInput("Enter your name.", field="name")
+    if len(value) > NAME_MAX:
+        raise InvalidInput(f"Use at most {NAME_MAX} characters for your name.", field="name")
+    if starts_like_formula(value):
+        raise InvalidInput("A name cannot start with =, +, - or @.", field="name")
+    return value
+
+
+def clean_email(raw: str | None, rules: EmailRules | None = None) -> tuple[str, str]:
+    """The address (syntax-checked by email-validator, no DNS look-up) and its de-duplication key.
+
+    :raise InvalidInput: ``field="email"``.
+    """
+    value = (raw or "").strip()
+    if not value:
+        raise InvalidInput("Enter your e-mail address.", field="email")
+    if len(value) > EMAIL_MAX or _forbidden(value):
+        raise InvalidInput("Enter a valid e-mail address.", field="email")
+    try:
+        address = validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"Enter a valid e-mail address ({exc}).", field="email") from exc
+    except (ValueError, UnicodeError) as exc:  # idna and friends on truly odd input
+        raise InvalidInput("Enter a valid e-mail address.", field="email") from exc
+    if len(address) > EMAIL_MAX:
+        raise InvalidInput("Enter a valid e-mail address.", field="email")
+    return address, email_key(address, rules)
+
+
+def clean_country(raw: str | None) -> str:
+    """An ISO 3166-1 alpha-2 code from our list.
+
+    :raise InvalidInput: ``field="country"``.
+    """
+    value = (raw or "").strip().upper()
+    if value not in country_names():
+        raise InvalidInput("Choose your country from the list.", field="country")
+    return value
+
+
+def clean_postcode(raw: str | None) -> str | None:
+    """Optional; up to 16 letters, digits, spaces or hyphens.
+
+    :raise InvalidInput: ``field="postcode"``.
+    """
+    message = f"Enter a postcode of up to {POSTCODE_MAX} letters, digits, spaces or hyphens, or leave it empty."
+    if _forbidden(raw or ""):
+        raise InvalidInput(message, field="postcode")
+    value = " ".join(_normal(raw).split())
+    if not value:
+        return None
+    if len(value) > POSTCODE_MAX or not _POSTCODE_RE.fullmatch(value):
+        raise InvalidInput(message, field="postcode")
+    return value.upper()
+
+
+def clean_comment(raw: str | None) -> str | None:
+    """Optional; up to 1,000 characters; line breaks kept (as ``\\n``).
+
+    :raise InvalidInput: ``field="comment"``.
+    """
+    value = _normal((raw or "").replace("\r\n", "\n").replace("\r", "\n"))
+    if not value:
+        return None
+    if _forbidden(value, allow="\n\t"):
+        raise InvalidInput("Your comment contains characters we cannot accept (control characters).", field="comment")
+    if len(value) > COMMENT_MAX:
+        raise InvalidInput(f"Keep your comment to {COMMENT_MAX:,} characters (it has {len(value):,}).", field="comment")
+    return value
+
+
+def clean_source(raw: str | None) -> str | None:
+    """A campaign source tag (``?source=newsletter-may``) reduced to safe characters, at most 64; never an error.
+
+    It comes from links other people write, so it is tidied rather than refused.
+    """
+    value = _SOURCE_DROP_RE.sub("-", raw or "").strip("-")[:SOURCE_MAX]
+    return value or None
+
+
+def clean_via(raw: str | None) -> str | None:
+    """An organization slug from ``?via=`` or the form's hidden field, or None if it cannot be one."""
+    value = (raw or "").strip()
+    return value if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", value) else None
