@@ -44,6 +44,27 @@ test-sqlite: $(VENV)/.installed-test
 test-postgresql: $(VENV)/.installed-test
 	UNDERSIGN_TEST_DB=postgresql $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## The production stack on one machine: migrations, then `flask worker` and gunicorn (gunicorn.conf.py)
+## side by side; Ctrl-C stops both. Needs SECRET_KEY, DATABASE_URL (PostgreSQL) and REDIS_URL in the
+## environment; UNDERSIGN_ENV defaults to production. See README, "Deploying".
+serve-prod: $(VENV)/.installed
+	@test -n "$$SECRET_KEY" -a -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || \
+		{ echo "serve-prod needs SECRET_KEY, DATABASE_URL and REDIS_URL in the environment (README, Deploying)"; exit 2; }
+	UNDERSIGN_ENV=$${UNDERSIGN_ENV:-production} $(BIN)/flask db upgrade
+	@UNDERSIGN_ENV=$${UNDERSIGN_ENV:-production}; export UNDERSIGN_ENV; \
+	$(BIN)/flask worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+## One background worker (RQ jobs and the mail outbox sweep); run as many as you like.
+worker: $(VENV)/.installed
+	$(BIN)/flask worker
+
+## The benchmark (not part of the tests): PostgreSQL and Redis on loopback, wrk from Debian. README, "Benchmark".
+bench: $(VENV)/.installed
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 ## Copies the pinned third-party front-end assets (package.json) into static/vendor; the result is committed.
 vendor:
 	npm install --no-audit --no-fund

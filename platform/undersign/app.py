@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from undersign import config as config_module
@@ -49,6 +52,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     _register_blueprints(app)
     _register_web(app)
+    # Registers the after-commit hook that kicks mail delivery (thread or queue).
+    from undersign import jobs  # noqa: F401
 
     from undersign import cli
 
@@ -67,9 +72,66 @@ def import_models() -> None:
     from undersign.signatures import models as _signatures  # noqa: F401
 
 
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per line, for log collectors that read stdout.
+
+    Records carry time (UTC, ISO 8601), level, logger and message; inside a
+    request also method, path and the client address; gunicorn's access
+    records (``gunicorn.access``) become status, bytes and duration fields.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+        }
+        if record.name == "gunicorn.access" and isinstance(record.args, dict):
+            atoms = record.args
+            entry.update(
+                message="request", method=atoms.get("m"), path=atoms.get("U"), query=atoms.get("q") or None,
+                status=_int_or_none(atoms.get("s")), bytes=_int_or_none(atoms.get("B")),
+                duration_ms=round(int(atoms.get("D") or 0) / 1000, 1), remote=atoms.get("h"),
+                user_agent=atoms.get("a"),
+            )
+        else:
+            entry["message"] = record.getMessage()
+            if has_request_context():
+                entry.update(method=request.method, path=request.path, remote=request.remote_addr)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+
+
 def _configure_logging(app: Flask) -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    """Text for people in development; JSON lines on stdout in production (``LOG_FORMAT``).
+
+    Configures the root logger once per process: several apps in one process
+    (tests) share it, and gunicorn's own loggers are set in gunicorn.conf.py.
+    """
+    root = logging.getLogger()
+    if app.config["LOG_FORMAT"] == "json":
+        if not any(isinstance(h.formatter, JsonLogFormatter) for h in root.handlers):
+            handler = logging.StreamHandler(sys.stdout)
+            handler.setFormatter(JsonLogFormatter())
+            for old in [h for h in root.handlers if isinstance(h, logging.StreamHandler) and not _is_capture(h)]:
+                root.removeHandler(old)
+            root.addHandler(handler)
+        root.setLevel(app.config["LOG_LEVEL"])
+    elif not root.handlers:
+        logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _is_capture(handler: logging.Handler) -> bool:
+    """pytest's log capture handlers must stay where they are."""
+    return type(handler).__module__.startswith("_pytest")
 
 
 def _init_database(app: Flask) -> None:
@@ -78,10 +140,31 @@ def _init_database(app: Flask) -> None:
     if uri.startswith("postgresql"):
         options.setdefault("pool_size", app.config["DB_POOL_SIZE"])
         options.setdefault("max_overflow", app.config["DB_POOL_SIZE"])
+        # pre_ping: after a database restart or failover, stale pooled connections are
+        # replaced on checkout instead of failing one request each.
         options.setdefault("pool_pre_ping", True)
         options.setdefault("pool_timeout", 10)
+        # A database that does not answer fails fast (503) instead of holding a worker thread.
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("connect_timeout", app.config["DB_CONNECT_TIMEOUT"])
+        options["connect_args"] = connect_args
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
+
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs first (Flask runs them in
+    # reverse). When the database died mid-request, ending the session means a ROLLBACK on a
+    # dead socket; that error would escape the request after its 503 page was made and
+    # gunicorn would answer a bare 500 instead. The dead connection is already invalidated
+    # (the pool replaces it), so the session is dropped and the 503 goes out.
+    @app.teardown_appcontext
+    def _end_session_even_if_the_database_is_gone(_exc: BaseException | None) -> None:
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            db.session.remove()
+        except DBAPIError as exc:
+            logging.getLogger(__name__).warning("database gone while ending the session: %s", str(exc).splitlines()[0])
+            db.session.registry.clear()
     if uri.startswith("sqlite"):
         from undersign.db import configure_sqlite
 

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from dotenv import load_dotenv
+from dotenv import dotenv_values
 
 DEV_SECRET_KEY = "dev-only-secret-key-change-me"
 MIN_SECRET_KEY_LENGTH = 32
@@ -37,6 +37,16 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
 def database_uri(url: str) -> str:
     """Route plain ``postgres://`` and ``postgresql://`` URLs to psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
@@ -51,13 +61,20 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
     :raise ConfigError: production mode with a default or short ``SECRET_KEY``,
         or a malformed number.
     """
-    if os.environ.get("UNDERSIGN_ENV", "development") != "production":
-        load_dotenv(Path.cwd() / ".env", override=False)
+    overrides = dict(overrides or {})
     env = dict(os.environ)
-    mode = env.get("UNDERSIGN_ENV", "development")
+    if env.get("UNDERSIGN_ENV", "development") != "production":
+        # Read, not exported into os.environ: the real environment wins, and other
+        # apps built in this process (tests) do not inherit one app's .env.
+        dotenv = {k: v for k, v in dotenv_values(Path.cwd() / ".env").items() if v is not None}
+        env = {**dotenv, **env}
+    # The mode may come from the caller (tests build production apps), so every
+    # setting that depends on it is derived after the overrides are known.
+    mode = overrides.get("UNDERSIGN_ENV") or env.get("UNDERSIGN_ENV", "development")
     production = mode == "production"
     default_db = "sqlite:///" + str(instance_path / "undersign.sqlite3")
-    redis_url = env.get("REDIS_URL") or None
+    redis_url = overrides["REDIS_URL"] if "REDIS_URL" in overrides else (env.get("REDIS_URL") or None)
+    redis_timeout = _float(env, "REDIS_TIMEOUT", 0.5)
 
     config: dict[str, Any] = {
         "UNDERSIGN_ENV": mode,
@@ -77,9 +94,25 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         # "queue": enqueue on Redis for `flask worker`; "manual": only when asked (tests).
         "MAIL_DELIVERY": env.get("MAIL_DELIVERY", "queue" if redis_url else "thread"),
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
-        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis down: each process counts in memory instead (limits loosen by the number of
+        # processes, signing never blocks) and logs a warning; it re-checks Redis with backoff.
+        # swallow_errors is the last resort if even that fails: the request goes through.
         "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_STORAGE_OPTIONS": (
+            {"socket_connect_timeout": redis_timeout, "socket_timeout": redis_timeout} if redis_url else {}
+        ),
+        "REDIS_TIMEOUT": redis_timeout,
+        # RQ queue for background jobs; tests and the benchmark use a name of their own.
+        "JOB_QUEUE": env.get("JOB_QUEUE", "undersign"),
+        # How often `flask worker` sweeps the mail outbox for mail whose job never reached Redis.
+        "OUTBOX_SWEEP_SECONDS": _float(env, "OUTBOX_SWEEP_SECONDS", 30.0),
+        # "json": one JSON object per line on stdout (production default); "text" for people.
+        "LOG_FORMAT": env.get("LOG_FORMAT", "json" if production else "text"),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
+        "DB_CONNECT_TIMEOUT": _int(env, "DB_CONNECT_TIMEOUT", 5),
         "RATELIMIT_STRATEGY": "fixed-window",
         "PROXY_COUNT": _int(env, "PROXY_COUNT", 0),
         "PASSWORD_HASH_TIME_COST": _int(env, "PASSWORD_HASH_TIME_COST", 3),
@@ -93,15 +126,25 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "PUBLIC_CACHE_MAX_AGE": _int(env, "PUBLIC_CACHE_MAX_AGE", 10),
+        # Seconds each web process keeps the rendered anonymous petition page and .json (0: off; signatures/pages.py).
+        "PUBLIC_PAGE_CACHE_SECONDS": _float(env, "PUBLIC_PAGE_CACHE_SECONDS", 2.0),
+        # E-mail canonicalization rules for de-duplicating signatures (signatures/canonical.py); None: the packaged ones.
+        "EMAIL_RULES_FILE": env.get("EMAIL_RULES_FILE") or None,
     }
     if production:
+        # __Host-: the browser only accepts it Secure, with Path=/ and without Domain,
+        # so a sibling subdomain cannot plant or overwrite it.
         config.update(
             SESSION_COOKIE_NAME="__Host-session",
             SESSION_COOKIE_SECURE=True,
+            SESSION_COOKIE_PATH="/",
+            SESSION_COOKIE_DOMAIN=None,
+            REMEMBER_COOKIE_NAME="__Host-remember",
             REMEMBER_COOKIE_SECURE=True,
+            REMEMBER_COOKIE_PATH="/",
+            REMEMBER_COOKIE_DOMAIN=None,
         )
-    if overrides:
-        config.update(overrides)
+    config.update(overrides)
     config["SQLALCHEMY_DATABASE_URI"] = database_uri(config["SQLALCHEMY_DATABASE_URI"])
     _check(config)
     return config

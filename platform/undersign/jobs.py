@@ -5,16 +5,27 @@ kicked after a commit depends on ``MAIL_DELIVERY``:
 
 - ``thread`` (embedded default): a daemon thread in this process, started on
   first use (never before a fork), woken after every commit that queued mail;
-- ``queue``: an RQ job on Redis, run by ``flask worker``; if Redis is down the
-  mail simply waits in the outbox and the worker's periodic sweep sends it;
+- ``queue``: an RQ job on Redis (queue ``JOB_QUEUE``), run by ``flask worker``;
+  if Redis is down the mail simply waits in the outbox and the worker's
+  periodic sweep sends it (the outbox in the database is the source of truth,
+  the queue only says "look now");
 - ``manual``: nothing happens until someone calls ``deliver_pending`` (tests).
+
+A viral petition commits hundreds of signatures a second, each with a
+confirmation mail. Enqueueing one job per commit would fill Redis with jobs
+that find nothing to do, so kicks are debounced: a commit enqueues a job only
+if it can set the queue's "kick" key; the job deletes that key *before* it
+reads the outbox, so mail committed after the job started triggers a new job
+and mail committed before is seen by this one. At most one delivery job waits
+in the queue at any time.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 from sqlalchemy import event
@@ -22,27 +33,29 @@ from sqlalchemy.orm import Session
 
 from undersign.extensions import db
 
+if TYPE_CHECKING:
+    from redis import Redis
+
 log = logging.getLogger(__name__)
+
+DELIVER_JOB = "undersign.jobs.deliver_outbox_job"
+# After Redis failed, a process leaves it alone this long (no request waits on a dead Redis).
+REDIS_RETRY_SECONDS = 5.0
 
 _wakeup = threading.Event()
 _thread: threading.Thread | None = None
 _thread_lock = threading.Lock()
+_redis_down_until: dict[str, float] = {}
 
+
+# --- in-process delivery (embedded default) ---------------------------------------------------
 
 def _deliver_forever(app: Flask) -> None:
-    from undersign.mail import deliver_pending
-
     while True:
         _wakeup.wait(timeout=30)
         _wakeup.clear()
-        with app.app_context():
-            try:
-                deliver_pending()
-            except Exception:  # keep the thread alive; the outbox keeps the mail
-                log.exception("mail delivery failed")
-                db.session.rollback()
-            finally:
-                db.session.remove()
+        sweep_outbox(app)
+        close_expired(app)
 
 
 def _start_thread(app: Flask) -> None:
@@ -53,6 +66,83 @@ def _start_thread(app: Flask) -> None:
             _thread.start()
 
 
+# --- Redis and the job queue ------------------------------------------------------------------
+
+def redis_client(app: Flask | None = None) -> Redis:
+    """This process's client for ``REDIS_URL`` (connections pooled, re-made after a fork).
+
+    Short timeouts: the web side must never wait long on Redis.
+    """
+    from redis import Redis
+
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    client = app.extensions.get("undersign_redis")
+    if client is None:
+        timeout = app.config["REDIS_TIMEOUT"]
+        client = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=timeout, socket_timeout=timeout)
+        app.extensions["undersign_redis"] = client
+    return client
+
+
+def _queue(app: Flask | None = None, connection: Redis | None = None):  # type: ignore[no-untyped-def]
+    from rq import Queue
+
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    return Queue(app.config["JOB_QUEUE"], connection=connection or redis_client(app))
+
+
+def _kick_key(app: Flask) -> str:
+    return f"undersign:{app.config['JOB_QUEUE']}:outbox-kick"
+
+
+def _redis_available(app: Flask) -> bool:
+    return time.monotonic() >= _redis_down_until.get(app.config["REDIS_URL"], 0.0)
+
+
+def _redis_failed(app: Flask, what: str, exc: Exception) -> None:
+    url = app.config["REDIS_URL"]
+    first = _redis_available(app)
+    _redis_down_until[url] = time.monotonic() + REDIS_RETRY_SECONDS
+    if first:
+        log.warning("Redis unavailable (%s): %s; mail stays in the database outbox until the worker's sweep", what, exc)
+
+
+def enqueue(function_path: str, *args: Any) -> bool:
+    """Put a job on the Redis queue; False (and a warning) when Redis cannot be reached."""
+    from redis.exceptions import RedisError
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not _redis_available(app):
+        return False
+    try:
+        _queue(app).enqueue(function_path, *args, job_timeout=300, result_ttl=0, failure_ttl=7 * 86400)
+        return True
+    except RedisError as exc:
+        _redis_failed(app, f"enqueue {function_path}", exc)
+        return False
+
+
+def _kick_queue(app: Flask) -> bool:
+    """Enqueue a delivery job unless one is already waiting (see the module docstring)."""
+    from redis.exceptions import RedisError
+
+    if not _redis_available(app):
+        return False
+    try:
+        if not redis_client(app).set(_kick_key(app), "1", nx=True, ex=300):
+            return True  # a job is already waiting and will see this commit's mail
+    except RedisError as exc:
+        _redis_failed(app, "outbox kick", exc)
+        return False
+    if not enqueue(DELIVER_JOB):
+        try:
+            redis_client(app).delete(_kick_key(app))
+        except RedisError:
+            pass
+        return False
+    return True
+
+
 def kick_outbox() -> None:
     """Ask for the outbox to be delivered soon, by whatever means this deployment has."""
     mode = current_app.config["MAIL_DELIVERY"]
@@ -60,29 +150,126 @@ def kick_outbox() -> None:
         _start_thread(current_app._get_current_object())  # type: ignore[attr-defined]
         _wakeup.set()
     elif mode == "queue":
-        enqueue("undersign.jobs.deliver_outbox_job")
+        _kick_queue(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
-def enqueue(function_path: str, *args: Any) -> bool:
-    """Put a job on the Redis queue; False (and a warning) when Redis cannot be reached."""
-    from redis import Redis
-    from redis.exceptions import RedisError
-    from rq import Queue
-
-    try:
-        queue = Queue("undersign", connection=Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=2))
-        queue.enqueue(function_path, *args, job_timeout=300, result_ttl=0)
-        return True
-    except RedisError as exc:
-        log.warning("job queue unavailable, %s stays in the database until the worker's sweep: %s", function_path, exc)
-        return False
+def queue_depth(app: Flask | None = None) -> int:
+    """Jobs waiting in this deployment's queue. :raise RedisError: Redis cannot be reached."""
+    return int(_queue(app).count)
 
 
 def deliver_outbox_job() -> int:
-    """RQ entry point: runs inside the worker's app context."""
+    """RQ entry point: runs inside the worker's app context (see `run_worker`)."""
+    from redis.exceptions import RedisError
+
     from undersign.mail import deliver_pending
 
-    return deliver_pending()
+    try:
+        redis_client().delete(_kick_key(current_app))
+    except RedisError:
+        pass  # the key expires by itself; the sweep covers the gap
+    try:
+        return deliver_pending()
+    finally:
+        db.session.remove()
+
+
+def sweep_outbox(app: Flask) -> int:
+    """Deliver whatever is due, in a fresh app context; never raises (the outbox keeps the mail)."""
+    from undersign.mail import deliver_pending
+
+    with app.app_context():
+        try:
+            return deliver_pending()
+        except Exception:
+            log.exception("mail delivery failed")
+            db.session.rollback()
+            return 0
+        finally:
+            db.session.remove()
+
+
+# --- the worker process -----------------------------------------------------------------------
+
+def run_worker(app: Flask, burst: bool = False) -> None:
+    """`flask worker`: an RQ worker on ``JOB_QUEUE`` plus a periodic sweep of the outbox.
+
+    The sweep (every ``OUTBOX_SWEEP_SECONDS``, and once at start) delivers mail
+    whose job never reached Redis, and retries that failed earlier. While Redis
+    is down the worker keeps sweeping and reconnects with backoff. With
+    ``burst`` it sweeps once, runs the jobs that are waiting, and returns.
+
+    :raise redis.exceptions.ConnectionError: in burst mode, Redis cannot be reached.
+    """
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from rq import SimpleWorker
+
+    # No socket_timeout here: the worker blocks on BLPOP for minutes by design.
+    connection = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=5, health_check_interval=30)
+    queue = _queue(app, connection)
+    stop = threading.Event()
+    sweeper: threading.Thread | None = None
+    if burst:
+        sweep_outbox(app)
+        close_expired(app)
+    else:
+        sweeper = threading.Thread(target=_sweep_forever, args=(app, stop), name="outbox-sweep", daemon=True)
+        sweeper.start()
+    # SimpleWorker runs jobs in this process (no fork per job): mail delivery is short, and
+    # the app, its connection pool and its templates stay warm between jobs.
+    wait = 1.0
+    try:
+        with app.app_context():
+            while True:
+                worker = SimpleWorker([queue], connection=connection)
+                try:
+                    worker.work(burst=burst, logging_level=app.config["LOG_LEVEL"], with_scheduler=False)
+                    return
+                except (RedisConnectionError, RedisTimeoutError) as exc:
+                    if burst:
+                        raise
+                    log.warning("Redis unreachable, worker retries in %.0f s (the outbox sweep goes on): %s", wait, exc)
+                    time.sleep(wait)
+                    wait = min(wait * 2, 30.0)
+    finally:
+        stop.set()
+
+
+def close_expired(app: Flask) -> int:
+    """Write ``closed`` on petitions past their closing date; never raises.
+
+    Readers already see them closed (`Campaign.public_status`); this keeps the
+    stored status, listings and reports in step without an extra cron entry.
+    """
+    from undersign.campaigns.service import close_expired_campaigns
+    from undersign.db import utcnow
+
+    with app.app_context():
+        try:
+            closed = close_expired_campaigns(utcnow())
+            db.session.commit()
+            return closed
+        except Exception:
+            log.exception("closing expired petitions failed")
+            db.session.rollback()
+            return 0
+        finally:
+            db.session.remove()
+
+
+def _sweep_forever(app: Flask, stop: threading.Event) -> None:
+    interval = app.config["OUTBOX_SWEEP_SECONDS"]
+    while True:
+        sent = sweep_outbox(app)
+        if sent:
+            log.info("outbox sweep sent %s message(s)", sent)
+        closed = close_expired(app)
+        if closed:
+            log.info("closed %s petition(s) past their closing date", closed)
+        if stop.wait(interval):
+            return
 
 
 @event.listens_for(Session, "after_commit")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, abort, current_app, render_template
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from undersign.extensions import db
 from undersign.web.access import public
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("web", __name__)
 
@@ -14,15 +18,47 @@ bp = Blueprint("web", __name__)
 @bp.get("/healthz")
 @public
 def healthz():  # type: ignore[no-untyped-def]
-    """200 when the database answers, 503 otherwise; never cached."""
+    """What a load balancer and an operator need to know, never cached.
+
+    503 only when the database is unreachable: without it nothing works, and a
+    load balancer should stop sending this machine traffic. Redis down is
+    reported (``"status": "degraded"``) with 200, because it is shared by every
+    machine (taking them all out would help no one) and signing keeps working
+    without it: rate limits count in memory, mail waits in the outbox.
+    """
+    report: dict[str, object] = {"status": "ok"}
     try:
         db.session.execute(text("SELECT 1"))
-        database = "ok"
-    except Exception:
+        report["database"] = "ok"
+        from undersign.mail import OutboxMessage
+
+        # Mail waiting to go out (including retries not yet due); a growing number
+        # means no worker is running or SMTP refuses.
+        report["outbox_backlog"] = db.session.scalar(
+            select(func.count()).select_from(OutboxMessage)
+            .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None))
+        )
+    except Exception as exc:  # noqa: BLE001 - any failure here means "unreachable"
         db.session.rollback()
-        database = "unreachable"
-    status = 200 if database == "ok" else 503
-    return {"status": "ok" if status == 200 else "degraded", "database": database}, status, {"Cache-Control": "no-store"}
+        log.warning("health check: database unreachable: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        report.update(status="down", database="unreachable", outbox_backlog=None)
+    if current_app.config["REDIS_URL"]:
+        from redis.exceptions import RedisError
+
+        from undersign.jobs import queue_depth, redis_client
+
+        try:
+            redis_client().ping()
+            report["redis"] = "ok"
+            report["queue_depth"] = queue_depth()
+        except RedisError:
+            report.update(redis="unreachable", queue_depth=None)
+            if report["status"] == "ok":
+                report["status"] = "degraded"
+    else:
+        report.update(redis="not configured", queue_depth=None)
+    status = 503 if report["database"] != "ok" else 200
+    return report, status, {"Cache-Control": "no-store"}
 
 
 @bp.get("/_mail")
