@@ -1,0 +1,876 @@
+"""The benchmark: ``make bench`` (or ``.venv/bin/python -m bench.run``).
+
+What it does, in one run (details in the README, "Benchmark"):
+
+1. creates the PostgreSQL database ``undersign_bench`` (dropped and re-made
+   each run), its tables, three sponsoring organizations and two petitions,
+   one with 1,000,000 confirmed signatures (one ``INSERT ... SELECT`` over
+   ``generate_series``) and one with 1,000;
+2. starts undersign exactly as in production — gunicorn with gunicorn.conf.py,
+   ``flask worker``, Redis on loopback — with rate limits off;
+3. drives it with wrk (C, from Debian; LuaJIT scripts in bench/lua) at
+   concurrency 8 and 32, each scenario bounded in time (``--seconds``, at most
+   30) and in requests: (a) the petition page, (b) its ``.json``, (c) signing
+   (GET the page for its form and CSRF token, POST the signature with a unique
+   e-mail), (d) confirming (GET the link from the e-mail, POST its button),
+   (e) 95% page reads and 5% signature POSTs; then the page of a petition with
+   1,000 signatures against the one with 1,000,000;
+4. stops undersign and serves the ceiling (bench/ceiling.py: one query, one
+   template) under the same gunicorn settings, at the same concurrencies;
+5. prints requests/s, p50, p99, the ratio to the ceiling, each worker's peak
+   memory, what the load generator itself cost, and checks that the counters
+   equal the rows (no signature lost, none duplicated).
+
+Only loopback addresses are used. Nothing here runs in the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import resource
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+BIN = Path(sys.executable).parent
+DB_NAME = "undersign_bench"
+MILLION_SLUG = "bench-viral-petition"
+THOUSAND_SLUG = "bench-small-petition"
+COUNTRIES = ["GB", "US", "CA", "KR", "DE", "FR", "AU", "NL", "SE", "JP"]
+MAX_SECONDS = 30
+
+
+# ---------------------------------------------------------------------------------------------
+# Set-up: the database and its data
+
+
+def postgres_server() -> str:
+    return os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
+
+
+def bench_database_url() -> str:
+    return f"{postgres_server()}/{DB_NAME}"
+
+
+def _admin_connection():  # type: ignore[no-untyped-def]
+    import psycopg
+
+    return psycopg.connect(f"{postgres_server()}/postgres", autocommit=True, connect_timeout=5)
+
+
+def create_database() -> None:
+    with _admin_connection() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+
+
+def drop_database() -> None:
+    with _admin_connection() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+
+
+def load_data(signatures: int, log: Any) -> dict[str, Any]:
+    """Tables, organizations, the two petitions and their signatures; returns what the scenarios need."""
+    from sqlalchemy import text
+
+    from undersign import create_app
+    from undersign.campaigns.models import Campaign, CampaignStatus, Sponsorship, SponsorRole, SponsorshipStatus
+    from undersign.db import utcnow
+    from undersign.demo import load_organizations
+    from undersign.extensions import db
+
+    app = create_app({
+        "SQLALCHEMY_DATABASE_URI": bench_database_url(), "REDIS_URL": None, "RATELIMIT_ENABLED": False,
+        "MAIL_DELIVERY": "manual", "LOG_FORMAT": "text",
+    })
+    with app.app_context():
+        db.create_all()
+        orgs = list(load_organizations().values())
+        lead = orgs[0]
+        campaigns = {}
+        for slug, title in ((MILLION_SLUG, "Protect North Korean refugees in China"),
+                            (THOUSAND_SLUG, "Protect North Korean refugees in China (small copy)")):
+            campaign = Campaign(
+                slug=slug, lead_organization_id=lead.id, title=title,
+                summary="China returns North Korean refugees to a country that punishes them. "
+                        "Ask the UN refugee agency to act.",
+                body=BODY, decision_maker="The UN Refugee Agency (UNHCR)", decision_maker_handle="Refugees",
+                demands=DEMANDS, hashtag="NoForcedReturns", social_handle="Refugees",
+                calls_to_action=[{"label": "Watch the film", "url": "https://example.org/film"}],
+                goal=1_500_000, status=CampaignStatus.PUBLISHED.value, published_at=utcnow(),
+            )
+            db.session.add(campaign)
+            db.session.flush()
+            for i, org in enumerate(orgs):
+                db.session.add(Sponsorship(
+                    campaign_id=campaign.id, organization_id=org.id,
+                    role=(SponsorRole.LEAD if i == 0 else SponsorRole.CO_SPONSOR).value,
+                    status=SponsorshipStatus.ACCEPTED.value, accepted_at=utcnow(),
+                ))
+            db.session.flush()
+            campaigns[slug] = campaign
+        db.session.commit()
+
+        started = time.monotonic()
+        for slug, n in ((MILLION_SLUG, signatures), (THOUSAND_SLUG, 1000)):
+            campaign = campaigns[slug]
+            sponsor_ids = [s.id for s in campaign.sponsorships]
+            insert_signatures(db, campaign.id, sponsor_ids, n, prefix=slug)
+        db.session.commit()
+        log(f"inserted {signatures + 1000:,} signatures in {time.monotonic() - started:.1f} s")
+        recount_sql(db)
+        db.session.commit()
+        if "recount" in app.cli.commands:
+            result = app.test_cli_runner().invoke(args=["recount"])
+            log(f"flask recount: exit {result.exit_code} {result.output.strip()[:200]}")
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+        info = {
+            "lead_slug": lead.slug,
+            "million_id": campaigns[MILLION_SLUG].id,
+        }
+        db.session.remove()
+        db.engine.dispose()
+    return info
+
+
+def insert_signatures(db: Any, campaign_id: int, sponsor_ids: list[int], n: int, prefix: str) -> None:
+    """One INSERT ... SELECT over generate_series: a million rows in seconds, all confirmed.
+
+    Columns the benchmark does not know about (added by later changes) get their
+    model's scalar default, or the current time for timestamp defaults; a NOT NULL
+    column with neither stops the benchmark with its name.
+    """
+    from sqlalchemy import text
+
+    now = "(now() AT TIME ZONE 'utc')"
+    values: dict[str, str] = {
+        "campaign_id": ":campaign_id",
+        "sponsorship_id": f"(ARRAY[{', '.join(str(i) for i in sponsor_ids)}])[1 + g % {len(sponsor_ids)}]",
+        "name": "'Supporter ' || g",
+        "email": f"'{prefix}-' || g || '@bench.example'",
+        "email_key": f"'{prefix}-' || g || '@bench.example'",
+        "country": f"(ARRAY[{', '.join(repr(c) for c in COUNTRIES)}])[1 + g % {len(COUNTRIES)}]",
+        "show_publicly": "g % 4 = 0",
+        "confirmation_sends": "1",
+        "confirmed_at": f"{now} - make_interval(secs => g)",
+        "created_at": f"{now} - make_interval(secs => g + 60)",
+    }
+    params: dict[str, Any] = {"campaign_id": campaign_id, "n": n}
+    table = db.metadata.tables["signatures"]
+    for column in table.columns:
+        if column.name in values or column.primary_key or column.nullable or column.server_default is not None:
+            continue
+        default = column.default
+        if default is not None and getattr(default, "is_scalar", False):
+            values[column.name] = f":d_{column.name}"
+            params[f"d_{column.name}"] = default.arg
+        elif default is not None and getattr(default, "is_callable", False) and "time" in str(column.type).lower():
+            values[column.name] = now
+        else:
+            raise SystemExit(f"bench: signatures.{column.name} is NOT NULL without a default; teach bench/run.py its value")
+    for name in list(values):
+        if name not in table.columns:
+            del values[name]
+    columns = ", ".join(values)
+    db.session.execute(
+        text(f"INSERT INTO signatures ({columns}) SELECT {', '.join(values.values())} FROM generate_series(1, :n) AS g"),
+        params,
+    )
+
+
+def recount_sql(db: Any) -> None:
+    """The cached counters from the rows (what ``flask recount`` does), in two statements."""
+    from sqlalchemy import text
+
+    counts = "confirmed_at IS NOT NULL AND invalidated_at IS NULL AND withdrawn_at IS NULL"
+    db.session.execute(text(f"""
+        UPDATE campaigns SET signature_count = c.n, changed_at = (now() AT TIME ZONE 'utc')
+        FROM (SELECT campaign_id, count(*) AS n FROM signatures WHERE {counts} GROUP BY campaign_id) AS c
+        WHERE campaigns.id = c.campaign_id"""))
+    db.session.execute(text(f"""
+        UPDATE sponsorships SET signature_count = c.n
+        FROM (SELECT sponsorship_id, count(*) AS n FROM signatures WHERE {counts} GROUP BY sponsorship_id) AS c
+        WHERE sponsorships.id = c.sponsorship_id"""))
+
+
+BODY = """\
+Every year China sends North Koreans who crossed its border back to North Korea, where
+they face prison camps, torture and worse. China signed the 1951 Refugee Convention and
+its 1967 Protocol; sending people back to persecution breaks them.
+
+The UN refugee agency can ask China for access to these people, publish what happens to
+them, and press for their protection. It has not done so loudly enough.
+
+**Join us** and ask the agency to speak up now, while people are still in detention.
+"""
+
+DEMANDS = [
+    {"title": "Access", "text": "Ask China for access to North Koreans held at the border."},
+    {"title": "Report", "text": "Publish every forced return the agency learns about."},
+    {"title": "Protect", "text": "Recognise North Koreans in China as refugees sur place."},
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    name: str
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    port: int = 0
+
+    @property
+    def master(self) -> subprocess.Popen[bytes]:
+        return self.processes[0]
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def wait_healthy(port: int, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except Exception as exc:  # noqa: BLE001
+            last = exc
+        time.sleep(0.3)
+    raise SystemExit(f"bench: server on port {port} did not become healthy: {last}")
+
+
+def production_env(port: int, redis_url: str, queue: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAIL_", "GUNICORN_", "FLASK_"))}
+    env.update(
+        UNDERSIGN_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(48),
+        DATABASE_URL=bench_database_url(),
+        REDIS_URL=redis_url,
+        JOB_QUEUE=queue,
+        RATELIMIT_ENABLED="false",
+        BASE_URL=f"http://127.0.0.1:{port}",
+        HOST="127.0.0.1",
+        PORT=str(port),
+        LOG_FORMAT="json",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def start_undersign(logdir: Path, redis_url: str, queue: str, extra_env: dict[str, str]) -> Server:
+    port = free_port()
+    env = production_env(port, redis_url, queue) | extra_env
+    server = Server("undersign", port=port)
+    server.processes.append(subprocess.Popen(
+        [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"], cwd=ROOT, env=env,
+        stdout=open(logdir / "gunicorn.log", "ab"), stderr=subprocess.STDOUT,
+    ))
+    server.processes.append(subprocess.Popen(
+        [str(BIN / "flask"), "--app", "wsgi", "worker"], cwd=ROOT, env=env,
+        stdout=open(logdir / "worker.log", "ab"), stderr=subprocess.STDOUT,
+    ))
+    wait_healthy(port)
+    return server
+
+
+def start_ceiling(logdir: Path, extra_env: dict[str, str]) -> Server:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN_")}
+    env.update(CEILING_DATABASE_URL=bench_database_url(), HOST="127.0.0.1", PORT=str(port),
+               UNDERSIGN_ENV="production", LOG_FORMAT="json", PYTHONUNBUFFERED="1")
+    env |= extra_env
+    server = Server("ceiling", port=port)
+    server.processes.append(subprocess.Popen(
+        [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "bench.ceiling:app"], cwd=ROOT, env=env,
+        stdout=open(logdir / "ceiling.log", "ab"), stderr=subprocess.STDOUT,
+    ))
+    wait_healthy(port)
+    return server
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def proc_status(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM (peak resident memory) in kB."""
+    out: dict[str, int] = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = int(value.split()[0])
+    except OSError:
+        pass
+    return out
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+        except (OSError, IndexError):
+            pass
+    return total
+
+
+def server_pids(server: Server) -> list[int]:
+    """The web processes, the job worker, and the PostgreSQL backends serving the bench database."""
+
+    pids = []
+    for process in server.processes:
+        pids.append(process.pid)
+        pids.extend(children(process.pid))
+    with _admin_connection() as conn:
+        pids += [row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (DB_NAME,))]
+    return pids
+
+
+def busy_cpu_seconds() -> float:
+    """Everything the machine's cores did (not idle), from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> str:
+    return Path("/proc/loadavg").read_text().split()[0]
+
+
+def wait_until_quiet(limit: float, minutes: float, log: Any) -> None:
+    """Other people's work skews a benchmark on 2 cores: wait (bounded) for the 1-minute load to drop."""
+    deadline = time.monotonic() + minutes * 60
+    while float(load_average()) > limit and time.monotonic() < deadline:
+        log(f"load average {load_average()} > {limit}: waiting for the machine to be quiet")
+        time.sleep(15)
+
+
+class Memory:
+    """Peak resident memory of every web worker (and the job worker) seen during the run."""
+
+    def __init__(self) -> None:
+        self.peaks: dict[str, dict[int, int]] = {}
+
+    def sample(self, server: Server) -> None:
+        into = self.peaks.setdefault(server.name, {})
+        for pid in children(server.master.pid):
+            peak = proc_status(pid).get("VmHWM", 0)
+            into[pid] = max(into.get(pid, 0), peak)
+        if server.name == "undersign" and len(server.processes) > 1:
+            job = self.peaks.setdefault("flask worker", {})
+            pid = server.processes[1].pid
+            job[pid] = max(job.get(pid, 0), proc_status(pid).get("VmHWM", 0))
+
+
+# ---------------------------------------------------------------------------------------------
+# Load
+
+
+@dataclass
+class Result:
+    scenario: str
+    concurrency: int
+    kinds: dict[str, dict[str, Any]]
+    wall_s: float
+    client_cpu_s: float
+    server_cpu_s: float
+    other_cpu_s: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def kind(self, name: str) -> dict[str, Any]:
+        return self.kinds.get(name) or {"count": 0, "p50_ms": 0.0, "p99_ms": 0.0, "span_s": 1.0, "statuses": {}}
+
+    def ok(self, name: str) -> int:
+        statuses = self.kind(name)["statuses"]
+        return sum(n for code, n in statuses.items() if code.isdigit() and 200 <= int(code) < 400)
+
+    def rate(self, name: str, ok_only: bool = True) -> float:
+        k = self.kind(name)
+        span = k["span_s"] or 1e-9
+        return (self.ok(name) if ok_only else k["count"]) / span
+
+    @property
+    def requests(self) -> int:
+        return sum(k["count"] for k in self.kinds.values())
+
+    @property
+    def errors(self) -> int:
+        bad = 0
+        for k in self.kinds.values():
+            for code, n in k["statuses"].items():
+                if not (code.isdigit() and 200 <= int(code) < 400):
+                    bad += n
+            bad += k.get("socket_errors", 0)
+        return bad
+
+
+def run_wrk(scenario: str, url: str, concurrency: int, seconds: int, script: str, args: list[str],
+            stateful: bool, server: Server, logdir: Path, during: Any = None) -> Result:
+    """One wrk run; stateful scenarios get one thread per connection (see lua/common.lua).
+
+    ``during``, if given, is called while wrk runs (the outage scenario cuts the database).
+    """
+    if stateful:
+        source = (BENCH / "lua" / "common.lua").read_text() + "\n" + (BENCH / "lua" / script).read_text()
+        threads = concurrency
+    else:
+        source = (BENCH / "lua" / script).read_text()
+        threads = min(2, concurrency)
+    script_path = logdir / f"{scenario}-{concurrency}.lua"
+    script_path.write_text(source)
+    command = ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script_path), url]
+    if args:
+        command += ["--", *args]
+    pids_before = server_pids(server)
+    cpu_before = {pid: cpu_seconds([pid]) for pid in pids_before}
+    busy_before = busy_cpu_seconds()
+    usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if during is not None:
+        during()
+    stdout, stderr = process.communicate(timeout=seconds + 60)
+    completed = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+    wall = time.monotonic() - started
+    usage_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy_after = busy_cpu_seconds()
+    pids_after = set(server_pids(server)) | set(pids_before)
+    server_cpu = sum(cpu_seconds([pid]) - cpu_before.get(pid, 0.0) for pid in pids_after)
+    (logdir / f"{scenario}-{concurrency}.wrk.txt").write_text(completed.stdout + completed.stderr)
+    kinds: dict[str, dict[str, Any]] = {}
+    extra: dict[str, Any] = {}
+    for line in completed.stdout.splitlines():
+        if line.startswith("BENCH "):
+            data = json.loads(line[6:])
+            kinds[data["kind"]] = data
+        elif line.startswith(("OUTAGE ", "CLOCK ")):
+            extra.update(json.loads(line.split(" ", 1)[1]))
+    if not kinds:
+        raise SystemExit(f"bench: wrk printed no result for {scenario}:\n{completed.stdout}\n{completed.stderr}")
+    if not stateful:
+        read = kinds.pop("read")
+        # wrk counts only non-2xx/3xx as errors: record them as such, the rest as 200.
+        bad = read["statuses"].get("non-2xx/3xx", 0)
+        read["statuses"] = {"200": read["count"] - bad, "error": bad} if bad else {"200": read["count"]}
+        kinds[scenario] = read
+    client = (usage_after.ru_utime + usage_after.ru_stime) - (usage_before.ru_utime + usage_before.ru_stime)
+    other = max((busy_after - busy_before) - server_cpu - client, 0.0)
+    return Result(scenario, concurrency, kinds, wall, client, server_cpu, other, extra)
+
+
+def forget_queue(redis_url: str, queue: str) -> None:
+    """Remove this run's queue, its leftover jobs and its kick key from Redis."""
+    import redis as redis_lib
+
+    client = redis_lib.Redis.from_url(redis_url)
+    jobs = [f"rq:job:{job_id.decode()}" for job_id in client.lrange(f"rq:queue:{queue}", 0, -1)]
+    client.delete(f"rq:queue:{queue}", f"undersign:{queue}:outbox-kick", *jobs)
+    client.srem("rq:queues", f"rq:queue:{queue}")
+    client.close()
+
+
+def confirm_tokens(run_id: str) -> list[str]:
+    """The confirmation links from the outbox, as "slug token" lines."""
+    import psycopg
+
+    pattern = re.compile(r"/p/([A-Za-z0-9_-]+)/confirm/([A-Za-z0-9_.~-]+)")
+    lines = []
+    with psycopg.connect(bench_database_url()) as conn:
+        for (body,) in conn.execute(
+            "SELECT body_text FROM mail_outbox WHERE recipient LIKE %s ORDER BY id", (f"bench-{run_id}-%",)
+        ):
+            match = pattern.search(body)
+            if match:
+                lines.append(f"{match.group(1)} {match.group(2)}")
+    return lines
+
+
+def integrity(run_id: str, million_id: int, sign_ok: int, confirm_ok: int) -> dict[str, Any]:
+    """Counter = rows, and every accepted signature and confirmation is in the database."""
+    import psycopg
+
+    counts = "confirmed_at IS NOT NULL AND invalidated_at IS NULL AND withdrawn_at IS NULL"
+    with psycopg.connect(bench_database_url()) as conn:
+        counter = conn.execute("SELECT signature_count FROM campaigns WHERE id = %s", (million_id,)).fetchone()[0]
+        rows = conn.execute(f"SELECT count(*) FROM signatures WHERE campaign_id = %s AND {counts}", (million_id,)).fetchone()[0]
+        sponsor_mismatch = conn.execute(f"""
+            SELECT count(*) FROM sponsorships s
+            WHERE s.campaign_id = %s AND s.signature_count <>
+                  (SELECT count(*) FROM signatures g WHERE g.sponsorship_id = s.id AND {counts})""",
+            (million_id,)).fetchone()[0]
+        signed, distinct, confirmed = conn.execute(
+            "SELECT count(*), count(DISTINCT email_key), count(confirmed_at) FROM signatures WHERE email LIKE %s",
+            (f"bench-{run_id}-%",),
+        ).fetchone()
+    return {
+        "counter": counter, "rows": rows, "counter_equals_rows": counter == rows,
+        "sponsorship_counters_off": sponsor_mismatch,
+        "signs_accepted": sign_ok, "signature_rows": signed,
+        "lost_signatures": max(sign_ok - signed, 0), "duplicated_signatures": signed - distinct,
+        "confirms_accepted": confirm_ok, "confirmed_rows": confirmed,
+        "lost_confirmations": max(confirm_ok - confirmed, 0),
+    }
+
+
+def run_outage(logdir: Path, redis_url: str, queue: str, extra_env: dict[str, str], data: dict[str, Any],
+               run_id: str, seconds: int) -> dict[str, Any]:
+    """Mixed load at concurrency 8; the database link is cut for 3 s in the middle."""
+    from urllib.parse import urlsplit
+
+    from bench.outage import CuttableProxy
+
+    target = urlsplit(bench_database_url())
+    proxy = CuttableProxy((target.hostname or "127.0.0.1", target.port or 5432), free_port())
+    proxied = bench_database_url().replace(target.netloc, f"{target.username or 'postgres'}@127.0.0.1:{proxy.port}", 1)
+    env = extra_env | {"DATABASE_URL": proxied, "DB_CONNECT_TIMEOUT": "2"}
+    server = start_undersign(logdir, redis_url, queue, env)
+    length = max(seconds, 12)
+    marks: dict[str, float] = {}
+
+    def cut_and_restore() -> None:
+        time.sleep(length / 3)
+        marks["cut_us"] = time.monotonic() * 1e6
+        proxy.cut()
+        time.sleep(3)
+        marks["restore_us"] = time.monotonic() * 1e6
+        proxy.restore()
+
+    try:
+        result = run_wrk("outage", f"http://127.0.0.1:{server.port}", 8, length, "outage.lua",
+                         ["1000000", MILLION_SLUG, f"{run_id}-o {data['lead_slug']}"], True, server, logdir,
+                         during=cut_and_restore)
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/healthz", timeout=5) as response:
+            healthy_after = response.status == 200
+    finally:
+        server.stop()
+        proxy.cut()
+    return {"result": result, "marks": marks, "healthy_after": healthy_after}
+
+
+def outage_report(outage: dict[str, Any]) -> str:
+    r: Result = outage["result"]
+    marks, extra = outage["marks"], r.extra
+    statuses: dict[str, int] = {}
+    for kind in r.kinds.values():
+        for code, n in kind["statuses"].items():
+            statuses[code] = statuses.get(code, 0) + n
+    first = (extra.get("first_503_us", 0) - marks["cut_us"]) / 1e6 if extra.get("first_503_us") else None
+    last = (extra.get("last_503_us", 0) - marks["restore_us"]) / 1e6 if extra.get("last_503_us") else None
+    parts = ", ".join(f"{n:,} × {code}" for code, n in sorted(statuses.items()))
+    return (
+        "PostgreSQL outage under load (mixed 95/5 at concurrency 8, the database link cut for 3 s through a "
+        f"loopback proxy): responses {parts}; "
+        + (f"first 503 {first:+.2f} s after the cut, last 503 {last:+.2f} s after the restore; " if first is not None else "no 503 seen; ")
+        + f"{extra.get('ok_after_last_503', 0):,} successful requests after the last 503, "
+        f"/healthz afterwards: {'200' if outage['healthy_after'] else 'not 200'} (no restart). "
+        f"{r.ok('sign')} signatures accepted during the run are part of the integrity check."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    return f"{os.cpu_count()} cores ({cpu}), {mem_kb / 1024 / 1024:.0f} GiB RAM, Linux {os.uname().release}"
+
+
+def versions() -> str:
+    import psycopg
+    import redis as redis_lib
+
+    with psycopg.connect(bench_database_url()) as conn:
+        pg = conn.execute("SHOW server_version").fetchone()[0].split()[0]
+    try:
+        rv = redis_lib.Redis.from_url(os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")).info("server")["redis_version"]
+    except Exception:  # noqa: BLE001
+        rv = "?"
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split()[1]
+    return f"Python {sys.version.split()[0]}, PostgreSQL {pg}, Redis {rv}, wrk {wrk}"
+
+
+def fmt_row(label: str, c: int, rate: float, p50: float, p99: float, ceiling: float | None, errors: int) -> str:
+    ratio = f"{rate / ceiling:.0%}" if ceiling else "—"
+    return f"| {label} | {c} | {rate:,.0f} | {p50:.1f} | {p99:.1f} | {ratio} | {errors} |"
+
+
+def report(results: dict[tuple[str, int], Result], pages: dict[str, list[Result]], memory: Memory,
+           checks: dict[str, Any], concurrencies: list[int], seconds: int, info: str, config: str,
+           signatures: int = 1_000_000) -> str:
+    out = [f"Date: {dt.date.today().isoformat()}. Machine: {info}.", f"Stack: {config}.",
+           f"Each scenario {seconds} s; wrk on the same machine (loopback).", ""]
+    out.append("| scenario | concurrency | requests/s | p50 ms | p99 ms | of ceiling | errors |")
+    out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for c in concurrencies:
+        ceiling = results.get(("ceiling", c))
+        ceiling_rate = ceiling.rate("ceiling") if ceiling else None
+        if ceiling:
+            k = ceiling.kind("ceiling")
+            out.append(fmt_row("ceiling: minimal Flask app (1 query, 1 template)", c, ceiling_rate or 0, k["p50_ms"], k["p99_ms"], None, ceiling.errors))
+        for name, label in (("page", f"(a) `GET /p/<slug>` ({signatures:,} signatures)"), ("json", "(b) `GET /p/<slug>.json`")):
+            r = results.get((name, c))
+            if r:
+                k = r.kind(name)
+                out.append(fmt_row(label, c, r.rate(name), k["p50_ms"], k["p99_ms"], ceiling_rate, r.errors))
+        r = results.get(("sign", c))
+        if r:
+            k = r.kind("sign")
+            out.append(fmt_row("(c) sign: `POST /p/<slug>/sign`, signatures/s", c, r.rate("sign"), k["p50_ms"], k["p99_ms"], None, r.errors))
+            kp = r.kind("sign-page")
+            out.append(fmt_row("(c) … its GET of the page (form + CSRF token)", c, r.rate("sign-page"), kp["p50_ms"], kp["p99_ms"], None, 0))
+        r = results.get(("confirm", c))
+        if r:
+            k = r.kind("confirm")
+            out.append(fmt_row("(d) confirm: `POST /p/<slug>/confirm/<token>`, confirmations/s", c, r.rate("confirm"), k["p50_ms"], k["p99_ms"], None, r.errors))
+            kp = r.kind("confirm-page")
+            out.append(fmt_row("(d) … its GET of the confirmation page", c, r.rate("confirm-page"), kp["p50_ms"], kp["p99_ms"], None, 0))
+        r = results.get(("mixed", c))
+        if r:
+            k, ks = r.kind("page"), r.kind("sign")
+            total = r.rate("page", ok_only=False) + r.rate("sign", ok_only=False)
+            out.append(fmt_row("(e) mixed: 95% page, 5% sign POST (all requests)", c, total, k["p50_ms"], max(k["p99_ms"], ks["p99_ms"]), ceiling_rate, r.errors))
+            out.append(fmt_row("(e) … of which signatures/s", c, r.rate("sign"), ks["p50_ms"], ks["p99_ms"], None, 0))
+    out.append("")
+    sign_confirm = []
+    for c in concurrencies:
+        s, k = results.get(("sign", c)), results.get(("confirm", c))
+        if s and k and s.rate("sign") and k.rate("confirm"):
+            # One process serves both steps: the time per complete signature is the sum of both.
+            combined = 1 / (1 / s.rate("sign") + 1 / k.rate("confirm"))
+            sign_confirm.append(f"c={c}: {combined:,.0f} complete signatures/s (sign then confirm, each with its GET)")
+    if sign_confirm:
+        out.append("Sign + confirm: " + "; ".join(sign_confirm) + ".")
+    if pages:
+        small, large = pages.get(THOUSAND_SLUG, []), pages.get(MILLION_SLUG, [])
+        if small and large:
+            p_small = sum(r.kind("page-size").get("p50_ms", 0) for r in small) / len(small)
+            p_large = sum(r.kind("page-size").get("p50_ms", 0) for r in large) / len(large)
+            r_small = sum(r.rate("page-size") for r in small) / len(small)
+            r_large = sum(r.rate("page-size") for r in large) / len(large)
+            c_small = sum(r.server_cpu_s for r in small) / max(sum(r.requests for r in small), 1) * 1e3
+            c_large = sum(r.server_cpu_s for r in large) / max(sum(r.requests for r in large), 1) * 1e3
+            out.append(
+                f"Page time, 1,000 vs {signatures:,} signatures (c=8, {len(small)} alternating runs each): "
+                f"p50 {p_small:.1f} ms vs {p_large:.1f} ms ({(p_large / p_small - 1) if p_small else 0:+.0%}), "
+                f"{r_small:,.0f} vs {r_large:,.0f} requests/s; server CPU {c_small:.2f} vs {c_large:.2f} ms/request "
+                f"({(c_large / c_small - 1) if c_small else 0:+.0%})."
+            )
+    for name, peaks in memory.peaks.items():
+        if peaks:
+            mb = sorted(v / 1024 for v in peaks.values())
+            out.append(f"Peak resident memory, {name} ({len(mb)} process(es)): " + ", ".join(f"{m:.0f} MB" for m in mb) + ".")
+    cpu = []
+    for (name, c), r in sorted(results.items()):
+        if r.requests:
+            cpu.append(f"{name}@{c}: {r.client_cpu_s / r.wall_s:.2f} cores, {r.client_cpu_s / r.requests * 1e6:.0f} µs/request")
+    out.append("Load generator's own CPU (wrk, same 2 cores): " + "; ".join(cpu) + ".")
+    stack = []
+    for (name, c), r in sorted(results.items()):
+        if r.requests:
+            stack.append(f"{name}@{c}: {r.server_cpu_s / r.requests * 1e3:.2f} ms/request, "
+                         f"other processes {r.other_cpu_s / r.wall_s:.2f} cores")
+    out.append("Server CPU per request (gunicorn, job worker, PostgreSQL backends), and what unrelated "
+               "processes used meanwhile: " + "; ".join(stack) + ".")
+    out.append(
+        f"Integrity: counter {checks['counter']:,} = rows {checks['rows']:,}: {'yes' if checks['counter_equals_rows'] else 'NO'}; "
+        f"sponsor counters off: {checks['sponsorship_counters_off']}; "
+        f"signatures accepted {checks['signs_accepted']:,}, rows {checks['signature_rows']:,}: "
+        f"{checks['lost_signatures']} lost, {checks['duplicated_signatures']} duplicated; "
+        f"confirmations accepted {checks['confirms_accepted']:,}, confirmed rows {checks['confirmed_rows']:,}: "
+        f"{checks['lost_confirmations']} lost."
+    )
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS", 10)),
+                        help=f"length of each scenario (at most {MAX_SECONDS})")
+    parser.add_argument("--signatures", type=int, default=int(os.environ.get("BENCH_SIGNATURES", 1_000_000)))
+    parser.add_argument("--concurrency", default="8,32")
+    parser.add_argument("--only", default="", help="comma-separated scenarios (ceiling,page,json,sign,confirm,mixed,size,outage)")
+    parser.add_argument("--keep-db", action="store_true", help="keep the undersign_bench database afterwards")
+    parser.add_argument("--reuse-db", action="store_true", help="skip creating and loading the database")
+    parser.add_argument("--quiet-load", type=float, default=float(os.environ.get("BENCH_QUIET_LOAD", 1.5)),
+                        help="before measuring, wait (at most --quiet-wait minutes) until the load average is below this")
+    parser.add_argument("--quiet-wait", type=float, default=float(os.environ.get("BENCH_QUIET_WAIT", 5)))
+    args = parser.parse_args(argv)
+    seconds = min(max(args.seconds, 1), MAX_SECONDS)
+    concurrencies = [int(c) for c in args.concurrency.split(",")]
+    only = set(filter(None, args.only.split(",")))
+    wanted = lambda name: not only or name in only  # noqa: E731
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench: wrk is not installed (Debian: apt-get install wrk; `make bench` does it)")
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+    queue = f"undersign-bench-{os.getpid()}"
+    run_id = dt.datetime.now().strftime("%H%M%S") + secrets.token_hex(2)
+    logdir = Path(tempfile.mkdtemp(prefix="undersign-bench-"))
+    extra_env = {k: os.environ[k] for k in ("WEB_CONCURRENCY", "GUNICORN_THREADS", "DB_POOL_SIZE", "GUNICORN_ACCESSLOG") if k in os.environ}
+
+    def log(message: str) -> None:
+        print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+    log(f"logs in {logdir}")
+    sys.path.insert(0, str(ROOT / "platform"))
+    os.environ.setdefault("UNDERSIGN_ENV", "development")
+    if args.reuse_db:
+        import psycopg
+
+        with psycopg.connect(bench_database_url()) as conn:
+            lead = conn.execute("SELECT o.slug FROM campaigns c JOIN organizations o ON o.id = c.lead_organization_id WHERE c.slug = %s", (MILLION_SLUG,)).fetchone()[0]
+            million_id = conn.execute("SELECT id FROM campaigns WHERE slug = %s", (MILLION_SLUG,)).fetchone()[0]
+        data = {"lead_slug": lead, "million_id": million_id}
+    else:
+        log(f"creating {DB_NAME} with {args.signatures:,} signatures")
+        create_database()
+        data = load_data(args.signatures, log)
+    wait_until_quiet(args.quiet_load, args.quiet_wait, log)
+    info = machine() + f", load average {load_average()} at the start"
+    config_note = (
+        f"gunicorn gthread, {extra_env.get('WEB_CONCURRENCY', (os.cpu_count() or 1) + 1)} workers x "
+        f"{extra_env.get('GUNICORN_THREADS', 4)} threads, `flask worker`, {versions()}"
+    )
+    results: dict[tuple[str, int], Result] = {}
+    pages: dict[str, list[Result]] = {}
+    memory = Memory()
+    sign_ok = confirm_ok = 0
+    server: Server | None = None
+    try:
+        server = start_undersign(logdir, redis_url, queue, extra_env)
+        base = f"http://127.0.0.1:{server.port}"
+        consent = data["lead_slug"]
+        # Warm up: templates compiled, pools filled, every worker touched.
+        run_wrk("warmup", f"{base}/p/{MILLION_SLUG}", 8, 2, "read.lua", [], False, server, logdir)
+        for c in concurrencies:
+            for name, path in (("page", f"/p/{MILLION_SLUG}"), ("json", f"/p/{MILLION_SLUG}.json")):
+                if wanted(name):
+                    log(f"{name} at concurrency {c}")
+                    results[(name, c)] = run_wrk(name, base + path, c, seconds, "read.lua", [], False, server, logdir)
+                    memory.sample(server)
+        if wanted("sign") or wanted("confirm"):
+            for c in concurrencies:
+                log(f"sign at concurrency {c}")
+                # The e-mail addresses carry the run, the scenario and the connection: all unique.
+                r = run_wrk("sign", base, c, seconds, "sign.lua", ["100000", MILLION_SLUG, f"{run_id}-s{c} {consent}"], True, server, logdir)
+                results[("sign", c)] = r
+                sign_ok += r.ok("sign")
+                memory.sample(server)
+        if wanted("confirm"):
+            tokens = confirm_tokens(run_id)
+            log(f"{len(tokens):,} confirmation links in the outbox")
+            share = len(tokens) // len(concurrencies)
+            for i, c in enumerate(concurrencies):
+                path = logdir / f"tokens-{c}.txt"
+                path.write_text("\n".join(tokens[i * share:(i + 1) * share]) + "\n")
+                log(f"confirm at concurrency {c} ({share:,} links)")
+                r = run_wrk("confirm", base, c, seconds, "confirm.lua", ["100000", str(path), str(c)], True, server, logdir)
+                results[("confirm", c)] = r
+                confirm_ok += r.ok("confirm")
+                memory.sample(server)
+        if wanted("mixed"):
+            for c in concurrencies:
+                log(f"mixed at concurrency {c}")
+                r = run_wrk("mixed", base, c, seconds, "mixed.lua", ["1000000", MILLION_SLUG, f"{run_id}-m{c} {consent}"], True, server, logdir)
+                results[("mixed", c)] = r
+                sign_ok += r.ok("sign")
+                memory.sample(server)
+        if wanted("size"):
+            size_seconds = max(seconds // 3, 3)
+            for _ in range(3):
+                for slug in (THOUSAND_SLUG, MILLION_SLUG):
+                    log(f"page of {slug}")
+                    r = run_wrk("page-size", f"{base}/p/{slug}", 8, size_seconds, "read.lua", [], False, server, logdir)
+                    pages.setdefault(slug, []).append(r)
+            memory.sample(server)
+        # Let the job worker finish the mail before the checks (it is not what is measured).
+        time.sleep(2)
+    finally:
+        if server is not None:
+            server.stop()
+    outage: dict[str, Any] | None = None
+    if wanted("outage"):
+        log("PostgreSQL outage under load (through a cuttable proxy)")
+        outage = run_outage(logdir, redis_url, queue, extra_env, data, run_id, seconds)
+        sign_ok += outage["result"].ok("sign")
+    if wanted("ceiling"):
+        ceiling = start_ceiling(logdir, extra_env)
+        try:
+            url = f"http://127.0.0.1:{ceiling.port}/p/{MILLION_SLUG}"
+            run_wrk("warmup", url, 8, 2, "read.lua", [], False, ceiling, logdir)
+            for c in concurrencies:
+                log(f"ceiling at concurrency {c}")
+                results[("ceiling", c)] = run_wrk("ceiling", url, c, seconds, "read.lua", [], False, ceiling, logdir)
+                memory.sample(ceiling)
+        finally:
+            ceiling.stop()
+    info += f" and {load_average()} at the end"
+    checks = integrity(run_id, data["million_id"], sign_ok, confirm_ok)
+    text = report(results, pages, memory, checks, concurrencies, seconds, info, config_note, args.signatures)
+    if outage is not None:
+        text += "\n" + outage_report(outage)
+    print()
+    print(text)
+    (logdir / "report.md").write_text(text + "\n")
+    raw = {f"{k[0]}@{k[1]}": {"kinds": v.kinds, "wall_s": v.wall_s, "client_cpu_s": v.client_cpu_s,
+                              "server_cpu_s": v.server_cpu_s} for k, v in results.items()}
+    (logdir / "results.json").write_text(json.dumps({"results": raw, "checks": checks}, indent=2))
+    log(f"report and raw results in {logdir}")
+    forget_queue(redis_url, queue)
+    if not args.keep_db and not args.reuse_db:
+        drop_database()
+    ok = checks["counter_equals_rows"] and not checks["lost_signatures"] and not checks["duplicated_signatures"] \
+        and not checks["lost_confirmations"] and not checks["sponsorship_counters_off"]
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
