@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: b7070f479cbc
+Revision ID: 1070e1452f37
 Revises: 
-Create Date: 2026-11-26 22:08:23.339599
+Create Date: 2026-11-26 22:45:15.333048
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'b7070f479cbc'
+revision = '1070e1452f37'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -240,7 +240,7 @@ def upgrade():
     sa.Column('ended_at', sa.DateTime(), nullable=True),
     sa.Column('signature_count', sa.Integer(), nullable=False),
     sa.CheckConstraint("role IN ('lead', 'co-sponsor')", name=op.f('ck_sponsorships_role_known')),
-    sa.CheckConstraint("status IN ('invited', 'accepted', 'declined', 'withdrawn')", name=op.f('ck_sponsorships_status_known')),
+    sa.CheckConstraint("status IN ('invited', 'accepted', 'declined', 'withdrawn', 'removed')", name=op.f('ck_sponsorships_status_known')),
     sa.CheckConstraint('signature_count >= 0', name=op.f('ck_sponsorships_signature_count_non_negative')),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_sponsorships_campaign_id_campaigns'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['invited_by_id'], ['users.id'], name=op.f('fk_sponsorships_invited_by_id_users'), ondelete='SET NULL'),
@@ -260,6 +260,7 @@ def upgrade():
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('edited_at', sa.DateTime(), nullable=True),
     sa.Column('emailed_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_updates_author_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_updates_campaign_id_campaigns'), ondelete='CASCADE'),
@@ -302,6 +303,7 @@ def upgrade():
     )
     with op.batch_alter_table('signatures', schema=None) as batch_op:
         batch_op.create_index('ix_signatures_campaign_id_confirmed_at', ['campaign_id', 'confirmed_at'], unique=False)
+        batch_op.create_index('ix_signatures_public_recent', ['campaign_id', 'confirmed_at', 'id'], unique=False, sqlite_where=sa.text('show_publicly = 1 AND confirmed_at IS NOT NULL AND invalidated_at IS NULL AND withdrawn_at IS NULL'), postgresql_where=sa.text('show_publicly AND confirmed_at IS NOT NULL AND invalidated_at IS NULL AND withdrawn_at IS NULL'))
         batch_op.create_index(batch_op.f('ix_signatures_sponsorship_id'), ['sponsorship_id'], unique=False)
 
     op.create_table('consents',
@@ -329,6 +331,7 @@ def downgrade():
     op.drop_table('consents')
     with op.batch_alter_table('signatures', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_signatures_sponsorship_id'))
+        batch_op.drop_index('ix_signatures_public_recent', sqlite_where=sa.text('show_publicly = 1 AND confirmed_at IS NOT NULL AND invalidated_at IS NULL AND withdrawn_at IS NULL'), postgresql_where=sa.text('show_publicly AND confirmed_at IS NOT NULL AND invalidated_at IS NULL AND withdrawn_at IS NULL'))
         batch_op.drop_index('ix_signatures_campaign_id_confirmed_at')
 
     op.drop_table('signatures')
