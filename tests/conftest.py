@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from flask import g, request_started
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
@@ -44,6 +45,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres_only" in item.keywords and TEST_DB != "postgresql":
             item.add_marker(pytest.mark.skip(reason="runs in the PostgreSQL pass of the matrix"))
+    from tests.browser import browser_tests_last
+
+    browser_tests_last(items)
 
 
 def _create_postgres_database() -> tuple[str, str]:
@@ -102,9 +106,22 @@ def app_config(database_url: str, smtp: Mailbox, instance: Path, **extra: object
         # Cheap password hashing keeps the suite fast; production keeps argon2's strong defaults.
         "PASSWORD_HASH_TIME_COST": 1,
         "PASSWORD_HASH_MEMORY_COST": 64,
+        # Tests see every change at once; tests/signatures/test_page_cache.py turns the micro-cache on.
+        "PUBLIC_PAGE_CACHE_SECONDS": 0,
     }
     config.update(extra)
     return config
+
+
+def _fresh_g(sender: object, **extra: object) -> None:
+    """Each request starts with an empty ``g``, as in production.
+
+    A test holds an app context and Flask reuses it for the test client's
+    requests, so ``g`` (the signed-in user cached by Flask-Login, ``g.org``,
+    ``g.membership``, the CSP nonce) would otherwise carry over from one request,
+    or one client, to the next.
+    """
+    g._get_current_object().__dict__.clear()
 
 
 @pytest.fixture(scope="session")
@@ -115,6 +132,7 @@ def app(tmp_path_factory: pytest.TempPathFactory, smtp_server: Mailbox):  # type
     tmp = tmp_path_factory.mktemp("db")
     url, cleanup = new_database_url(tmp)
     application = create_app(app_config(url, smtp_server, tmp_path_factory.mktemp("instance")))
+    request_started.connect(_fresh_g, application)
     with application.app_context():
         db.create_all()
     yield application
@@ -164,6 +182,9 @@ def committed_db(app):  # type: ignore[no-untyped-def]
     from undersign.extensions import db
 
     yield db
+    # The test's own session (in the app context it still holds) may have a transaction
+    # open from its last query; on PostgreSQL the TRUNCATE below would wait for it forever.
+    db.session.remove()
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as conn:
@@ -173,6 +194,42 @@ def committed_db(app):  # type: ignore[no-untyped-def]
             else:
                 for table in reversed(db.metadata.sorted_tables):
                     conn.execute(table.delete())
+
+
+@pytest.fixture
+def make_app(app, smtp_server: Mailbox, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Build further applications in a test (production mode, other services), on the session's database.
+
+    ``make_app(**config)`` returns a new app. Flask-Limiter's ``limiter`` is one global
+    object that every ``create_app()`` re-initialises, and production apps reconfigure the
+    root logger: both are put back afterwards, so the rest of the suite is unaffected.
+    """
+    import copy
+    import logging
+
+    from undersign import create_app
+    from undersign.extensions import db, limiter
+
+    saved_limiter = {name: copy.copy(value) for name, value in vars(limiter).items()}
+    root = logging.getLogger()
+    saved_logging = (list(root.handlers), root.level)
+    made: list[object] = []
+
+    def build(**extra: object):  # type: ignore[no-untyped-def]
+        config = app_config(app.config["SQLALCHEMY_DATABASE_URI"], smtp_server, tmp_path / f"instance-{len(made)}", **extra)
+        new = create_app(config)
+        made.append(new)
+        return new
+
+    yield build
+    for new in made:
+        with new.app_context():  # type: ignore[attr-defined]
+            db.session.remove()
+            db.engine.dispose()
+    vars(limiter).clear()
+    vars(limiter).update(saved_limiter)
+    root.handlers[:] = saved_logging[0]
+    root.setLevel(saved_logging[1])
 
 
 @pytest.fixture
@@ -205,3 +262,7 @@ def free_port() -> int:
 
 
 __all__ = ["need_service", "free_port", "threading"]
+
+
+# The fixtures of the tests that drive Chromium: live_server, browser (one per session), phone.
+from tests.browser import browser, live_server, phone  # noqa: E402,F401

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 from typing import Any
 
+from PIL import Image as PILImage
+
 from undersign.accounts.models import User
 from undersign.accounts.service import password_hasher
+from undersign.campaigns.models import Campaign, CampaignStatus, SponsorRole, Sponsorship, SponsorshipStatus
 from undersign.db import utcnow
 from undersign.extensions import db
 from undersign.organizations.models import Membership, Organization, OrgStatus, Role
@@ -55,3 +59,49 @@ def login_as(client: Any, user: User) -> None:
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
+
+
+def make_campaign(lead: Organization, *, status: str | CampaignStatus = "draft",
+                  co_sponsors: tuple[Organization, ...] = (), invited: tuple[Organization, ...] = (),
+                  signature_count: int = 0, counts: dict[Organization, int] | None = None,
+                  co_sponsor_status: SponsorshipStatus = SponsorshipStatus.ACCEPTED, **fields: Any) -> Campaign:
+    """A campaign led by ``lead``: ``co_sponsors`` joined with ``co_sponsor_status``, ``invited``
+    only invited. ``counts`` sets each sponsor's cached counter (the campaign's is their sum);
+    without it the lead holds ``signature_count``. No signature rows are made."""
+    n = next(_seq)
+    now = utcnow()
+    status = CampaignStatus(status)
+    if counts is not None:
+        signature_count = sum(counts.values())
+    else:
+        counts = {lead: signature_count}
+    values: dict[str, Any] = {
+        "slug": f"campaign-{n}", "title": f"Petition {n}", "summary": "A short summary.",
+        "body": "Free the **refugees**.", "demands": [{"title": "Stop deportations", "text": "Now."}],
+        "status": status.value, "signature_count": signature_count, "changed_at": now,
+        "published_at": None if status is CampaignStatus.DRAFT else now,
+    }
+    values.update(fields)
+    campaign = Campaign(lead_organization_id=lead.id, **values)
+    joined = values["changed_at"]
+    campaign.sponsorships.append(Sponsorship(
+        organization_id=lead.id, role=SponsorRole.LEAD.value, status=SponsorshipStatus.ACCEPTED.value,
+        accepted_at=joined, signature_count=counts.get(lead, 0)))
+    for org in co_sponsors:
+        accepted = co_sponsor_status is SponsorshipStatus.ACCEPTED
+        campaign.sponsorships.append(Sponsorship(
+            organization_id=org.id, role=SponsorRole.CO_SPONSOR.value, status=co_sponsor_status.value,
+            accepted_at=joined if accepted else None, signature_count=counts.get(org, 0)))
+    for org in invited:
+        campaign.sponsorships.append(Sponsorship(
+            organization_id=org.id, role=SponsorRole.CO_SPONSOR.value, status=SponsorshipStatus.INVITED.value))
+    db.session.add(campaign)
+    db.session.commit()
+    return campaign
+
+
+def png_bytes(width: int = 40, height: int = 30, color: str = "red") -> bytes:
+    """A small, valid PNG for upload tests."""
+    out = io.BytesIO()
+    PILImage.new("RGB", (width, height), color).save(out, format="PNG")
+    return out.getvalue()

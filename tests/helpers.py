@@ -108,3 +108,20 @@ def submit(client: Any, page: str, data: dict[str, Any] | None = None, action: s
 
 def text_of(response: Any) -> str:
     return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))))
+
+
+def build_app(base_app: Any, instance: Any, **overrides: Any) -> Any:
+    """A second application like the test one (same database unless overridden), for routes added
+    by a test (they can only be added before the first request) or a broken setting.
+
+    Its requests use the real ``db.session``, so combine it with the ``committed_db`` fixture
+    when it touches the database. The rate limiter is shared by all apps: keep ``RATELIMIT_*``.
+    Prefer the ``make_app`` fixture, which also puts the limiter and logging back afterwards.
+    """
+    from tests.conftest import app_config
+    from undersign import create_app
+
+    smtp = Mailbox(port=base_app.config["MAIL_PORT"])
+    config = app_config(base_app.config["SQLALCHEMY_DATABASE_URI"], smtp, instance)
+    config.update(overrides)
+    return create_app(config)

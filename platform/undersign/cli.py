@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 
 import click
-from flask import Flask
+from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from undersign.errors import DomainError
 from undersign.extensions import db
@@ -15,6 +16,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_admin_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(deliver_mail_command)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(close_expired_command)
+    app.cli.add_command(recount_command)
 
 
 @click.command("create-admin")
@@ -31,11 +35,14 @@ def create_admin_command(email: str, name: str) -> None:
     password = os.environ.get("UNDERSIGN_ADMIN_PASSWORD") or ""
     if not password and user_by_email(email) is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    from undersign.moderation.service import record
+
     try:
         user = create_admin(email, name, password)
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from exc
+    record(None, "user.made_admin", user, details={"email": user.email, "by": "flask create-admin"})
     db.session.commit()
     click.echo(f"{user.email} is a platform administrator.")
 
@@ -58,3 +65,70 @@ def deliver_mail_command() -> None:
     from undersign.mail import deliver_pending
 
     click.echo(f"{deliver_pending()} message(s) sent.")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Sweep the outbox once, run the waiting jobs, then exit.")
+@with_appcontext
+def worker_command(burst: bool) -> None:
+    """Run the background worker: RQ jobs from JOB_QUEUE and a periodic outbox sweep.
+
+    Needs REDIS_URL. Run one or more per deployment (several are safe: outbox rows
+    are claimed with SKIP LOCKED on PostgreSQL).
+    """
+    from undersign.jobs import run_worker
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.config["REDIS_URL"]:
+        raise click.ClickException("REDIS_URL is not set: without Redis, mail is delivered by the web processes.")
+    run_worker(app, burst=burst)
+
+
+@click.command("close-expired")
+def close_expired_command() -> None:
+    """Mark published petitions whose closing date has passed as closed (run it every few minutes).
+
+    Readers already see such a petition as closed; this writes the status down.
+    """
+    from undersign.campaigns.service import close_expired_campaigns
+    from undersign.db import utcnow
+
+    closed = close_expired_campaigns(utcnow())
+    db.session.commit()
+    click.echo(f"{closed} petition(s) closed.")
+
+
+@click.command("recount")
+@click.argument("slug", required=False)
+def recount_command(slug: str | None) -> None:
+    """Recompute the signature counters from the rows and report any drift (all campaigns, or SLUG).
+
+    Prints each campaign's (and sponsor's) stored and actual counts, stores the
+    actual ones, and commits campaign by campaign (each holds its row lock only
+    briefly). Exit status 0 either way; the last line says whether anything drifted.
+    """
+    from sqlalchemy import select
+
+    from undersign.campaigns.models import Campaign
+    from undersign.signatures.service import recount
+
+    query = select(Campaign.id).order_by(Campaign.id)
+    if slug:
+        query = query.where(Campaign.slug == slug)
+    ids = list(db.session.scalars(query))
+    if slug and not ids:
+        raise click.ClickException(f"No campaign with the slug {slug!r}.")
+    drifted = 0
+    for campaign_id in ids:
+        campaign = db.session.get(Campaign, campaign_id)
+        assert campaign is not None
+        result = recount(campaign)
+        db.session.commit()
+        drifted += result.drifted
+        mark = "  DRIFT (fixed)" if result.campaign.drift else ""
+        click.echo(f"{result.campaign.label}: stored {result.campaign.stored}, actual {result.campaign.actual}{mark}")
+        for tally in result.sponsors:
+            mark = "  DRIFT (fixed)" if tally.drift else ""
+            click.echo(f"  {tally.label}: stored {tally.stored}, actual {tally.actual}{mark}")
+    click.echo(f"{len(ids)} campaign(s) recounted; "
+               + (f"{drifted} had drifted and are fixed." if drifted else "no drift."))
