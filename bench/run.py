@@ -448,13 +448,16 @@ def run_wrk(scenario: str, url: str, concurrency: int, seconds: int, script: str
             stateful: bool, server: Server, logdir: Path, during: Any = None) -> Result:
     """One wrk run; stateful scenarios get one thread per connection (see lua/common.lua).
 
-    ``during``, if given, is called while wrk runs (the outage scenario cuts the database).
+    ``script`` may name several files joined by "+", loaded in that order (the outage
+    scenario is the mixed load plus its timeline). ``during``, if given, is called while
+    wrk runs (the outage scenario cuts the database).
     """
+    scripts = "\n".join((BENCH / "lua" / name).read_text() for name in script.split("+"))
     if stateful:
-        source = (BENCH / "lua" / "common.lua").read_text() + "\n" + (BENCH / "lua" / script).read_text()
+        source = (BENCH / "lua" / "common.lua").read_text() + "\n" + scripts
         threads = concurrency
     else:
-        source = (BENCH / "lua" / script).read_text()
+        source = scripts
         threads = min(2, concurrency)
     script_path = logdir / f"{scenario}-{concurrency}.lua"
     script_path.write_text(source)
@@ -576,7 +579,7 @@ def run_outage(logdir: Path, redis_url: str, queue: str, extra_env: dict[str, st
         proxy.restore()
 
     try:
-        result = run_wrk("outage", f"http://127.0.0.1:{server.port}", 8, length, "outage.lua",
+        result = run_wrk("outage", f"http://127.0.0.1:{server.port}", 8, length, "mixed.lua+outage.lua",
                          ["1000000", MILLION_SLUG, f"{run_id}-o {data['lead_slug']}"], True, server, logdir,
                          during=cut_and_restore)
         with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/healthz", timeout=5) as response:
