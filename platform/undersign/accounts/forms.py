@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, Field, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from undersign.web.forms import Form, NotFormula, SingleLine
+from undersign.web.forms import Form, NotFormula, Readable, SingleLine
 
 
 def _strip(value: object) -> str | None:
@@ -30,6 +30,7 @@ NAME = [
     DataRequired("Enter your name."),
     Length(max=100, message="Use at most 100 characters."),
     SingleLine(),
+    Readable("Your name"),
     NotFormula(),
 ]
 EMAIL = [

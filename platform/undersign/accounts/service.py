@@ -24,6 +24,7 @@ from undersign.db import utcnow
 from undersign.errors import InvalidInput
 from undersign.extensions import db
 from undersign.mail import queue_mail
+from undersign.text import unreadable_name
 
 PASSWORD_MIN = 12
 PASSWORD_MAX = 1024
@@ -127,6 +128,19 @@ def absolute_url(endpoint: str, **values: object) -> str:
     return current_app.config["BASE_URL"] + url_for(endpoint, _external=False, **values)
 
 
+def clean_name(raw: str) -> str:
+    """A staff member's name, trimmed: the forms check its length and characters, this the part the
+    API and the CLI must obey too, that people can read it (`undersign.text.unreadable_name`).
+
+    :raise InvalidInput: ``field="name"``.
+    """
+    name = raw.strip()
+    problem = unreadable_name(name, "Your name")
+    if problem:
+        raise InvalidInput(problem, field="name")
+    return name
+
+
 def sign_up(name: str, email: str, password: str) -> User | None:
     """Create an unverified account and e-mail a verification link.
 
@@ -134,10 +148,10 @@ def sign_up(name: str, email: str, password: str) -> User | None:
     told by e-mail instead, so the form never reveals who has an account; the
     password is hashed either way so that the response time does not tell either.
 
-    :raise InvalidInput: a malformed address or a password that breaks the rules.
+    :raise InvalidInput: a malformed address, a name nobody can read, or a password that breaks the rules.
     """
     email = normalize_email(email)
-    name = name.strip()
+    name = clean_name(name)
     check_password_rules(password, email=email, name=name)
     password_hash = hash_password(password)
     existing = user_by_email(email)
@@ -312,7 +326,8 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
 
 
 def rename(user: User, name: str) -> None:
-    user.name = name.strip()
+    """:raise InvalidInput: a name nobody can read (``field="name"``)."""
+    user.name = clean_name(name)
     db.session.flush()
 
 
@@ -341,7 +356,7 @@ def create_admin(email: str, name: str, password: str) -> User:
     email = normalize_email(email)
     user = user_by_email(email)
     if user is None:
-        name = name.strip() or email.split("@")[0]
+        name = clean_name(name.strip() or email.split("@")[0])
         check_password_rules(password, email=email, name=name)
         user = User(email=email, name=name, password_hash=hash_password(password))
         db.session.add(user)

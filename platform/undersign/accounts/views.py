@@ -171,7 +171,12 @@ def account():  # type: ignore[no-untyped-def]
         return _account_page()
     profile = ProfileForm()
     if profile.validate_on_submit():
-        service.rename(current_user, profile.name.data)
+        try:
+            service.rename(current_user, profile.name.data)
+        except InvalidInput as exc:
+            db.session.rollback()
+            attach_error(profile, exc)
+            return _account_page(profile=profile, status=exc.status_code)
         db.session.commit()
         flash("Your name is saved.", "success")
         return redirect(url_for("accounts.account"))

@@ -15,6 +15,7 @@ from undersign.extensions import db
 from undersign.mail import queue_mail
 from undersign.moderation.models import AuditEvent
 from undersign.organizations.models import Membership, Organization, Role
+from undersign.text import skeletons
 
 
 def record(actor: User | None, action: str, obj: Any, *, organization_id: int | None = None,
@@ -136,6 +137,25 @@ def organizations_by_status(status: str) -> list[Organization]:
 def status_counts() -> dict[str, int]:
     rows = db.session.execute(select(Organization.status, func.count()).group_by(Organization.status)).all()
     return {status: count for status, count in rows}
+
+
+def lookalikes(orgs: list[Organization]) -> dict[int, list[Organization]]:
+    """For each of ``orgs``, the other organizations (any status) whose name a reader could take
+    for its name: the same Unicode skeleton (`undersign.text.skeletons`), as "Hanv\u043eice" (a
+    Cyrillic o), "HANVOICE" or "Han voice" have with Hanvoice.
+
+    Names pass the input rules either way; the administrator decides whether it is an impostor.
+    One read of the names, then a look-up per skeleton.
+    """
+    by_skeleton: dict[str, set[int]] = {}
+    for org_id, name in db.session.execute(select(Organization.id, Organization.name)):
+        for key in skeletons(name):
+            by_skeleton.setdefault(key, set()).add(org_id)
+    matches = {org.id: set().union(*(by_skeleton.get(key, set()) for key in skeletons(org.name))) - {org.id}
+               for org in orgs}
+    wanted = set().union(*matches.values()) if matches else set()
+    found = {o.id: o for o in db.session.scalars(select(Organization).where(Organization.id.in_(wanted)))} if wanted else {}
+    return {org_id: sorted((found[i] for i in ids), key=lambda o: o.id) for org_id, ids in matches.items() if ids}
 
 
 def owners_of(org: Organization) -> list[User]:

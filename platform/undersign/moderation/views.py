@@ -45,6 +45,7 @@ def organizations():  # type: ignore[no-untyped-def]
         "moderation/organizations.html", orgs=orgs, status=status, statuses=[s.value for s in OrgStatus],
         counts=service.status_counts(), owners={org.id: service.owners_of(org) for org in orgs},
         decisions={org.id: [d.value for d in service.decisions_for(org.status)] for org in orgs},
+        lookalikes=service.lookalikes(orgs),
     )
 
 
@@ -64,6 +65,7 @@ def _organization_page(  # type: ignore[no-untyped-def]
     return render_template(
         "moderation/organization.html", org=org, form=form, error=error, owners=service.owners_of(org),
         member_count=member_count, decisions=service.decisions_for(org.status), needs_reason=service.needs_reason,
+        lookalikes=service.lookalikes([org]).get(org.id, []),
         events=events, actors=_actors(events),
     ), status
 

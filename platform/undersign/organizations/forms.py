@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length
 
 from undersign.organizations.models import ORG_KIND_LABELS, ROLE_LABELS, Role
 from undersign.organizations.service import DESCRIPTION_MAX, NAME_MAX, WEBSITE_MAX
-from undersign.web.forms import Form, MultiLine, SingleLine
+from undersign.web.forms import Form, MultiLine, Readable, SingleLine
 
 KIND_CHOICES = [SelectChoice(kind.value, label) for kind, label in ORG_KIND_LABELS.items()]
 ROLE_CHOICES = [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
@@ -23,7 +23,8 @@ class OrganizationForm(Form):
     name = StringField(
         "Name of the organization",
         validators=[DataRequired("Enter the organization's name."),
-                    Length(max=NAME_MAX, message=f"Use at most {NAME_MAX} characters."), SingleLine()],
+                    Length(max=NAME_MAX, message=f"Use at most {NAME_MAX} characters."), SingleLine(),
+                    Readable()],
         description="As supporters know it. Its web address is made from it.",
     )
     kind = SelectField("Kind", choices=KIND_CHOICES, validate_choice=True,

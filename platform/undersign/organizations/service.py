@@ -43,7 +43,7 @@ from undersign.organizations.models import (
     OrgStatus,
     Role,
 )
-from undersign.text import LINE_BREAKS_AND_TABS, has_control_characters, slugify
+from undersign.text import LINE_BREAKS_AND_TABS, has_control_characters, slugify, unreadable_name
 
 INVITATION_LIFETIME = dt.timedelta(days=7)
 NAME_MIN = 2
@@ -146,9 +146,21 @@ def clean_role(raw: str | None, field: str = "role") -> Role:
         raise InvalidInput("Choose a role: owner, admin, editor or viewer.", field=field) from exc
 
 
+def clean_name(raw: str | None) -> str:
+    """An organization's name: one line that people can read (`undersign.text.unreadable_name`).
+
+    :raise InvalidInput: ``field="name"``.
+    """
+    name = clean_line(raw, field="name", label="The name", max_length=NAME_MAX, min_length=NAME_MIN)
+    problem = unreadable_name(name)
+    if problem:
+        raise InvalidInput(problem, field="name")
+    return name
+
+
 def _clean_profile(profile: OrganizationProfile) -> OrganizationProfile:
     return OrganizationProfile(
-        name=clean_line(profile.name, field="name", label="The name", max_length=NAME_MAX, min_length=NAME_MIN),
+        name=clean_name(profile.name),
         kind=clean_kind(profile.kind),
         description=clean_text(profile.description, field="description", label="The description",
                                max_length=DESCRIPTION_MAX),

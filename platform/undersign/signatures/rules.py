@@ -24,7 +24,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from undersign.errors import InvalidInput
 from undersign.signatures.canonical import EmailRules, email_key
-from undersign.text import has_control_characters, starts_like_formula
+from undersign.text import has_control_characters, starts_like_formula, unreadable_name
 
 NAME_MAX = 100
 EMAIL_MAX = 254
@@ -59,7 +59,7 @@ def _normal(raw: str | None) -> str:
 
 
 def clean_name(raw: str | None) -> str:
-    """1–100 characters, single spaces, not starting with ``= + - @``.
+    """1–100 characters people can read (`undersign.text.unreadable_name`), single spaces, not starting with ``= + - @``.
 
     :raise InvalidInput: ``field="name"``.
     """
@@ -69,6 +69,9 @@ def clean_name(raw: str | None) -> str:
     value = " ".join(value.split())
     if not value:
         raise InvalidInput("Enter your name.", field="name")
+    problem = unreadable_name(value, "Your name")
+    if problem:
+        raise InvalidInput(problem, field="name")
     if len(value) > NAME_MAX:
         raise InvalidInput(f"Use at most {NAME_MAX} characters for your name.", field="name")
     if starts_like_formula(value):

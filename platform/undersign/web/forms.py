@@ -13,7 +13,7 @@ from wtforms.fields import FileField
 from wtforms.validators import ValidationError
 
 from undersign.errors import DomainError
-from undersign.text import LINE_BREAKS_AND_TABS, has_control_characters, starts_like_formula
+from undersign.text import LINE_BREAKS_AND_TABS, has_control_characters, starts_like_formula, unreadable_name
 
 
 def attach_error(form: FlaskForm, exc: DomainError, default_field: str | None = None) -> None:
@@ -88,3 +88,17 @@ class NotFormula:
     def __call__(self, form: FlaskForm, field: Field) -> None:
         if isinstance(field.data, str) and starts_like_formula(field.data):
             raise ValidationError(self.message)
+
+
+class Readable:
+    """A name people can read: not blank once its invisible characters are removed, and holding
+    none it does not need (zero-width spaces, fillers; `undersign.text.unreadable_name`)."""
+
+    def __init__(self, label: str = "The name") -> None:
+        self.label = label
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if isinstance(field.data, str) and field.data:
+            problem = unreadable_name(field.data, self.label)
+            if problem:
+                raise ValidationError(problem)
