@@ -1,4 +1,6 @@
-"""Demo data for `flask seed-demo`: the organizations and petitions of the example page.
+"""Demo data for `flask seed-demo`: the organizations and petitions of the example page, plus
+two organizations for trying the edges by hand: a fourth approved one with a petition of its own
+that none of the other three co-sponsors (tenancy), and one waiting for approval (the queue).
 
 Idempotent: every object is looked up by its natural key before it is created.
 """
@@ -44,6 +46,25 @@ ORGANIZATIONS = [
                        "with screenings, talks and meetings with survivors.",
         "staff": ("festival@undersign.test", "Festival Organizer"),
     },
+    {
+        # Not a sponsor of the petitions above: its staff must see only its own petition, and theirs not it.
+        "slug": "harbour-street-tenants",
+        "name": "Harbour Street Tenants Association",
+        "kind": OrgKind.COMMUNITY_GROUP,
+        "website": "https://example.org/harbour-street-tenants",
+        "description": "The tenants of the four Harbour Street blocks, organizing for safe and warm homes.",
+        "staff": ("tenants@undersign.test", "Tenants Organizer"),
+    },
+    {
+        # Waiting for a platform administrator's decision (/admin/organizations).
+        "slug": "open-frame-documentary-lab",
+        "name": "Open Frame Documentary Lab",
+        "kind": OrgKind.OTHER,
+        "website": "https://example.org/open-frame",
+        "description": "A workshop where first-time filmmakers make short documentaries about their neighbourhoods.",
+        "staff": ("pending@undersign.test", "Open Frame Organizer"),
+        "status": OrgStatus.PENDING,
+    },
 ]
 
 ADMIN = ("admin@undersign.test", "Platform Admin")
@@ -66,7 +87,8 @@ def load_organizations() -> dict[str, Organization]:
         if org is None:
             org = Organization(
                 slug=spec["slug"], name=spec["name"], kind=spec["kind"].value, website=spec["website"],
-                description=spec["description"], status=OrgStatus.APPROVED.value, status_changed_at=utcnow(),
+                description=spec["description"], status=spec.get("status", OrgStatus.APPROVED).value,
+                status_changed_at=utcnow(),
             )
             db.session.add(org)
             db.session.flush()
@@ -86,5 +108,6 @@ def load() -> list[tuple[str, str, str]]:
     campaigns_demo.load(orgs)
     logins = [(ADMIN[0], DEMO_PASSWORD, "platform administrator")]
     for spec in ORGANIZATIONS:
-        logins.append((spec["staff"][0], DEMO_PASSWORD, f"owner of {spec['name']}"))
+        waiting = " (waiting for approval)" if spec.get("status") is OrgStatus.PENDING else ""
+        logins.append((spec["staff"][0], DEMO_PASSWORD, f"owner of {spec['name']}{waiting}"))
     return logins

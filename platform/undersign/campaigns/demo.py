@@ -1,5 +1,6 @@
-"""Demo petitions for `flask seed-demo`: the example page's petition (closed, 586 supporters)
-and an open one by the same three organizations for trying out signing.
+"""Demo petitions for `flask seed-demo`: the example page's petition (closed, 586 supporters),
+an open one by the same three organizations for trying out signing, and an open one of the
+Harbour Street tenants alone, which none of the three co-sponsors.
 
 Idempotent: campaigns, sponsorships and updates are looked up by their natural
 keys; demo supporters by their e-mail key, and only the missing ones are
@@ -22,6 +23,7 @@ from undersign.signatures.models import Signature
 
 LEAD = "fathom-film-group"
 CO_SPONSORS = ("hanvoice", "nkhr-film-festival")
+TENANTS = "harbour-street-tenants"
 SUPPORTER_EMAIL = "demo-supporter-{n}@example.org"
 
 DECISION_MAKER = "UN High Commissioner for Refugees"
@@ -104,6 +106,25 @@ OPEN_DEMANDS = [
              "refugee agency while their cases are heard."},
 ]
 
+TENANTS_BODY = """\
+Every winter since the housing department took over the Harbour Street blocks, the old boilers have
+broken down in the first cold week, and families have gone without heat or hot water for days and
+sometimes weeks. Repairs patch one block while the next one fails.
+
+The boilers are older than most of the people living with them. We ask the department to replace
+them, and until then to fix a breakdown within a day.
+"""
+
+TENANTS_DEMANDS = [
+    {"title": "Replace the boilers before winter",
+     "text": "Put new boilers into all four Harbour Street blocks by the end of October."},
+    {"title": "Fix a breakdown within 24 hours",
+     "text": "Until then, send a repair crew within a day of a reported failure, and space heaters "
+             "to every home that asks."},
+]
+
+# Campaigns that say nothing else are led by Fathom and co-sponsored by the other two demo sponsors,
+# with the example page's decision maker, hashtag and handle.
 CAMPAIGNS: list[dict[str, Any]] = [
     {
         "slug": "help-north-korean-refugees",
@@ -152,6 +173,29 @@ CAMPAIGNS: list[dict[str, Any]] = [
         "published_days_ago": 7,
         "closed_days_ago": None,
         "supporters": {LEAD: 6, "hanvoice": 4, "nkhr-film-festival": 2},
+        "updates": [],
+    },
+    {
+        "slug": "heat-for-harbour-street",
+        "lead": TENANTS,
+        "co_sponsors": (),
+        "title": "Heat and Hot Water for Harbour Street",
+        "summary": (
+            "For three winters the boilers of the Harbour Street blocks have failed for weeks at a time. "
+            "Ask the city's housing department to replace them before the cold comes."
+        ),
+        "body": TENANTS_BODY,
+        "demands": TENANTS_DEMANDS,
+        "calls_to_action": [],
+        "decision_maker": "Harbour City Housing Department",
+        "decision_maker_handle": None,
+        "hashtag": "WarmHarbourStreet",
+        "social_handle": None,
+        "status": CampaignStatus.PUBLISHED,
+        "goal": 200,
+        "published_days_ago": 10,
+        "closed_days_ago": None,
+        "supporters": {TENANTS: 9},
         "updates": [],
     },
 ]
@@ -214,19 +258,21 @@ def _supporter_rows(campaign: Campaign, sponsorships: dict[str, Sponsorship], sp
     return rows
 
 
-def _sponsorships(campaign: Campaign, orgs: dict[str, Organization], published: dt.datetime) -> dict[str, Sponsorship]:
+def _sponsorships(campaign: Campaign, orgs: dict[str, Organization], published: dt.datetime,
+                  spec: dict[str, Any]) -> dict[str, Sponsorship]:
     found = {s.organization_id: s for s in campaign.sponsorships}
     result: dict[str, Sponsorship] = {}
-    for slug in (LEAD, *CO_SPONSORS):
+    lead = spec.get("lead", LEAD)
+    for slug in (lead, *spec.get("co_sponsors", CO_SPONSORS)):
         org = orgs[slug]
         sponsorship = found.get(org.id)
         if sponsorship is None:
             sponsorship = Sponsorship(
                 organization_id=org.id,
-                role=SponsorRole.LEAD.value if slug == LEAD else SponsorRole.CO_SPONSOR.value,
+                role=SponsorRole.LEAD.value if slug == lead else SponsorRole.CO_SPONSOR.value,
                 status=SponsorshipStatus.ACCEPTED.value,
                 invited_at=published - dt.timedelta(days=2),
-                accepted_at=published - dt.timedelta(days=1 if slug != LEAD else 2),
+                accepted_at=published - dt.timedelta(days=1 if slug != lead else 2),
             )
             campaign.sponsorships.append(sponsorship)
         result[slug] = sponsorship
@@ -259,25 +305,26 @@ def _recount(campaign: Campaign, sponsorships: dict[str, Sponsorship]) -> None:
 
 
 def load(orgs: dict[str, Organization]) -> list[Campaign]:
-    """Create (or complete) the demo petitions of the three demo organizations."""
+    """Create (or complete) the demo petitions of the demo organizations."""
     now = utcnow()
     campaigns: list[Campaign] = []
     for spec in CAMPAIGNS:
         campaign = db.session.scalar(select(Campaign).where(Campaign.slug == spec["slug"]))
+        lead = orgs[spec.get("lead", LEAD)]
         if campaign is None:
             published = now - dt.timedelta(days=spec["published_days_ago"])
             closes = now - dt.timedelta(days=spec["closed_days_ago"]) if spec["closed_days_ago"] else None
             campaign = Campaign(
                 slug=spec["slug"],
-                lead_organization_id=orgs[LEAD].id,
+                lead_organization_id=lead.id,
                 title=spec["title"],
                 summary=spec["summary"],
                 body=spec["body"],
-                decision_maker=DECISION_MAKER,
-                decision_maker_handle=DECISION_MAKER_HANDLE,
+                decision_maker=spec.get("decision_maker", DECISION_MAKER),
+                decision_maker_handle=spec.get("decision_maker_handle", DECISION_MAKER_HANDLE),
                 demands=spec["demands"],
-                hashtag=HASHTAG,
-                social_handle=HANDLE,
+                hashtag=spec.get("hashtag", HASHTAG),
+                social_handle=spec.get("social_handle", HANDLE),
                 calls_to_action=spec["calls_to_action"],
                 goal=spec["goal"],
                 closes_at=closes,
@@ -289,7 +336,7 @@ def load(orgs: dict[str, Organization]) -> list[Campaign]:
             )
             db.session.add(campaign)
             db.session.flush()
-        sponsorships = _sponsorships(campaign, orgs, campaign.published_at or now)
+        sponsorships = _sponsorships(campaign, orgs, campaign.published_at or now, spec)
 
         existing = set(db.session.scalars(
             select(Signature.email_key).where(
@@ -305,7 +352,7 @@ def load(orgs: dict[str, Organization]) -> list[Campaign]:
         for update in spec["updates"]:
             if update["title"] not in titles:
                 db.session.add(Update(
-                    campaign_id=campaign.id, organization_id=orgs[LEAD].id, title=update["title"],
+                    campaign_id=campaign.id, organization_id=lead.id, title=update["title"],
                     body=update["body"], created_at=now - dt.timedelta(days=update["days_ago"]),
                 ))
         campaigns.append(campaign)
