@@ -1,6 +1,7 @@
 """user sessions: one row per signed-in browser, so that signing out ends a session on the server
 
 Cookies issued before this revision carry no session row and stop working: everyone signs in again.
+Also an index on the mail outbox's recipient, for the per-address caps on mail anyone can trigger.
 
 Revision ID: 4e37469e12c4
 Revises: 1070e1452f37
@@ -31,10 +32,14 @@ def upgrade():
     )
     with op.batch_alter_table('user_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_sessions_user_id'), ['user_id'], unique=False)
+    with op.batch_alter_table('mail_outbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_mail_outbox_recipient'), ['recipient'], unique=False)
 
 
 
 def downgrade():
+    with op.batch_alter_table('mail_outbox', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_mail_outbox_recipient'))
     with op.batch_alter_table('user_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_sessions_user_id'))
 

@@ -24,7 +24,7 @@ from undersign.accounts.models import AccountToken, User, UserSession
 from undersign.db import is_row_id, utcnow
 from undersign.errors import InvalidInput
 from undersign.extensions import db
-from undersign.mail import queue_mail
+from undersign.mail import OutboxMessage, queue_mail
 
 PASSWORD_MIN = 12
 PASSWORD_MAX = 1024
@@ -32,6 +32,9 @@ VERIFY_LIFETIME = dt.timedelta(days=2)
 RESET_LIFETIME = dt.timedelta(hours=1)
 # Reset mails per account and hour, whatever the number of client addresses asking: an inbox cannot be flooded.
 RESET_MAILS_PER_HOUR = 3
+# "You already have an account" mails per address and hour: sign-up with someone's address cannot flood them.
+ALREADY_REGISTERED_MAILS_PER_HOUR = 3
+ALREADY_REGISTERED_SUBJECT = "You already have an undersign account"
 # How stale a session's last_seen_at may get before a request that saves something refreshes it.
 SESSION_SEEN_EVERY = dt.timedelta(minutes=10)
 INVALID_LINK = "This link is invalid, already used, or has expired. You can ask for a new one."
@@ -134,8 +137,9 @@ def sign_up(name: str, email: str, password: str) -> User | None:
     """Create an unverified account and e-mail a verification link.
 
     If the address already has an account, nothing is created and its owner is
-    told by e-mail instead, so the form never reveals who has an account; the
-    password is hashed either way so that the response time does not tell either.
+    told by e-mail instead (at most `ALREADY_REGISTERED_MAILS_PER_HOUR` times an
+    hour), so the form never reveals who has an account; the password is hashed
+    either way so that the response time does not tell either.
 
     :raise InvalidInput: a malformed address or a password that breaks the rules.
     """
@@ -154,11 +158,21 @@ def sign_up(name: str, email: str, password: str) -> User | None:
         else:
             send_verification(user)
             return user
-    if existing is not None:
-        queue_mail(existing.email, "You already have an undersign account", "accounts/already_registered",
+    if existing is not None and _already_registered_mails_last_hour(existing.email) < ALREADY_REGISTERED_MAILS_PER_HOUR:
+        queue_mail(existing.email, ALREADY_REGISTERED_SUBJECT, "accounts/already_registered",
                    user=existing, login_url=absolute_url("accounts.login"),
                    reset_url=absolute_url("accounts.reset_request"))
     return None
+
+
+def _already_registered_mails_last_hour(email: str) -> int:
+    """Counted in the outbox, which keeps sent mail: the cap holds across processes and restarts."""
+    return db.session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.recipient == email, OutboxMessage.subject == ALREADY_REGISTERED_SUBJECT,
+            OutboxMessage.created_at > utcnow() - dt.timedelta(hours=1),
+        )
+    ) or 0
 
 
 def _issue(user: User, purpose: str, lifetime: dt.timedelta) -> str:
