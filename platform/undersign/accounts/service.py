@@ -343,8 +343,7 @@ def _end_every_session(user: User) -> None:
     # Both: the deleted rows end today's cookies, the new version also any cookie made before
     # sessions had rows.
     user.session_version += 1
-    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     user.session_cookie_id = None
 
 
@@ -365,8 +364,7 @@ def open_session(user: User, user_agent: str | None = None) -> str:
 def close_session(user: User) -> None:
     """Sign out the browser ``user`` was loaded for: its cookie, and any copy of it, stops working."""
     if user.session_id is not None:
-        db.session.execute(delete(UserSession).where(UserSession.id == user.session_id, UserSession.user_id == user.id)
-                           .execution_options(synchronize_session=False))
+        db.session.execute(delete(UserSession).where(UserSession.id == user.session_id, UserSession.user_id == user.id))
     user.session_cookie_id = None
     db.session.flush()
 

@@ -6,7 +6,6 @@ from flask import Blueprint, flash, g, redirect, render_template, request, sessi
 from flask_login import current_user, login_user, logout_user
 
 from undersign.accounts import service
-from undersign.accounts.models import User
 from undersign.accounts.forms import (
     ChangePasswordForm,
     LoginForm,
@@ -15,6 +14,7 @@ from undersign.accounts.forms import (
     ResetRequestForm,
     SignUpForm,
 )
+from undersign.accounts.models import User
 from undersign.errors import InvalidInput
 from undersign.extensions import db, limiter
 from undersign.organizations.views import PENDING_INVITATION

@@ -98,10 +98,14 @@ def _account_key() -> str:
     return f"account:{current_user.id}" if current_user.is_authenticated else f"address:{request.remote_addr}"
 
 
+def _created(response: Any) -> bool:
+    return response.status_code == 302 and current_user.is_authenticated
+
+
 @bp.route("/orgs/new", methods=["GET", "POST"])
 @signed_in
 @limiter.limit(CREATE_LIMIT, key_func=_account_key, methods=["POST"], error_message=CREATE_LIMITED,
-               deduct_when=lambda response: response.status_code == 302)
+               deduct_when=_created)
 def create():  # type: ignore[no-untyped-def]
     if not current_user.is_verified:
         return render_template("organizations/new.html", form=None), 403

@@ -66,7 +66,7 @@ def register(app: Flask) -> None:
         if exc.code == 429:
             # A limit that explains itself (`error_message=`) says so; the others get the general words.
             limit = getattr(exc, "limit", None)
-            return render_error(429, getattr(limit, "error_message", None) or None)
+            return render_error(429, exc.description if getattr(limit, "error_message", None) else None)
         if exc.code >= 500:
             db.session.rollback()
         response = render_error(exc.code)
