@@ -9,7 +9,7 @@ from typing import Any
 from PIL import Image as PILImage
 
 from undersign.accounts.models import User
-from undersign.accounts.service import password_hasher
+from undersign.accounts.service import open_session, password_hasher
 from undersign.campaigns.models import Campaign, CampaignStatus, SponsorRole, Sponsorship, SponsorshipStatus
 from undersign.db import utcnow
 from undersign.extensions import db
@@ -55,9 +55,11 @@ def add_member(org: Organization, user: User | None = None, role: Role = Role.ED
 
 
 def login_as(client: Any, user: User) -> None:
-    """Sign ``user`` in on this test client without going through the form."""
+    """Sign ``user`` in on this test client without going through the form (a session row, as a sign-in makes)."""
+    cookie_id = open_session(user, "test client")
+    db.session.commit()
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = cookie_id
         session["_fresh"] = True
 
 

@@ -146,7 +146,7 @@ def test_healthz_with_the_database_down(make_app, committed_db, tmp_path, where)
     for leak in ("Traceback", "OperationalError", "psycopg", "sqlite3", "127.0.0.1"):
         assert leak not in page.get_data(as_text=True)
     with client.session_transaction() as session:
-        session["_user_id"] = "1:1"
+        session["_user_id"] = "1:1:a-key-of-a-session-that-cannot-be-looked-up"
     signed_in = client.get("/account")
     assert signed_in.status_code == 503 and "Temporarily unavailable" in text_of(signed_in)
     assert broken.test_client().get("/login").status_code == 200  # a page without the database still works

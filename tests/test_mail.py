@@ -160,3 +160,21 @@ def test_recent_mail_page_only_in_debug_mode(app, client, monkeypatch):
     body = text_of(page)
     assert "Reset your undersign password" in body and "debug@example.org" in body and "waiting" in body
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_recent_mail_page_under_plain_flask_run_in_development(make_app):
+    """``flask run`` without ``--debug``: development mode and no MAIL_SERVER is enough."""
+    plain = make_app(UNDERSIGN_ENV="development", MAIL_SERVER=None)
+    assert not plain.debug
+    with plain.app_context():
+        make_user("plain-run@example.org")
+    browser = plain.test_client()
+    submit(browser, "/reset", {"email": "plain-run@example.org"})
+    page = browser.get("/_mail")
+    assert page.status_code == 200
+    assert "Reset your undersign password" in text_of(page) and "plain-run@example.org" in text_of(page)
+
+    # Where real mail goes out, or in production, the page does not exist.
+    assert make_app(UNDERSIGN_ENV="development").test_client().get("/_mail").status_code == 404
+    production = make_app(UNDERSIGN_ENV="production", MAIL_SERVER=None)
+    assert production.test_client().get("/_mail").status_code == 404

@@ -191,11 +191,11 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_web(app: Flask) -> None:
-    from undersign.accounts.service import load_user_from_cookie
+    from undersign.accounts.views import load_signed_in_user
     from undersign.organizations.views import image_url
     from undersign.web import access, errors, headers
 
-    login_manager.user_loader(load_user_from_cookie)
+    login_manager.user_loader(load_signed_in_user)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please sign in to continue."
     app.before_request(access.enforce_access)

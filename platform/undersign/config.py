@@ -90,6 +90,9 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "undersign <noreply@undersign.localhost>"),
+        # Shown in every page's footer: where visitors write to the people who run this platform.
+        # Production has no default (a made-up address is worse than none): the footer leaves it out.
+        "CONTACT_EMAIL": env.get("CONTACT_EMAIL") or (None if production else "contact@undersign.localhost"),
         # "thread": deliver from a background thread of this process (embedded default);
         # "queue": enqueue on Redis for `flask worker`; "manual": only when asked (tests).
         "MAIL_DELIVERY": env.get("MAIL_DELIVERY", "queue" if redis_url else "thread"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests.accounts.flows import NEW_PASSWORD, copied_session, is_signed_in, post_from_account_page, sign_in
-from tests.factories import PASSWORD, login_as, make_user
-from tests.helpers import text_of
+from tests.factories import PASSWORD, login_as, make_org, make_user
+from tests.helpers import csrf_token, text_of
 from undersign.accounts.models import User
 from undersign.extensions import db
 
@@ -108,3 +108,42 @@ def test_cookie_for_a_deleted_or_malformed_identity_is_signed_out(client):
         with client.session_transaction() as session:
             session["_user_id"] = forged
         assert not is_signed_in(client)
+
+
+def test_sign_out_ends_the_session_for_every_copy_of_its_cookie(app, client):
+    owner = make_user("leaver@example.org")
+    org = make_org("Hanvoice", owner=owner)
+    sign_in(client, "leaver@example.org")
+    copy = copied_session(app, client)
+    assert copy.get("/account").status_code == 200
+    assert copy.get(f"/orgs/{org.slug}/").status_code == 200
+
+    response = post_from_account_page(client, "/logout")
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    for page in ("/account", f"/orgs/{org.slug}/"):
+        replayed = copy.get(page)
+        assert replayed.status_code == 302, page
+        assert replayed.headers["Location"].startswith("/login?next="), page
+    # Signing in again opens a new session; the old cookie stays dead.
+    assert sign_in(client, "leaver@example.org").status_code == 302
+    assert is_signed_in(client) and not is_signed_in(copy)
+
+
+def test_a_session_planted_before_sign_in_is_worthless_after_it(app, client):
+    """Someone who plants their own session cookie in a browser knows its CSRF token;
+    after the owner of the browser signs in, that token no longer passes."""
+    victim = make_user("planted@example.org", "Pat Planted")
+    attacker = client
+    login_page = attacker.get("/login")
+    planted_token = csrf_token(login_page.get_data(as_text=True))
+    browser = copied_session(app, attacker)
+
+    assert sign_in(browser, "planted@example.org").status_code == 302
+    forged = browser.post("/account", data={"name": "Renamed By Someone Else", "csrf_token": planted_token})
+    assert forged.status_code == 400
+    assert "This form has expired or was sent from another site" in text_of(forged)
+    assert reload(victim).name == "Pat Planted"
+
+    # The same request with the token of the signed-in page goes through: only the token was wrong.
+    assert post_from_account_page(browser, "/account", {"name": "Pat Renamed"}).status_code == 302
+    assert reload(victim).name == "Pat Renamed"

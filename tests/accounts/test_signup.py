@@ -156,3 +156,24 @@ def test_password_is_rehashed_on_sign_in_when_the_parameters_change(client, app)
     assert sign_in(app_client(client), "rehash@example.org", PASSWORD).status_code == 302
     assert user("rehash@example.org").password_hash == current
     assert is_signed_in(client)
+
+
+def test_already_registered_mail_is_capped_per_address_and_hour(client, mailbox):
+    make_user("target@example.org", "Tara Target")
+    pages = [sign_up(client, "target@example.org", name=f"Mallory {n}") for n in range(6)]
+    # The page never changes, so the form still reveals nothing about who has an account.
+    assert {page.status_code for page in pages} == {200}
+    assert len({text_of(page) for page in pages}) == 1
+    subjects = [m.subject for m in mailbox.to("target@example.org")]
+    assert subjects == ["You already have an undersign account"] * 3
+
+    # Someone else's address has a cap of its own.
+    make_user("other@example.org")
+    sign_up(client, "other@example.org")
+    assert len(mailbox.to("other@example.org")) == 1
+
+    # An hour later the owner can be told again.
+    db.session.execute(update(OutboxMessage).values(created_at=utcnow() - dt.timedelta(hours=1, minutes=1)))
+    db.session.commit()
+    sign_up(client, "target@example.org")
+    assert len(mailbox.to("target@example.org")) == 4

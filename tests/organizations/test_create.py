@@ -13,7 +13,7 @@ from tests.factories import add_member, login_as, make_org, make_user
 from tests.helpers import csrf_token, submit, text_of
 from tests.organizations.support import audit_actions, png_bytes
 from undersign.accounts.models import User
-from undersign.extensions import db
+from undersign.extensions import db, limiter
 from undersign.organizations.models import Image, Membership, Organization, OrgStatus, Role
 
 VALID = {"name": "Hanvoice Toronto", "kind": "ngo", "description": "We speak up for refugees.",
@@ -68,14 +68,37 @@ def test_verified_user_creates_a_pending_organization_and_owns_it(client, mailbo
 
 
 def test_slug_comes_from_the_name_and_is_made_unique(client):
-    login_as(client, make_user())
     make_org("Someone else's Hanvoice", slug="hanvoice")
     slugs = []
     for name in ["Hanvoice", "Hanvoice", "  Hänvöice!  ", "New", "한보이스", "한보이스"]:
+        login_as(client, make_user())  # one account may create only a few an hour
         response = create(client, name=name)
         assert response.status_code == 302, text_of(response)
         slugs.append(response.headers["Location"].split("/")[-2])
     assert slugs == ["hanvoice-2", "hanvoice-3", "hanvoice-4", "new-2", "organization", "organization-2"]
+
+
+def test_organization_creation_is_limited_per_account(app, client, mailbox):
+    admin = make_user("reviewer@example.org", admin=True)
+    eager = make_user("eager@example.org")
+    login_as(client, eager)
+    # A form sent back with errors does not count.
+    assert create(client, name="").status_code == 400
+    for n in range(5):
+        assert create(client, name=f"Eager {n}").status_code == 302
+    refused = create(client, name="Eager 5")
+    assert refused.status_code == 429
+    assert "You have created several organizations in a short time" in text_of(refused)
+    assert "try again in an hour" in text_of(refused)
+    assert refused.headers.get("Retry-After")
+    assert db.session.scalar(select(func.count()).select_from(Membership).where(Membership.user_id == eager.id)) == 5
+    assert len(mailbox.to(admin.email)) == 5
+
+    # Per account, not per network: a colleague on the same address still can.
+    colleague = app.test_client()
+    login_as(colleague, make_user("colleague@example.org"))
+    assert create(colleague, name="Colleague's").status_code == 302
+    assert len(mailbox.to(admin.email)) == 6
 
 
 def test_unverified_account_cannot_create(client):
@@ -167,7 +190,8 @@ TEXT = st.one_of(
 @given(name=TEXT, kind=st.one_of(st.sampled_from(["ngo", "festival", "film_company"]), TEXT),
        description=TEXT, website=TEXT)
 def test_any_input_gives_an_organization_or_the_form_back(client, name, kind, description, website):
-    # The examples share the test's transaction, and so this one account.
+    # The examples share the test's transaction, and so this one account; each starts with fresh rate limits.
+    limiter.reset()
     creator = db.session.scalar(select(User).where(User.email == "fuzz@example.org")) or make_user("fuzz@example.org")
     login_as(client, creator)
     before = org_count()

@@ -39,8 +39,21 @@ class User(db.Model):
     def is_authenticated(self) -> bool:
         return True
 
+    # The identifier Flask-Login keeps in the cookie, set by `accounts.service` when it opens or loads
+    # this user's session: ``<session id>:<session version>:<key>``. Not a column.
+    # (No annotation: SQLAlchemy would read one as a column.)
+    session_cookie_id = None  # type: str | None
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        if not self.session_cookie_id:
+            raise RuntimeError("no session was opened for this user (use accounts.service.open_session)")
+        return self.session_cookie_id
+
+    @property
+    def session_id(self) -> int | None:
+        """The `UserSession` row this request is signed in with, if any."""
+        ident = (self.session_cookie_id or "").partition(":")[0]
+        return int(ident) if ident.isdigit() else None
 
     @property
     def is_verified(self) -> bool:
@@ -66,3 +79,21 @@ class AccountToken(db.Model):
     expires_at: Mapped[dt.datetime]
     used_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class UserSession(db.Model):
+    """One signed-in browser. The cookie carries the row's id and a random key whose hash is stored here.
+
+    A signed Flask cookie stays valid until it expires, whatever the server thinks: deleting this
+    row (sign-out) or all of a user's rows (sign out everywhere, a new password) is what ends it.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # SHA-256 of the key in the cookie: a database leak gives no one a usable session.
+    key_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    user_agent: Mapped[str | None] = mapped_column(String(200))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import secrets
 import unicodedata
 from functools import lru_cache
@@ -16,14 +17,14 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from undersign.accounts.models import AccountToken, User
-from undersign.db import utcnow
+from undersign.accounts.models import AccountToken, User, UserSession
+from undersign.db import is_row_id, utcnow
 from undersign.errors import InvalidInput
 from undersign.extensions import db
-from undersign.mail import queue_mail
+from undersign.mail import OutboxMessage, queue_mail
 from undersign.text import unreadable_name
 
 PASSWORD_MIN = 12
@@ -32,6 +33,11 @@ VERIFY_LIFETIME = dt.timedelta(days=2)
 RESET_LIFETIME = dt.timedelta(hours=1)
 # Reset mails per account and hour, whatever the number of client addresses asking: an inbox cannot be flooded.
 RESET_MAILS_PER_HOUR = 3
+# "You already have an account" mails per address and hour: sign-up with someone's address cannot flood them.
+ALREADY_REGISTERED_MAILS_PER_HOUR = 3
+ALREADY_REGISTERED_SUBJECT = "You already have an undersign account"
+# How stale a session's last_seen_at may get before a request that saves something refreshes it.
+SESSION_SEEN_EVERY = dt.timedelta(minutes=10)
 INVALID_LINK = "This link is invalid, already used, or has expired. You can ask for a new one."
 
 
@@ -145,8 +151,9 @@ def sign_up(name: str, email: str, password: str) -> User | None:
     """Create an unverified account and e-mail a verification link.
 
     If the address already has an account, nothing is created and its owner is
-    told by e-mail instead, so the form never reveals who has an account; the
-    password is hashed either way so that the response time does not tell either.
+    told by e-mail instead (at most `ALREADY_REGISTERED_MAILS_PER_HOUR` times an
+    hour), so the form never reveals who has an account; the password is hashed
+    either way so that the response time does not tell either.
 
     :raise InvalidInput: a malformed address, a name nobody can read, or a password that breaks the rules.
     """
@@ -165,11 +172,21 @@ def sign_up(name: str, email: str, password: str) -> User | None:
         else:
             send_verification(user)
             return user
-    if existing is not None:
-        queue_mail(existing.email, "You already have an undersign account", "accounts/already_registered",
+    if existing is not None and _already_registered_mails_last_hour(existing.email) < ALREADY_REGISTERED_MAILS_PER_HOUR:
+        queue_mail(existing.email, ALREADY_REGISTERED_SUBJECT, "accounts/already_registered",
                    user=existing, login_url=absolute_url("accounts.login"),
                    reset_url=absolute_url("accounts.reset_request"))
     return None
+
+
+def _already_registered_mails_last_hour(email: str) -> int:
+    """Counted in the outbox, which keeps sent mail: the cap holds across processes and restarts."""
+    return db.session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.recipient == email, OutboxMessage.subject == ALREADY_REGISTERED_SUBJECT,
+            OutboxMessage.created_at > utcnow() - dt.timedelta(hours=1),
+        )
+    ) or 0
 
 
 def _issue(user: User, purpose: str, lifetime: dt.timedelta) -> str:
@@ -303,7 +320,7 @@ def reset_password(raw: str, new_password: str) -> User:
 def _set_password(user: User, new_password: str) -> None:
     """New hash, every session signed out, and outstanding reset links dead."""
     user.password_hash = hash_password(new_password)
-    user.session_version += 1
+    _end_every_session(user)
     db.session.execute(
         update(AccountToken)
         .where(AccountToken.user_id == user.id, AccountToken.purpose == "reset", AccountToken.used_at.is_(None))
@@ -333,18 +350,67 @@ def rename(user: User, name: str) -> None:
 
 def sign_out_everywhere(user: User) -> None:
     """Invalidate every session cookie of this user, including the current one."""
-    user.session_version += 1
+    _end_every_session(user)
     db.session.flush()
 
 
-def load_user_from_cookie(user_id: str) -> User | None:
-    """Flask-Login's loader: the cookie carries ``<id>:<session version>``; an older version is signed out."""
-    ident, _, version = (user_id or "").partition(":")
-    if not (ident.isascii() and ident.isdigit() and version.isascii() and version.isdigit()) or len(ident) > 18:
+def _end_every_session(user: User) -> None:
+    # Both: the deleted rows end today's cookies, the new version also any cookie made before
+    # sessions had rows.
+    user.session_version += 1
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    user.session_cookie_id = None
+
+
+def open_session(user: User, user_agent: str | None = None) -> str:
+    """Record a newly signed-in browser; returns the identifier its cookie carries (also ``user.get_id()``).
+
+    The cookie holds ``<session id>:<session version>:<key>``; only the key's hash is stored,
+    so the row proves the cookie came from this sign-in and can be ended on its own.
+    """
+    raw, digest = new_token()
+    row = UserSession(user_id=user.id, key_hash=digest, user_agent=(user_agent or "")[:200] or None)
+    db.session.add(row)
+    db.session.flush()
+    user.session_cookie_id = f"{row.id}:{user.session_version}:{raw}"
+    return user.session_cookie_id
+
+
+def close_session(user: User) -> None:
+    """Sign out the browser ``user`` was loaded for: its cookie, and any copy of it, stops working."""
+    if user.session_id is not None:
+        db.session.execute(delete(UserSession).where(UserSession.id == user.session_id, UserSession.user_id == user.id))
+    user.session_cookie_id = None
+    db.session.flush()
+
+
+def load_user_from_cookie(cookie_id: str, *, touch: bool = False) -> User | None:
+    """Flask-Login's loader: the user of a live session, or None (signed out).
+
+    The cookie must name a session row that still exists, with the key whose hash it stores and
+    the user's current session version. With ``touch`` (a request that will commit anyway) the
+    row's ``last_seen_at`` is brought up to date when it is older than `SESSION_SEEN_EVERY`.
+    """
+    parts = (cookie_id or "").split(":")
+    if len(parts) != 3:
         return None
-    user = db.session.get(User, int(ident))
-    if user is None or user.session_version != int(version):
+    ident, version, key = parts
+    if not (ident.isascii() and ident.isdigit() and version.isascii() and version.isdigit()):
         return None
+    if len(ident) > 10 or len(version) > 18 or not is_row_id(int(ident)) or not key or len(key) > 64:
+        return None
+    found = db.session.execute(
+        select(UserSession, User).join(User, User.id == UserSession.user_id).where(UserSession.id == int(ident))
+    ).first()
+    if found is None:
+        return None
+    row, user = found
+    if not hmac.compare_digest(row.key_hash, hash_token(key)) or user.session_version != int(version):
+        return None
+    now = utcnow()
+    if touch and row.last_seen_at < now - SESSION_SEEN_EVERY:
+        row.last_seen_at = now
+    user.session_cookie_id = cookie_id
     return user
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from undersign.accounts import service
@@ -14,8 +14,10 @@ from undersign.accounts.forms import (
     ResetRequestForm,
     SignUpForm,
 )
+from undersign.accounts.models import User
 from undersign.errors import InvalidInput
 from undersign.extensions import db, limiter
+from undersign.organizations.views import PENDING_INVITATION
 from undersign.web.access import public, signed_in
 from undersign.web.forms import EmptyForm, attach_error
 from undersign.web.redirects import safe_next
@@ -25,6 +27,30 @@ bp = Blueprint("accounts", __name__)
 # Per client address (see extensions.client_address); only POSTs, the attempts, count.
 AUTH_LIMIT = "10 per minute;60 per hour"
 LOGIN_FAILED = "That e-mail and password do not match an account."
+# What the browser's session may carry across a sign-in; everything else (the CSRF token above all)
+# starts afresh, so that a session cookie planted before the sign-in is worth nothing after it.
+KEPT_AT_SIGN_IN = (PENDING_INVITATION,)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def load_signed_in_user(cookie_id: str) -> User | None:
+    """Flask-Login's user loader; requests that save something also refresh the session's last use."""
+    return service.load_user_from_cookie(cookie_id, touch=request.method not in SAFE_METHODS)
+
+
+def _user_agent() -> str | None:
+    return request.user_agent.string or None
+
+
+def _sign_in(user: User) -> None:
+    """Open a new session for ``user`` in this browser, in a Flask session emptied of anything planted."""
+    service.open_session(user, _user_agent())
+    db.session.commit()
+    kept = {key: session[key] for key in KEPT_AT_SIGN_IN if key in session}
+    session.clear()
+    session.update(kept)
+    g.pop("csrf_token", None)  # Flask-WTF's copy for this request; the next form gets a new one
+    login_user(user)
 
 
 def _after_login_url() -> str:
@@ -70,8 +96,7 @@ def login():  # type: ignore[no-untyped-def]
             # One message whether the address is unknown or the password wrong.
             form.form_errors.append(LOGIN_FAILED)
         else:
-            db.session.commit()
-            login_user(user)
+            _sign_in(user)
             flash(f"Welcome, {user.name}.", "success")
             return redirect(safe_next(form.next.data) or _after_login_url())
     form.next.data = safe_next(form.next.data) or ""
@@ -81,7 +106,11 @@ def login():  # type: ignore[no-untyped-def]
 @bp.post("/logout")
 @signed_in
 def logout():  # type: ignore[no-untyped-def]
+    """Ends this browser's session on the server too, so a copy of its cookie stops working."""
+    service.close_session(current_user)
+    db.session.commit()
     logout_user()
+    session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("accounts.login"))
 
@@ -197,9 +226,8 @@ def change_password():  # type: ignore[no-untyped-def]
                 exc.field = "new_password"
             attach_error(form, exc)
         else:
-            db.session.commit()
-            # The new session version signs out every other device; this one gets a fresh cookie.
-            login_user(current_user._get_current_object())
+            # Every session has ended, this one included; this browser gets a fresh one.
+            _sign_in(current_user._get_current_object())
             flash("Your password is changed. Other devices have been signed out.", "success")
             return redirect(url_for("accounts.account"))
     return _account_page(password=form, status=400)

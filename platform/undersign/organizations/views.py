@@ -42,6 +42,11 @@ console = console_blueprint("org_console", __name__)
 
 # Invitations are mail the platform sends to any address: cap how fast one client can send them.
 INVITE_LIMIT = "20 per minute;200 per day"
+# Each new organization mails every platform administrator: per account, and counting only the
+# organizations actually created (a form sent back with errors costs nothing).
+CREATE_LIMIT = "5 per hour;20 per day"
+CREATE_LIMITED = ("You have created several organizations in a short time. To protect the people who review "
+                  "them, you can create more later (at most 5 an hour and 20 a day). Please try again in an hour.")
 # The invitation a signed-out visitor opened, so that sign-up, verification and
 # sign-in (which all end on /orgs) can bring them back to it.
 PENDING_INVITATION = "pending_invitation"
@@ -89,8 +94,18 @@ def my_organizations():  # type: ignore[no-untyped-def]
     return render_template("organizations/mine.html", memberships=service.memberships_of(current_user))
 
 
+def _account_key() -> str:
+    return f"account:{current_user.id}" if current_user.is_authenticated else f"address:{request.remote_addr}"
+
+
+def _created(response: Any) -> bool:
+    return response.status_code == 302 and current_user.is_authenticated
+
+
 @bp.route("/orgs/new", methods=["GET", "POST"])
 @signed_in
+@limiter.limit(CREATE_LIMIT, key_func=_account_key, methods=["POST"], error_message=CREATE_LIMITED,
+               deduct_when=_created)
 def create():  # type: ignore[no-untyped-def]
     if not current_user.is_verified:
         return render_template("organizations/new.html", form=None), 403

@@ -64,7 +64,9 @@ def register(app: Flask) -> None:
         if exc.code is None:
             return exc
         if exc.code == 429:
-            return render_error(429)
+            # A limit that explains itself (`error_message=`) says so; the others get the general words.
+            limit = getattr(exc, "limit", None)
+            return render_error(429, exc.description if getattr(limit, "error_message", None) else None)
         if exc.code >= 500:
             db.session.rollback()
         response = render_error(exc.code)

@@ -1,4 +1,4 @@
-"""Routes that belong to no domain: health check and the development mail viewer."""
+"""Routes that belong to no domain: health check, the privacy page and the development mail viewer."""
 
 from __future__ import annotations
 
@@ -61,11 +61,25 @@ def healthz():  # type: ignore[no-untyped-def]
     return report, status, {"Cache-Control": "no-store"}
 
 
+@bp.get("/privacy")
+@public
+def privacy():  # type: ignore[no-untyped-def]
+    """What the platform keeps about supporters and staff, and why (a short page for now)."""
+    return render_template("web/privacy.html")
+
+
+def mail_viewer_enabled() -> bool:
+    """The mail viewer shows every recent message, confirmation links included: only where no real
+    mail goes out, that is in debug mode or in development without ``MAIL_SERVER`` (plain ``flask run``)."""
+    config = current_app.config
+    return current_app.debug or (config["UNDERSIGN_ENV"] == "development" and not config["MAIL_SERVER"])
+
+
 @bp.get("/_mail")
 @public
 def recent_mail():  # type: ignore[no-untyped-def]
-    """The last mail written to the outbox; only in debug mode, for trying the flows locally."""
-    if not current_app.debug:
+    """The last mail written to the outbox, for trying the flows locally (see `mail_viewer_enabled`)."""
+    if not mail_viewer_enabled():
         abort(404)
     from undersign.mail import OutboxMessage
 
