@@ -214,3 +214,69 @@ def test_forty_signers_and_confirmations_at_once_all_count(app, server, mailbox)
     unsent = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None)))
     assert unsent == 0
     assert len(mailbox.messages) == SIGNERS + WITHDRAWALS  # one confirmation each; nothing sent twice
+
+
+class _StallingHandler:
+    """An SMTP server that holds each message until the test lets it through."""
+
+    def __init__(self) -> None:
+        self.received: list[str] = []
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        import asyncio
+
+        self.entered.set()
+        while not self.release.is_set():
+            await asyncio.sleep(0.01)
+        self.received.extend(envelope.rcpt_tos)  # type: ignore[attr-defined]
+        return "250 OK"
+
+
+@pytest.fixture
+def stalling_smtp() -> Iterator[tuple[_StallingHandler, int]]:
+    from aiosmtpd.controller import Controller
+
+    handler = _StallingHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        handler.release.set()
+        controller.stop()
+
+
+def test_people_sign_while_the_mail_server_is_slow_and_each_gets_one_mail(make_app, committed, stalling_smtp):
+    from tests.signatures.petitions import sign, supporter
+
+    smtp, port = stalling_smtp
+    app = make_app(MAIL_PORT=port)
+    petition = make_petition()
+    client = app.test_client()
+    assert sign(client, petition.url, supporter("First Signer", "first@example.org")).status_code == 303
+
+    errors: list[BaseException] = []
+
+    def deliver() -> None:
+        with app.app_context():
+            try:
+                deliver_pending()
+            except BaseException as exc:  # noqa: BLE001
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    delivery = threading.Thread(target=deliver)
+    delivery.start()
+    assert smtp.entered.wait(timeout=30)
+    # The mail server is still chewing on the first message: signing goes on meanwhile.
+    assert sign(client, petition.url, supporter("Second Signer", "second@example.org")).status_code == 303
+    smtp.release.set()
+    delivery.join(timeout=60)
+    assert errors == []
+    deliver()
+    assert errors == []
+    assert sorted(smtp.received) == ["first@example.org", "second@example.org"]  # each exactly once
