@@ -193,8 +193,9 @@ def _register_blueprints(app: Flask) -> None:
 def _register_web(app: Flask) -> None:
     from undersign.accounts.views import load_signed_in_user
     from undersign.organizations.views import image_url
-    from undersign.web import access, errors, headers
+    from undersign.web import access, database, errors, headers
 
+    database.register(app)
     login_manager.user_loader(load_signed_in_user)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please sign in to continue."

@@ -8,6 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from undersign.db import writing
 from undersign.errors import DomainError
 from undersign.extensions import db
 
@@ -37,17 +38,22 @@ def create_admin_command(email: str, name: str) -> None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     from undersign.moderation.service import record
 
-    try:
-        user = create_admin(email, name, password)
-    except DomainError as exc:
-        db.session.rollback()
-        raise click.ClickException(exc.message) from exc
-    record(None, "user.made_admin", user, details={"email": user.email, "by": "flask create-admin"})
-    db.session.commit()
+    # End the look-up's read transaction: the write below must begin its own, holding the write lock
+    # (and no lock may be held while the prompt waits for a person).
+    db.session.rollback()
+    with writing():
+        try:
+            user = create_admin(email, name, password)
+        except DomainError as exc:
+            db.session.rollback()
+            raise click.ClickException(exc.message) from exc
+        record(None, "user.made_admin", user, details={"email": user.email, "by": "flask create-admin"})
+        db.session.commit()
     click.echo(f"{user.email} is a platform administrator.")
 
 
 @click.command("seed-demo")
+@writing()
 def seed_demo_command() -> None:
     """Load the demo organizations, people and petitions. Safe to run twice."""
     from undersign import demo
@@ -85,6 +91,7 @@ def worker_command(burst: bool) -> None:
 
 
 @click.command("close-expired")
+@writing()
 def close_expired_command() -> None:
     """Mark published petitions whose closing date has passed as closed (run it every few minutes).
 
@@ -100,6 +107,7 @@ def close_expired_command() -> None:
 
 @click.command("recount")
 @click.argument("slug", required=False)
+@writing()
 def recount_command(slug: str | None) -> None:
     """Recompute the signature counters from the rows and report any drift (all campaigns, or SLUG).
 

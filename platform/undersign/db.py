@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
@@ -63,11 +66,46 @@ class Base(DeclarativeBase):
     )
 
 
+# Whether the unit of work running in this thread (a request, a job, a command) writes. On SQLite
+# its transactions then begin with BEGIN IMMEDIATE (see `configure_sqlite`); other engines ignore it.
+_unit_writes: ContextVar[bool] = ContextVar("undersign_unit_writes", default=False)
+
+
+def set_unit_writes(writes: bool) -> Token[bool]:
+    """Declare whether the transactions this thread begins from now on may write."""
+    return _unit_writes.set(writes)
+
+
+def unit_writes() -> bool:
+    return _unit_writes.get()
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """``with writing():`` or ``@writing()``: transactions begun inside take SQLite's write lock at once.
+
+    For jobs and commands that read and then write; requests are marked by
+    `undersign.web.database`. Nested use is fine: the previous value comes back.
+    """
+    token = _unit_writes.set(True)
+    try:
+        yield
+    finally:
+        _unit_writes.reset(token)
+
+
 def configure_sqlite(engine: Engine) -> None:
     """WAL, a busy timeout and real transactions on every SQLite connection.
 
     pysqlite's own transaction handling skips BEGIN and breaks SAVEPOINT, so we
     turn it off and emit BEGIN ourselves (SQLAlchemy's documented recipe).
+
+    A deferred BEGIN that has read and then writes cannot wait for the write
+    lock: when another writer committed meanwhile, SQLite refuses the upgrade at
+    once ("database is locked") and ``busy_timeout`` never applies. So a unit of
+    work that writes (`unit_writes`) begins with BEGIN IMMEDIATE, taking the
+    write lock first and waiting up to ``busy_timeout`` for it; everything else
+    begins a plain read transaction, and reads stay concurrent under WAL.
     """
 
     @event.listens_for(engine, "connect")
@@ -82,7 +120,7 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _unit_writes.get() else "BEGIN")
 
 
 def one_of(column: str, values: Any) -> str:

@@ -244,9 +244,9 @@ def close_expired(app: Flask) -> int:
     stored status, listings and reports in step without an extra cron entry.
     """
     from undersign.campaigns.service import close_expired_campaigns
-    from undersign.db import utcnow
+    from undersign.db import utcnow, writing
 
-    with app.app_context():
+    with app.app_context(), writing():
         try:
             closed = close_expired_campaigns(utcnow())
             db.session.commit()

@@ -162,19 +162,57 @@ def deliver_pending(batch_size: int = 50) -> int:
     """Send what is due, committing after each batch; returns how many were sent.
 
     Several workers may run this at once: on PostgreSQL rows are claimed with
-    ``FOR UPDATE SKIP LOCKED`` so no message goes out twice.
+    ``FOR UPDATE SKIP LOCKED`` so no message goes out twice. On SQLite a lock
+    is the whole database, and holding it while SMTP answers would make every
+    signer wait for the mail server: see `_deliver_batch_sqlite`.
     """
     sent = 0
     while True:
-        query = pending_query().limit(batch_size)
-        if db.engine.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        messages = list(db.session.scalars(query))
-        if not messages:
+        if db.engine.dialect.name == "sqlite":
+            messages = _deliver_batch_sqlite(batch_size)
+        else:
+            messages = list(db.session.scalars(pending_query().limit(batch_size).with_for_update(skip_locked=True)))
+            if messages:
+                _send(messages)
             db.session.commit()
+        if not messages:
             return sent
-        _send(messages)
         sent += sum(1 for m in messages if m.sent_at is not None)
-        db.session.commit()
         if any(m.sent_at is None and m.failed_at is None for m in messages):
             return sent  # the server is in trouble: leave the rest for the next round
+
+
+# How long a batch claimed on SQLite is left alone by other senders; a sender that died
+# mid-batch leaves its messages to be retried after this.
+SQLITE_CLAIM = dt.timedelta(minutes=5)
+
+
+def _deliver_batch_sqlite(batch_size: int) -> list[OutboxMessage]:
+    """Claim a batch in one short write transaction, send it holding no lock, record the outcome in another.
+
+    The claim (``next_attempt_at`` pushed past `SQLITE_CLAIM`) keeps a second
+    sender (another process, ``flask deliver-mail``) from sending the same
+    messages meanwhile.
+    """
+    from undersign.db import writing
+
+    with writing():
+        messages = list(db.session.scalars(pending_query().limit(batch_size)))
+        claimed_until = utcnow() + SQLITE_CLAIM
+        for message in messages:
+            message.next_attempt_at = claimed_until
+        db.session.flush()
+        for message in messages:
+            db.session.expunge(message)
+        db.session.commit()
+    if not messages:
+        return messages
+    _send(messages)
+    with writing():
+        list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_([m.id for m in messages]))))
+        for message in messages:
+            if message.sent_at is not None:
+                message.next_attempt_at = None
+            db.session.merge(message)
+        db.session.commit()
+    return messages
