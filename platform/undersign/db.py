@@ -1,4 +1,4 @@
-"""The declarative base, shared column types and engine set-up."""
+"""The database: the declarative base and session, shared column types, the unit of work, engine set-up."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from flask_sqlalchemy import SQLAlchemy
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
@@ -66,6 +68,16 @@ class Base(DeclarativeBase):
     )
 
 
+db = SQLAlchemy(model_class=Base)
+
+# The base class of every model. Flask-SQLAlchemy builds ``db.Model`` at run time from `Base`,
+# so type checkers see `Base` itself (which is what it is, plus the query property).
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
+
+
 # Whether the unit of work running in this thread (a request, a job, a command) writes. On SQLite
 # its transactions then begin with BEGIN IMMEDIATE (see `configure_sqlite`); other engines ignore it.
 _unit_writes: ContextVar[bool] = ContextVar("undersign_unit_writes", default=False)
@@ -92,6 +104,22 @@ def writing() -> Iterator[None]:
         yield
     finally:
         _unit_writes.reset(token)
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """A job's or a command's transaction: committed if the block ends normally, else rolled back.
+
+    Requests get the same from `undersign.web.transaction`; outside those two
+    nothing commits. Transactions begun inside take SQLite's write lock at once.
+    """
+    with writing():
+        try:
+            yield
+        except BaseException:
+            db.session.rollback()
+            raise
+        db.session.commit()
 
 
 def configure_sqlite(engine: Engine) -> None:

@@ -1,4 +1,4 @@
-"""Flask extension objects, created unbound; `create_app` binds them."""
+"""Flask extension objects, created unbound; `create_app` binds them (``db`` lives in `undersign.db`)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ from flask import request
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
-from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
-from undersign.db import Base
+from undersign.db import db
 
 
 def client_address() -> str:
@@ -17,7 +16,6 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

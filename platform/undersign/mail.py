@@ -18,7 +18,7 @@ from flask import current_app, render_template
 from sqlalchemy import String, Text, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from undersign.db import utcnow
+from undersign.db import Model, utcnow
 from undersign.extensions import db
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     __tablename__ = "mail_outbox"
 
     id: Mapped[int] = mapped_column(primary_key=True)

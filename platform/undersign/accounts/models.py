@@ -5,11 +5,10 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from undersign.db import utcnow
-from undersign.extensions import db
+from undersign.db import Model, utcnow
 
 
-class User(db.Model):
+class User(Model):
     """A staff account. Supporters who sign petitions have no account."""
 
     __tablename__ = "users"
@@ -60,7 +59,7 @@ class User(db.Model):
         return self.email_verified_at is not None
 
 
-class AccountToken(db.Model):
+class AccountToken(Model):
     """A single-use, expiring token e-mailed to a user (verification, password reset).
 
     Only the SHA-256 of the token is stored: a database leak does not let anyone
@@ -81,7 +80,7 @@ class AccountToken(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One signed-in browser. The cookie carries the row's id and a random key whose hash is stored here.
 
     A signed Flask cookie stays valid until it expires, whatever the server thinks: deleting this

@@ -5,11 +5,10 @@ import datetime as dt
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from undersign.db import utcnow
-from undersign.extensions import db
+from undersign.db import Model, utcnow
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """An organization's API credential. Only a hash of the secret is stored."""
 
     __tablename__ = "api_tokens"

@@ -8,8 +8,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from undersign.accounts.models import User
-from undersign.db import one_of, utcnow
-from undersign.extensions import db
+from undersign.db import Model, one_of, utcnow
 from undersign.organizations.models import Image, Organization
 
 
@@ -33,7 +32,7 @@ class SponsorshipStatus(str, enum.Enum):
     REMOVED = "removed"      # the lead ended the co-sponsorship (or cancelled the invitation)
 
 
-class Campaign(db.Model):
+class Campaign(Model):
     """A petition. ``signature_count`` is the cached shared count (DESIGN §5)."""
 
     __tablename__ = "campaigns"
@@ -94,7 +93,7 @@ class Campaign(db.Model):
         return sorted(accepted, key=lambda s: (s.role != SponsorRole.LEAD.value, s.accepted_at or s.invited_at, s.id))
 
 
-class Sponsorship(db.Model):
+class Sponsorship(Model):
     """An organization's part in a campaign, with its attributed share of the count."""
 
     __tablename__ = "sponsorships"
@@ -121,7 +120,7 @@ class Sponsorship(db.Model):
     invited_by: Mapped[User | None] = relationship()
 
 
-class CampaignRevision(db.Model):
+class CampaignRevision(Model):
     """The text as it stood before an edit made after the first signature.
 
     Supporters signed a text; every sponsor can read how it changed.
@@ -141,7 +140,7 @@ class CampaignRevision(db.Model):
     edited_by: Mapped[User | None] = relationship()
 
 
-class Update(db.Model):
+class Update(Model):
     """News about a campaign, posted by one of its sponsors."""
 
     __tablename__ = "updates"

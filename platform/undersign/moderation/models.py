@@ -6,11 +6,10 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from undersign.db import utcnow
-from undersign.extensions import db
+from undersign.db import Model, utcnow
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Who did what to which object, when, and from where."""
 
     __tablename__ = "audit_events"

@@ -7,8 +7,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from undersign.accounts.models import User
-from undersign.db import one_of, utcnow
-from undersign.extensions import db
+from undersign.db import Model, one_of, utcnow
 
 
 class OrgStatus(str, enum.Enum):
@@ -42,7 +41,7 @@ class Role(str, enum.Enum):
     VIEWER = "viewer"
 
 
-class Image(db.Model):
+class Image(Model):
     """An uploaded picture, already validated and re-encoded.
 
     Kept in the database rather than on a web machine's disk so that the web
@@ -61,7 +60,7 @@ class Image(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class Organization(db.Model):
+class Organization(Model):
     __tablename__ = "organizations"
     __table_args__ = (
         CheckConstraint(one_of("status", OrgStatus), name="status_known"),
@@ -96,7 +95,7 @@ class Organization(db.Model):
             return self.kind
 
 
-class Membership(db.Model):
+class Membership(Model):
     __tablename__ = "memberships"
     __table_args__ = (
         UniqueConstraint("organization_id", "user_id"),
@@ -116,7 +115,7 @@ class Membership(db.Model):
         return role_allows(self.role, permission)
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """An e-mailed offer to join an organization with a role; the token is stored hashed."""
 
     __tablename__ = "invitations"

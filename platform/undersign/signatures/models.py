@@ -6,8 +6,7 @@ from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, Index, Intege
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from undersign.campaigns.models import Sponsorship
-from undersign.db import utcnow
-from undersign.extensions import db
+from undersign.db import Model, utcnow
 
 
 # The partial index's condition, spelled as each engine renders ``show_publicly == True`` in a query
@@ -17,7 +16,7 @@ PUBLIC_RECENT_WHERE_SQLITE = "show_publicly = 1 AND " + _COUNTED_SQL
 PUBLIC_RECENT_WHERE_POSTGRESQL = "show_publicly AND " + _COUNTED_SQL
 
 
-class Signature(db.Model):
+class Signature(Model):
     """One supporter's signature on one campaign.
 
     It counts once it is confirmed and not invalidated. Withdrawal erases the
@@ -74,7 +73,7 @@ class Signature(db.Model):
         return and_(cls.confirmed_at.is_not(None), cls.invalidated_at.is_(None), cls.withdrawn_at.is_(None))
 
 
-class Consent(db.Model):
+class Consent(Model):
     """A supporter's agreement to hear from one sponsor, with the words they saw."""
 
     __tablename__ = "consents"
