@@ -15,6 +15,7 @@ from flask.blueprints import BlueprintSetupState
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from undersign.accounts.service import absolute_url
 from undersign.campaigns.models import Campaign, Sponsorship
 from undersign.config import ConfigError
 from undersign.db import utcnow
@@ -219,7 +220,8 @@ def embed_context(campaign: Campaign, form: SignForm | None) -> dict[str, object
         "is_open": open_,
         "count": campaign.signature_count,
         "sponsors": [s.organization for s in service.consent_sponsors(campaign)],
-        "petition_url": url_for("public.petition", slug=campaign.slug, _external=True),
+        # From BASE_URL, never the request's Host: the embed is publicly cacheable (DESIGN §11).
+        "petition_url": absolute_url("public.petition", slug=campaign.slug),
     }
 
 
@@ -242,5 +244,7 @@ def embed(slug: str) -> Response:
 @public
 def embed_signed(slug: str):  # type: ignore[no-untyped-def]
     g.framable = True
-    return render_template("signatures/embed_signed.html", campaign=public_campaign(slug, with_sponsors=False))
+    campaign = public_campaign(slug, with_sponsors=False)
+    return render_template("signatures/embed_signed.html", campaign=campaign,
+                           petition_url=absolute_url("public.petition", slug=campaign.slug))
 
