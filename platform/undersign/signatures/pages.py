@@ -184,6 +184,13 @@ def search_campaigns(words: str, page: int) -> tuple[list[Campaign], bool]:
     return list(rows[:PER_PAGE]), len(rows) > PER_PAGE
 
 
+def hosts_page(campaign: Campaign, org: Organization) -> bool:
+    """Whether ``org`` has its own hosted page of ``campaign`` (an accepted sponsorship, see `hosting_sponsorship`)."""
+    return org.is_approved and any(
+        s.organization_id == org.id and s.status == SponsorshipStatus.ACCEPTED.value for s in campaign.sponsorships
+    )
+
+
 def organization_campaigns(org: Organization) -> tuple[list[Campaign], list[Campaign]]:
     """The visible campaigns ``org`` leads, and those it co-sponsors (accepted), most supported first."""
     order = (Campaign.signature_count.desc(), Campaign.id.desc())
@@ -336,6 +343,10 @@ def petition_context(
         sponsors.insert(0 if host is None else 1, lead)
 
     count = campaign.signature_count
+    # The call to action names whose page this is: on a sponsor's hosted page that sponsor and the
+    # supporters credited to it, on the canonical page the lead and the shared count.
+    caller = host.organization if host is not None else lead
+    caller_count = host.signature_count if host is not None else count
     # A preview of a draft shows the page as it will look once published.
     shown_open = {CampaignStatus.PUBLISHED.value} | ({CampaignStatus.DRAFT.value} if preview else set())
     open_ = status in shown_open and campaign.taken_down_at is None
@@ -386,6 +397,9 @@ def petition_context(
         "sponsor_names": join_names([org.name for org in sponsors]),
         "count": count,
         "count_text": supporters(count),
+        "caller": caller,
+        "caller_count": caller_count,
+        "caller_count_text": supporters(caller_count),
         "goal": goal,
         "goal_is_milestone": milestone,
         "progress_percent": min(100, count * 100 // goal) if goal else None,
@@ -598,7 +612,7 @@ def organization(org: str):  # type: ignore[no-untyped-def]
     website = organization.website if _safe_link(organization.website) else None
     response = make_response(render_template(
         "public/organization.html", org=organization, led=led, co_sponsored=co_sponsored, website=website,
-        now=utcnow(),
+        now=utcnow(), hosts_page=hosts_page,
     ))
     _cache_control(response)
     return response
