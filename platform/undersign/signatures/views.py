@@ -24,7 +24,14 @@ from undersign.extensions import csrf, db, limiter
 from undersign.signatures import service
 from undersign.signatures.canonical import load_rules
 from undersign.signatures.forms import SignForm, form_token_valid, new_sign_form
-from undersign.signatures.pages import cached_public, hosting_sponsorship, petition_context, public_campaign
+from undersign.signatures.pages import (
+    cached_public,
+    counted_recently,
+    hosting_sponsorship,
+    mark_counted,
+    petition_context,
+    public_campaign,
+)
 from undersign.text import is_slug_shaped
 from undersign.web.access import public
 from undersign.web.forms import EmptyForm, attach_error
@@ -145,11 +152,14 @@ def confirm(slug: str, token: str):  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         signature, _ = service.confirm(campaign, token)
         db.session.commit()
-        return render_template(
+        response = make_response(render_template(
             "signatures/confirmed.html", campaign=campaign, signature=signature,
             withdraw_url=url_for("signing.withdraw", slug=campaign.slug, token=service.withdraw_token(signature)),
             petition_url=url_for("public.petition", slug=campaign.slug),
-        )
+        ))
+        # The pages this browser opens next show the count with this signature in it.
+        mark_counted(response)
+        return response
     signature = service.signature_by_confirm_token(campaign, token)
     return render_template(
         "signatures/confirm.html", campaign=campaign, signature=signature, form=form,
@@ -236,7 +246,9 @@ def embed(slug: str) -> Response:
     if request.method == "POST":
         return _sign(campaign, None, embed=True)
     response = make_response(render_template("signatures/embed.html", **embed_context(campaign, new_sign_form(campaign, embed=True))))
-    response.headers["Cache-Control"] = f"public, max-age={current_app.config['PUBLIC_CACHE_MAX_AGE']}"
+    response.headers["Cache-Control"] = (
+        "private, no-store" if counted_recently() else f"public, max-age={current_app.config['PUBLIC_CACHE_MAX_AGE']}"
+    )
     return response
 
 
