@@ -5,6 +5,8 @@
   var holder = document.querySelector("[data-count-url]");
   if (!holder || !window.fetch) { return; }
   var url = holder.getAttribute("data-count-url");
+  // Right after confirming, the server marks the page: skip the browser's cached copy of the figures.
+  var cacheMode = holder.hasAttribute("data-count-fresh") ? "no-store" : "default";
   var PERIOD = 30000;
   var format = new Intl.NumberFormat("en-US");
 
@@ -19,7 +21,8 @@
 
   function refresh() {
     if (document.visibilityState !== "visible") { return; }
-    fetch(url, { headers: { "Accept": "application/json" }, credentials: "omit" })
+    // Same-origin cookies go along: the "just confirmed" one makes the server read the count fresh.
+    fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin", cache: cacheMode })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
         if (!data) { return; }

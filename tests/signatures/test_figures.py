@@ -51,6 +51,7 @@ def test_json_figures_cors_and_revalidation(client):
             {"slug": petition.lead.slug, "name": petition.lead.name, "signature_count": 1},
             {"slug": petition.co_sponsor.slug, "name": petition.co_sponsor.name, "signature_count": 1},
         ],
+        "former_sponsors": {"signature_count": 0},
         "updated_at": body["updated_at"],
     }
     assert dt.datetime.fromisoformat(body["updated_at"]) <= utcnow()

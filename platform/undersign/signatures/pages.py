@@ -23,6 +23,17 @@ visitor sees is thus at most ``PUBLIC_PAGE_CACHE_SECONDS`` older than the
 database (plus ``max-age`` in a shared cache in front); a process holds at
 most `PAGE_CACHE_ENTRIES` responses.
 
+**A supporter who has just confirmed sees themself counted.** Confirming sets
+a short-lived cookie (`mark_counted`, ``COUNTED_SECONDS``) and asks the
+browser to drop its cached copies of our pages (``Clear-Site-Data: "cache"``).
+While the cookie lasts, that browser's requests skip the micro-cache (the
+``.json`` too, which the live count fetches with the browser's cookies) and
+get ``Cache-Control: private, no-store``, so every public page it loads shows
+the counter as the database has it. Everyone else keeps getting the cached
+figure, at most ``PUBLIC_PAGE_CACHE_SECONDS`` (plus ``max-age``) old. The
+cookie carries no identity, only "read fresh": forging it gains nothing that
+a new query string would not.
+
 What is the same on every render is made once per process: the country
 options of the sign form (`signatures.forms.country_options`), the Markdown
 of the body, demands and updates (keyed by their text), the QR code and the
@@ -70,6 +81,9 @@ MAX_UPDATES_SHOWN = 50
 # Without a goal, the bar aims at the next of these milestones (the way large petition sites do).
 MILESTONES = (10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000,
               250_000, 500_000, 1_000_000, 2_500_000, 5_000_000, 10_000_000)
+# How long after confirming a browser reads counts fresh: well past max-age plus
+# stale-while-revalidate of the default settings (10 + 60 seconds).
+COUNTED_SECONDS = 300
 # Memory bounds of the per-process caches (see the module docstring).
 PAGE_CACHE_ENTRIES = 256
 PAGE_CACHE_MAX_BYTES = 512 * 1024
@@ -182,6 +196,13 @@ def search_campaigns(words: str, page: int) -> tuple[list[Campaign], bool]:
         .offset((page - 1) * PER_PAGE)
     ).all()
     return list(rows[:PER_PAGE]), len(rows) > PER_PAGE
+
+
+def hosts_page(campaign: Campaign, org: Organization) -> bool:
+    """Whether ``org`` has its own hosted page of ``campaign`` (an accepted sponsorship, see `hosting_sponsorship`)."""
+    return org.is_approved and any(
+        s.organization_id == org.id and s.status == SponsorshipStatus.ACCEPTED.value for s in campaign.sponsorships
+    )
 
 
 def organization_campaigns(org: Organization) -> tuple[list[Campaign], list[Campaign]]:
@@ -336,6 +357,10 @@ def petition_context(
         sponsors.insert(0 if host is None else 1, lead)
 
     count = campaign.signature_count
+    # The call to action names whose page this is: on a sponsor's hosted page that sponsor and the
+    # supporters credited to it, on the canonical page the lead and the shared count.
+    caller = host.organization if host is not None else lead
+    caller_count = host.signature_count if host is not None else count
     # A preview of a draft shows the page as it will look once published.
     shown_open = {CampaignStatus.PUBLISHED.value} | ({CampaignStatus.DRAFT.value} if preview else set())
     open_ = status in shown_open and campaign.taken_down_at is None
@@ -386,6 +411,9 @@ def petition_context(
         "sponsor_names": join_names([org.name for org in sponsors]),
         "count": count,
         "count_text": supporters(count),
+        "caller": caller,
+        "caller_count": caller_count,
+        "caller_count_text": supporters(caller_count),
         "goal": goal,
         "goal_is_milestone": milestone,
         "progress_percent": min(100, count * 100 // goal) if goal else None,
@@ -410,6 +438,8 @@ def petition_context(
         "page_url": page_url,
         # The public figures (/p/<slug>.json), re-read by static/js/live-count.js.
         "count_url": url_for("signing.figures", slug=campaign.slug) if open_ and not preview else None,
+        # Rendered for a supporter who just confirmed: the live count must not go back to an older copy.
+        "count_fresh": not preview and counted_recently(),
         "meta": {k: v for k, v in meta.items() if v},
     }
 
@@ -443,16 +473,43 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.timezone.utc)
 
 
+def counted_cookie_name() -> str:
+    """``__Host-`` in production, like the session cookie (secure, whole site, this host only)."""
+    return "__Host-counted" if current_app.config.get("SESSION_COOKIE_SECURE") else "counted"
+
+
+def mark_counted(response: Response) -> None:
+    """After a confirmation: this browser reads counts fresh for ``COUNTED_SECONDS`` (see the module docstring)."""
+    secure = bool(current_app.config.get("SESSION_COOKIE_SECURE"))
+    response.set_cookie(counted_cookie_name(), "1", max_age=COUNTED_SECONDS, path="/", secure=secure,
+                        httponly=True, samesite="Lax")
+    # Copies of the petition, the lists and the .json this browser kept from before would show
+    # the count without this supporter until their max-age (plus stale-while-revalidate) ran out.
+    response.headers["Clear-Site-Data"] = '"cache"'
+
+
+def counted_recently() -> bool:
+    """The visitor confirmed a signature a moment ago (`mark_counted`): show them the count as it is now."""
+    return bool(request.cookies.get(counted_cookie_name()))
+
+
+def _not_stored(response: Response) -> None:
+    response.headers["Cache-Control"] = "private, no-store"
+
+
 def _cache_control(response: Response) -> None:
     """Shared caches may keep the page only when it is the same for every visitor: no session.
 
     A visitor who carries a session (a flashed message, a form token) gets a
     page made for them; that stays in their browser only. Signed-in users get
-    ``no-store`` from the application's ``after_request``.
+    ``no-store`` from the application's ``after_request``; a supporter who has
+    just confirmed gets ``no-store`` too (`counted_recently`).
     """
     max_age = current_app.config["PUBLIC_CACHE_MAX_AGE"]
     personal = bool(request.cookies.get(current_app.config["SESSION_COOKIE_NAME"])) or session.modified
-    if personal or current_user.is_authenticated:
+    if counted_recently():
+        _not_stored(response)
+    elif personal or current_user.is_authenticated:
         response.headers["Cache-Control"] = "private, max-age=0, must-revalidate"
     else:
         response.headers["Cache-Control"] = (
@@ -530,7 +587,13 @@ def cached_public(render: Callable[[], Response], *, for_everyone: bool = False,
     per-visitor value: no session change, no cookie set, no CSP nonce in the
     body. A copy is answered with 304 when ``If-Modified-Since`` covers its
     ``Last-Modified``; ``finish`` re-applies per-request headers (`_cache_control`).
+    A visitor who has just confirmed (`counted_recently`) always gets a fresh
+    rendering, which nobody may store.
     """
+    if counted_recently():
+        response = render()
+        _not_stored(response)
+        return response
     ttl = current_app.config["PUBLIC_PAGE_CACHE_SECONDS"]
     if ttl <= 0 or request.method != "GET" or not (for_everyone or _cookieless_request()):
         return render()
@@ -598,7 +661,7 @@ def organization(org: str):  # type: ignore[no-untyped-def]
     website = organization.website if _safe_link(organization.website) else None
     response = make_response(render_template(
         "public/organization.html", org=organization, led=led, co_sponsored=co_sponsored, website=website,
-        now=utcnow(),
+        now=utcnow(), hosts_page=hosts_page,
     ))
     _cache_control(response)
     return response

@@ -642,8 +642,17 @@ def recent_public_signers(campaign: Campaign, limit: int = 10) -> list[PublicSig
 
 
 def public_figures(campaign: Campaign, now: dt.datetime | None = None) -> dict[str, object]:
-    """The body of ``/p/<slug>.json``: cached counters only."""
+    """The body of ``/p/<slug>.json``: cached counters only.
+
+    ``sponsors`` lists the sponsors the page shows; the signatures credited to
+    organizations no longer shown (a co-sponsor that left or was removed, or
+    whose organization is suspended) stay counted and appear as one unnamed
+    ``former_sponsors`` part, so ``sponsors`` plus ``former_sponsors`` always
+    add up to ``signature_count``.
+    """
     now = now or utcnow()
+    current = consent_sponsors(campaign)
+    shown = {s.id for s in current}
     return {
         "slug": campaign.slug,
         "title": campaign.title,
@@ -652,8 +661,11 @@ def public_figures(campaign: Campaign, now: dt.datetime | None = None) -> dict[s
         "goal": campaign.goal,
         "sponsors": [
             {"slug": s.organization.slug, "name": s.organization.name, "signature_count": s.signature_count}
-            for s in consent_sponsors(campaign)
+            for s in current
         ],
+        "former_sponsors": {
+            "signature_count": sum(s.signature_count for s in campaign.sponsorships if s.id not in shown),
+        },
         "updated_at": campaign.changed_at.isoformat(),
     }
 

@@ -15,6 +15,7 @@ from flask.blueprints import BlueprintSetupState
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from undersign.accounts.service import absolute_url
 from undersign.campaigns.models import Campaign, Sponsorship
 from undersign.config import ConfigError
 from undersign.db import utcnow
@@ -23,7 +24,14 @@ from undersign.extensions import csrf, db, limiter
 from undersign.signatures import service
 from undersign.signatures.canonical import load_rules
 from undersign.signatures.forms import SignForm, form_token_valid, new_sign_form
-from undersign.signatures.pages import cached_public, hosting_sponsorship, petition_context, public_campaign
+from undersign.signatures.pages import (
+    cached_public,
+    counted_recently,
+    hosting_sponsorship,
+    mark_counted,
+    petition_context,
+    public_campaign,
+)
 from undersign.text import is_slug_shaped
 from undersign.web.access import public
 from undersign.web.forms import EmptyForm, attach_error
@@ -144,11 +152,14 @@ def confirm(slug: str, token: str):  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         signature, _ = service.confirm(campaign, token)
         db.session.commit()
-        return render_template(
+        response = make_response(render_template(
             "signatures/confirmed.html", campaign=campaign, signature=signature,
             withdraw_url=url_for("signing.withdraw", slug=campaign.slug, token=service.withdraw_token(signature)),
             petition_url=url_for("public.petition", slug=campaign.slug),
-        )
+        ))
+        # The pages this browser opens next show the count with this signature in it.
+        mark_counted(response)
+        return response
     signature = service.signature_by_confirm_token(campaign, token)
     return render_template(
         "signatures/confirm.html", campaign=campaign, signature=signature, form=form,
@@ -219,7 +230,8 @@ def embed_context(campaign: Campaign, form: SignForm | None) -> dict[str, object
         "is_open": open_,
         "count": campaign.signature_count,
         "sponsors": [s.organization for s in service.consent_sponsors(campaign)],
-        "petition_url": url_for("public.petition", slug=campaign.slug, _external=True),
+        # From BASE_URL, never the request's Host: the embed is publicly cacheable (DESIGN §11).
+        "petition_url": absolute_url("public.petition", slug=campaign.slug),
     }
 
 
@@ -234,7 +246,9 @@ def embed(slug: str) -> Response:
     if request.method == "POST":
         return _sign(campaign, None, embed=True)
     response = make_response(render_template("signatures/embed.html", **embed_context(campaign, new_sign_form(campaign, embed=True))))
-    response.headers["Cache-Control"] = f"public, max-age={current_app.config['PUBLIC_CACHE_MAX_AGE']}"
+    response.headers["Cache-Control"] = (
+        "private, no-store" if counted_recently() else f"public, max-age={current_app.config['PUBLIC_CACHE_MAX_AGE']}"
+    )
     return response
 
 
@@ -242,5 +256,7 @@ def embed(slug: str) -> Response:
 @public
 def embed_signed(slug: str):  # type: ignore[no-untyped-def]
     g.framable = True
-    return render_template("signatures/embed_signed.html", campaign=public_campaign(slug, with_sponsors=False))
+    campaign = public_campaign(slug, with_sponsors=False)
+    return render_template("signatures/embed_signed.html", campaign=campaign,
+                           petition_url=absolute_url("public.petition", slug=campaign.slug))
 

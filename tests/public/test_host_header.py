@@ -1,0 +1,110 @@
+"""Absolute links come from ``BASE_URL``, never from the request's ``Host`` (DESIGN §11).
+
+Public pages are cacheable by shared caches: a page built from a foreign
+``Host`` would hand every later visitor links to another site. So every public
+GET route in the URL map is requested with ``Host: evil.example`` and the name
+must appear nowhere in the answer. A new public route without a value here
+fails the test, so it cannot be forgotten.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import select
+
+from tests.factories import png_bytes
+from tests.signatures.petitions import sign, supporter
+from undersign.campaigns.models import Campaign
+from undersign.extensions import db
+from undersign.organizations.images import store_image
+from undersign.signatures.models import Signature
+from undersign.signatures.service import withdraw_token
+
+FOREIGN = "evil.example"
+SLUG = "end-forced-repatriation"
+# Staff links with a made-up token answer "invalid link" (4xx); the signing tokens below are real.
+INVALID_LINK_IS_FINE = {"accounts.verify", "accounts.reset_password", "organizations.invitation", "web.recent_mail"}
+
+
+@pytest.fixture
+def demo(app):  # type: ignore[no-untyped-def]
+    from undersign import demo as demo_data
+
+    demo_data.load()
+    # A picture, so that the image route and the og:image link are walked too.
+    campaign = db.session.scalar(select(Campaign).where(Campaign.slug == SLUG))
+    campaign.image = store_image(io.BytesIO(png_bytes()), max_bytes=1_000_000)
+    db.session.commit()
+
+
+def _values(client, mailbox) -> dict[str, dict[str, object]]:  # type: ignore[no-untyped-def]
+    """A working URL value for each argument of each public GET route."""
+    sign(client, f"/p/{SLUG}", supporter(email="host-test@example.org"))
+    mail = mailbox.last_to("host-test@example.org")
+    confirm_path = mail.link("/confirm/")
+    token = confirm_path.rsplit("/", 1)[-1]
+    campaign = db.session.scalar(select(Campaign).where(Campaign.slug == SLUG))
+    signature = db.session.scalar(
+        select(Signature).where(Signature.campaign_id == campaign.id, Signature.email == "host-test@example.org")
+    )
+    images = {"image_id": campaign.image.id, "sha": campaign.image.sha256[:16]}
+    return {
+        "static": {"filename": "css/undersign.css"},
+        "accounts.verify": {"token": "not-a-token"},
+        "accounts.reset_password": {"token": "not-a-token"},
+        "organizations.invitation": {"token": "not-a-token"},
+        "organizations.image": images,
+        "public.organization": {"org": "hanvoice"},
+        "public.petition": {"slug": SLUG},
+        "public.hosted_petition": {"org": "hanvoice", "slug": SLUG},
+        "signing.signed": {"slug": SLUG},
+        "signing.confirm": {"slug": SLUG, "token": token},
+        "signing.withdraw": {"slug": SLUG, "token": withdraw_token(signature)},
+        "signing.figures": {"slug": SLUG},
+        "signing.embed": {"slug": SLUG},
+        "signing.embed_signed": {"slug": SLUG},
+    }
+
+
+def test_no_public_page_takes_links_from_the_host_header(app, client, mailbox, demo):  # type: ignore[no-untyped-def]
+    from undersign.web.access import Audience
+
+    values = _values(client, mailbox)
+    checked = []
+    for rule in app.url_map.iter_rules():
+        access = getattr(app.view_functions[rule.endpoint], "access", None)
+        if access is None or access.audience is not Audience.PUBLIC or "GET" not in (rule.methods or ()):
+            continue
+        args = values.get(rule.endpoint, {})
+        missing = set(rule.arguments) - set(args)
+        assert not missing, f"give {rule.endpoint} a value for {missing} in this test"
+        with app.test_request_context():
+            from flask import url_for
+
+            path = url_for(rule.endpoint, **args)
+        for query in ("", "?via=hanvoice"):
+            # A fresh visitor each time: no session, so shared-cache rules apply.
+            response = app.test_client().get(path + query, headers={"Host": FOREIGN})
+            if rule.endpoint == "web.healthz":
+                assert response.status_code in (200, 503)
+            elif rule.endpoint in INVALID_LINK_IS_FINE:
+                assert response.status_code in (200, 400, 404), (path, response.status_code)
+            else:
+                assert response.status_code == 200, (path, response.status_code)
+            body = response.get_data()
+            assert FOREIGN.encode() not in body, f"{path}{query} links to the request's host"
+            for name, value in response.headers.items():
+                assert FOREIGN not in value, f"{path}{query}: header {name}: {value}"
+        checked.append(rule.endpoint)
+    # The pages the issue names are among those walked.
+    assert {"signing.embed", "signing.embed_signed", "signing.figures", "public.hosted_petition",
+            "public.organization", "public.petition", "public.home"} <= set(checked)
+
+
+def test_links_on_the_embed_point_at_base_url(app, demo):  # type: ignore[no-untyped-def]
+    base = app.config["BASE_URL"]
+    for path in (f"/p/{SLUG}/embed", f"/p/{SLUG}/embed/signed"):
+        body = app.test_client().get(path, headers={"Host": FOREIGN}).get_data(as_text=True)
+        assert f'href="{base}/p/{SLUG}"' in body, path
