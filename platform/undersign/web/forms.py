@@ -38,6 +38,21 @@ class Form(FlaskForm):
     """
 
     class Meta:
+        bound_form: "Form | None" = None
+
+        def render_field(self, field: Field, render_kw: dict[str, Any]) -> Any:
+            """Every control as WTForms renders it, plus ``autofocus`` on the one `Form.first_error_field` names.
+
+            A form sent back with errors then opens on its first problem: the
+            browser focuses that control and scrolls it into view, on a phone
+            too, with no script. (A ``#fragment`` in the address would stop
+            the browser from honouring ``autofocus``, so forms do not add one.)
+            """
+            form = self.bound_form
+            if form is not None and "autofocus" not in render_kw and field is form.first_error_field:
+                render_kw = {**render_kw, "autofocus": True}
+            return super().render_field(field, render_kw)
+
         def wrap_formdata(self, form: FlaskForm, formdata: Any) -> Any:
             if formdata is not _Auto:
                 return formdata
@@ -48,6 +63,22 @@ class Form(FlaskForm):
             if files:
                 return CombinedMultiDict((MultiDict(files), request.form))
             return request.form
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.meta.bound_form = self
+
+    @property
+    def first_error_field(self) -> Field | None:
+        """The first visible control with an error, in the form's order; with only form-wide errors
+        (an expired form), the first visible control, so the person lands on the form either way."""
+        visible = [field for field in self if getattr(field.widget, "input_type", None) != "hidden"]
+        for field in visible:
+            if field.errors:
+                return field
+        if self.form_errors and visible:
+            return visible[0]
+        return None
 
 
 class EmptyForm(Form):
