@@ -29,9 +29,9 @@ from undersign.campaigns.forms import (
 )
 from undersign.campaigns.models import Campaign, CampaignStatus, SponsorRole, SponsorshipStatus
 from undersign.db import utcnow
-from undersign.errors import DomainError, PermissionDenied
+from undersign.errors import DomainError, InvalidFields, PermissionDenied
 from undersign.extensions import db
-from undersign.organizations.models import Permission
+from undersign.organizations.models import Image, Permission
 from undersign.web.access import member
 from undersign.web.forms import EmptyForm, attach_error
 from undersign.web.tenancy import console_blueprint, load_membership
@@ -159,23 +159,66 @@ def detail(slug: str):  # type: ignore[no-untyped-def]
 # --- Drafting -------------------------------------------------------------------------------------
 
 
+def _chosen_image(form: CampaignForm) -> Image | None:
+    """The picture of this save: a new upload, stored now, or the one an earlier save with errors kept."""
+    if form.image.data is not None:
+        try:
+            return service.store_campaign_image(form.image.data)
+        except DomainError as exc:
+            attach_error(form, exc, "image")
+            return None
+    return service.image_from_ref(g.org, form.image_ref.data)
+
+
+def _save_draft(form: CampaignForm, campaign: Campaign | None) -> tuple[Response | None, int, Image | None]:
+    """Check and save the drafting form: (redirect when saved, else None; status; the chosen picture).
+
+    Every problem shows at once: the form's shape errors and the service's
+    rules (`service.draft_problems`) together. A picture chosen in a save
+    with errors is stored anyway and carried in ``image_ref``, so the person
+    does not have to choose the file again.
+    """
+    form.validate()
+    token = getattr(form, "csrf_token", None)
+    if token is not None and token.errors:  # nothing is stored for a request we cannot trust
+        return None, 400, None
+    picture = _chosen_image(form)
+    problems = service.draft_problems(g.org, form.draft(), campaign)
+    if problems:
+        attach_error(form, InvalidFields(problems))
+    if not form.errors:
+        try:
+            if campaign is None:
+                campaign = service.create_campaign(current_user, g.org, form.draft(), picture=picture)
+                flash(f"The draft “{campaign.title}” is saved. Preview it, invite co-sponsors, then publish it.",
+                      "success")
+            else:
+                revision = service.edit_campaign(current_user, g.org, campaign, form.draft(), picture=picture,
+                                                 remove_image=bool(form.remove_image.data))
+                flash("Saved. The earlier text is kept in the petition's history, which every sponsor can read."
+                      if revision is not None else "Saved.", "success")
+        except DomainError as exc:  # a slug taken meanwhile: everything, the picture too, is undone
+            return None, _form_error(form, exc, "title"), None
+        db.session.commit()
+        return _to_detail(campaign), 302, picture
+    if picture is not None:
+        db.session.commit()  # only the picture: the petition itself is not saved
+        form.image_ref.data = service.image_ref(g.org, picture)
+    # One problem answers with its own status (a taken address is a 409); several with 400.
+    alone = len(problems) == 1 and len(form.errors) == 1
+    return None, _status_code(problems[0]) if alone else 400, picture
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @member(Permission.EDIT_CAMPAIGNS)
 def new():  # type: ignore[no-untyped-def]
     form = CampaignForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            campaign = service.create_campaign(current_user, g.org, form.draft(), image=form.image.data)
-        except DomainError as exc:
-            status = _form_error(form, exc, "title")
-        else:
-            db.session.commit()
-            flash(f"The draft “{campaign.title}” is saved. Preview it, invite co-sponsors, then publish it.", "success")
-            return _to_detail(campaign)
-    elif form.is_submitted():
-        status = 400
-    return render_template("campaigns/edit.html", org=g.org, form=form, campaign=None), status
+    status, picture = 200, None
+    if form.is_submitted():
+        saved, status, picture = _save_draft(form, None)
+        if saved is not None:
+            return saved
+    return render_template("campaigns/edit.html", org=g.org, form=form, campaign=None, chosen_image=picture), status
 
 
 def _form_data(campaign: Campaign) -> dict[str, Any]:
@@ -202,23 +245,13 @@ def edit(slug: str):  # type: ignore[no-untyped-def]
     campaign = _campaign()
     service.require_lead(g.org, campaign)
     form = CampaignForm() if request.method == "POST" else CampaignForm(data=_form_data(campaign))
-    status = 200
-    if form.validate_on_submit():
-        try:
-            revision = service.edit_campaign(current_user, g.org, campaign, form.draft(), image=form.image.data,
-                                             remove_image=bool(form.remove_image.data))
-        except DomainError as exc:
-            status = _form_error(form, exc, "title")
-        else:
-            db.session.commit()
-            if revision is not None:
-                flash("Saved. The earlier text is kept in the petition's history, which every sponsor can read.", "success")
-            else:
-                flash("Saved.", "success")
-            return _to_detail(campaign)
-    elif form.is_submitted():
-        status = 400
-    return render_template("campaigns/edit.html", org=g.org, form=form, campaign=campaign), status
+    status, picture = 200, None
+    if form.is_submitted():
+        saved, status, picture = _save_draft(form, campaign)
+        if saved is not None:
+            return saved
+    return render_template("campaigns/edit.html", org=g.org, form=form, campaign=campaign,
+                           chosen_image=picture), status
 
 
 @bp.get("/<slug>/preview")

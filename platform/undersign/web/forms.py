@@ -17,13 +17,17 @@ from undersign.text import LINE_BREAKS_AND_TABS, has_control_characters, starts_
 
 
 def attach_error(form: FlaskForm, exc: DomainError, default_field: str | None = None) -> None:
-    """Show a service's error next to the field it names (or the default field, or the form)."""
-    name = exc.field or default_field
-    field = form._fields.get(name) if name else None
-    if field is not None:
-        field.errors = list(field.errors) + [exc.message]
-    else:
-        form.form_errors.append(exc.message)
+    """Show a service's error next to the field it names (or the default field, or the form);
+    each of an `InvalidFields`' problems next to its own field. A field that shows an error
+    already keeps it alone (the form's own check and the service's often say the same)."""
+    for problem in getattr(exc, "problems", None) or [exc]:
+        name = problem.field or default_field
+        field = form._fields.get(name) if name else None
+        if field is not None:
+            if not field.errors or problem is exc:
+                field.errors = list(field.errors) + [problem.message]
+        else:
+            form.form_errors.append(problem.message)
 
 
 class Form(FlaskForm):
