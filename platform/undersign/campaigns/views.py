@@ -147,8 +147,15 @@ def index():  # type: ignore[no-untyped-def]
 def detail(slug: str):  # type: ignore[no-untyped-def]
     campaign = _campaign()
     if g.sponsorship.status == SponsorshipStatus.INVITED.value:
-        return render_template("campaigns/invitation.html", org=g.org, campaign=campaign, sponsorship=g.sponsorship,
-                               form=EmptyForm(), refusal=service.publishing_refusal(g.org))
+        # The whole petition, as its page shows it: an organization decides on what it would put its name to.
+        return render_template(
+            "campaigns/invitation.html", org=g.org, campaign=campaign, sponsorship=g.sponsorship,
+            form=EmptyForm(), refusal=service.publishing_refusal(g.org),
+            sponsors=[s.organization for s in campaign.accepted_sponsorships],
+            body_html=render_markdown(campaign.body),
+            demands=[{"title": d.get("title", ""), "html": render_markdown(d.get("text", ""))}
+                     for d in campaign.demands or [] if isinstance(d, dict)],
+        )
     return render_template(
         "campaigns/detail.html", org=g.org, campaign=campaign, sponsorship=g.sponsorship, is_lead=_is_lead(),
         updates=service.updates_of(campaign)[:5], revisions=service.revisions_of(campaign), form=EmptyForm(),
@@ -267,8 +274,17 @@ def preview(slug: str):  # type: ignore[no-untyped-def]
 # --- Lifecycle ------------------------------------------------------------------------------------
 
 
-def _lifecycle(action: Any, done: str) -> Response:
+def _lifecycle(action: Any, done: str, confirm_page: str) -> Response | str:
+    """GET: the page that says what the step will do, with Confirm and Cancel; POST (its Confirm): do it.
+
+    The detail page links here instead of acting at once: publishing, closing
+    and declaring victory cannot be undone.
+    """
     campaign = _campaign()
+    if request.method == "GET":
+        service.require_lead(g.org, campaign)
+        return render_template(confirm_page, org=g.org, campaign=campaign, form=EmptyForm(),
+                               refusal=service.publishing_refusal(g.org))
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
@@ -284,22 +300,25 @@ def _lifecycle(action: Any, done: str) -> Response:
     return _to_detail(campaign)
 
 
-@bp.post("/<slug>/publish")
+@bp.route("/<slug>/publish", methods=["GET", "POST"])
 @member(Permission.MANAGE_CAMPAIGNS)
 def publish(slug: str):  # type: ignore[no-untyped-def]
-    return _lifecycle(service.publish_campaign, "The petition is published. It is open for signatures.")
+    return _lifecycle(service.publish_campaign, "The petition is published. It is open for signatures.",
+                      "campaigns/confirm_publish.html")
 
 
-@bp.post("/<slug>/close")
+@bp.route("/<slug>/close", methods=["GET", "POST"])
 @member(Permission.MANAGE_CAMPAIGNS)
 def close(slug: str):  # type: ignore[no-untyped-def]
-    return _lifecycle(service.close_campaign, "The petition is closed. Its page now shows how many people signed.")
+    return _lifecycle(service.close_campaign, "The petition is closed. Its page now shows how many people signed.",
+                      "campaigns/confirm_close.html")
 
 
-@bp.post("/<slug>/victory")
+@bp.route("/<slug>/victory", methods=["GET", "POST"])
 @member(Permission.MANAGE_CAMPAIGNS)
 def victory(slug: str):  # type: ignore[no-untyped-def]
-    return _lifecycle(service.declare_victory, "Congratulations! The petition is marked as a victory.")
+    return _lifecycle(service.declare_victory, "Congratulations! The petition is marked as a victory.",
+                      "campaigns/confirm_victory.html")
 
 
 @bp.get("/<slug>/revisions")
