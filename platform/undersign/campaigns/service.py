@@ -323,6 +323,17 @@ class _Checked:
     problems: _Problems
 
 
+def _well_formed_slug(slug: str, problems: _Problems) -> bool:
+    """Whether ``slug`` may name a petition; if not, the reason is noted. Only such a slug is looked
+    up in the database (NUL, for one, cannot even be sent to PostgreSQL)."""
+    try:
+        _check_slug(slug)
+    except InvalidInput as exc:
+        problems.add(exc)
+        return False
+    return True
+
+
 def _check_draft(draft: CampaignDraft, campaign: Campaign | None, now: dt.datetime) -> _Checked:
     """Every rule a draft must meet to create (``campaign`` None) or to change ``campaign``, all at once."""
     problems = _Problems()
@@ -331,8 +342,7 @@ def _check_draft(draft: CampaignDraft, campaign: Campaign | None, now: dt.dateti
     if campaign is None:
         slug = typed
         if typed:
-            problems.check(lambda: _check_slug(typed), None)
-            if _slug_taken(typed):
+            if _well_formed_slug(typed, problems) and _slug_taken(typed):
                 problems.add(Conflict(f"The address “{typed}” is already used by another petition.", field="slug"))
         else:
             slug = _free_slug_from(values["title"])
@@ -343,10 +353,8 @@ def _check_draft(draft: CampaignDraft, campaign: Campaign | None, now: dt.dateti
         if campaign.status != CampaignStatus.DRAFT.value:
             problems.refuse("The address cannot change once the petition is published: links to it are out there.",
                             "slug")
-        else:
-            problems.check(lambda: _check_slug(slug), None)
-            if _slug_taken(slug, except_id=campaign.id):
-                problems.add(Conflict(f"The address “{slug}” is already used by another petition.", field="slug"))
+        elif _well_formed_slug(slug, problems) and _slug_taken(slug, except_id=campaign.id):
+            problems.add(Conflict(f"The address “{slug}” is already used by another petition.", field="slug"))
     closes_at = campaign.closes_at
     if draft.closes_on is None:
         closes_at = None
