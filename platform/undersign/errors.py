@@ -34,3 +34,11 @@ class InvalidInput(DomainError):
     """Input that passed the form's shape checks but breaks a domain rule."""
 
     status_code = 400
+
+
+class InvalidFields(InvalidInput):
+    """Several broken rules at once, each naming its field, so that a form shows them all together."""
+
+    def __init__(self, problems: list[DomainError]) -> None:
+        super().__init__(problems[0].message, field=problems[0].field)
+        self.problems = problems

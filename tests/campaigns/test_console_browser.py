@@ -68,6 +68,12 @@ def test_console_pages_on_a_phone(console_login, live_server, phone):
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     phone.get_by_role("button", name="Publish").click()
     phone.wait_for_load_state()
+    # A page says what publishing does before anything happens.
+    assert phone.url.endswith("/campaigns/stop-forced-repatriation/publish")
+    assert phone.get_by_text("Publishing opens the petition for signatures").is_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.get_by_role("button", name="Publish now").click()
+    phone.wait_for_load_state()
     assert phone.get_by_text("The petition is published").is_visible()
     phone.screenshot(path="/tmp/console-detail-375.png", full_page=True)
     assert phone.problems == [], phone.problems

@@ -54,7 +54,7 @@ def test_embed_signs_without_any_cookie(app, mailbox):
 
     # Errors re-render the compact form inside the frame; a post from another site is refused.
     bad = browser.post(form_action(html), data={**data, "email": "nope"})
-    assert bad.status_code == 400 and "valid e-mail" in text_of(bad)
+    assert bad.status_code == 400 and "look like an e-mail address" in text_of(bad)
     assert "frame-ancestors *" in bad.headers["Content-Security-Policy"]
     assert browser.post(form_action(html), data=data, headers={"Origin": "https://evil.example"}).status_code == 403
     # The sign form's token of the hosted page does not work for the embed, nor the other way round.

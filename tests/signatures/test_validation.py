@@ -30,10 +30,10 @@ from undersign.signatures.rules import clean_comment, clean_name
         ("name", "Ann\x00Lee", "control characters"),
         ("name", "Ann\u202eeeL", "control characters"),
         ("email", "", "Enter your e-mail address."),
-        ("email", "not-an-address", "valid e-mail"),
-        ("email", "ann@", "valid e-mail"),
-        ("email", "a" * 250 + "@example.org", "valid e-mail"),
-        ("email", "ann\x00@example.org", "valid e-mail"),
+        ("email", "not-an-address", "look like an e-mail address"),
+        ("email", "ann@", "look like an e-mail address"),
+        ("email", "a" * 250 + "@example.org", "look like an e-mail address"),
+        ("email", "ann\x00@example.org", "look like an e-mail address"),
         ("country", "", "Choose your country"),
         ("country", "XX", "Choose your country"),
         ("country", "Canada", "Choose your country"),
@@ -65,7 +65,7 @@ def test_every_problem_is_shown_at_once(client):
     response = sign(client, petition.url, {"name": "=x", "email": "nope", "country": "ZZ"})
     page = text_of(response)
     assert response.status_code == 400
-    assert "cannot start with" in page and "valid e-mail" in page and "Choose your country" in page
+    assert "cannot start with" in page and "look like an e-mail address" in page and "Choose your country" in page
 
 
 def test_honeypot_looks_like_success_and_stores_nothing(client, mailbox):

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, Field, IntegerField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, Field, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from undersign.campaigns.service import (
@@ -186,6 +186,8 @@ class CampaignForm(Form):
     )
     image = FileField("Image", description="JPEG, PNG or WebP, at most 5 MB. It is shown at the top and when shared.",
                       render_kw={"accept": "image/jpeg,image/png,image/webp"})
+    # A picture chosen in an earlier save that had errors, already stored (`campaigns.service.image_ref`).
+    image_ref = HiddenField()
     remove_image = BooleanField("Remove the current image")
     goal = IntegerField(
         "Signature goal",

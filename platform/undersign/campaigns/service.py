@@ -18,8 +18,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from typing import IO, Any
+from collections.abc import Callable
+from typing import IO, Any, TypeVar
 
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
@@ -34,10 +36,10 @@ from undersign.campaigns.models import (
     Update,
 )
 from undersign.db import is_row_id, utcnow
-from undersign.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from undersign.errors import Conflict, DomainError, InvalidFields, InvalidInput, NotFound, PermissionDenied
 from undersign.extensions import db
 from undersign.moderation.service import record
-from undersign.organizations.models import Membership, Organization, OrgStatus, Role
+from undersign.organizations.models import Image, Membership, Organization, OrgStatus, Role
 from undersign.text import LINE_BREAKS_AND_TABS, has_control_characters, is_slug_shaped, slugify
 
 TITLE_MAX = 200
@@ -64,6 +66,8 @@ RESERVED_SLUGS = frozenset({
 })
 HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{1,50}$")
 HASHTAG_RE = re.compile(r"^\w{1,99}$")
+
+T = TypeVar("T")
 
 _EDITABLE = {CampaignStatus.DRAFT.value, CampaignStatus.PUBLISHED.value, CampaignStatus.CLOSED.value,
              CampaignStatus.VICTORY.value}
@@ -235,14 +239,40 @@ def _check_closing(day: dt.date, now: dt.datetime) -> dt.datetime:
     return closes_at
 
 
-def _clean(draft: CampaignDraft) -> dict[str, Any]:
-    """The columns a draft sets, normalized; the rules that are not about shape.
+class _Problems(list[DomainError]):
+    """The broken rules of one draft, collected so that the form can show them all at once."""
 
-    :raise InvalidInput: naming the offending field.
-    """
+    def add(self, problem: DomainError) -> None:
+        """Note ``problem``; a field keeps its first problem only (one message a field is enough)."""
+        if problem.field is None or problem.field not in {p.field for p in self}:
+            self.append(problem)
+
+    def check(self, rule: Callable[[], T], fallback: T) -> T:
+        """``rule()``, or ``fallback`` after noting the `InvalidInput` it raised."""
+        try:
+            return rule()
+        except InvalidInput as exc:
+            self.add(exc)
+            return fallback
+
+    def refuse(self, message: str, field: str) -> None:
+        self.add(InvalidInput(message, field=field))
+
+    def raise_all(self) -> None:
+        """:raise DomainError: the only problem as it is (a taken slug stays a `Conflict`).
+        :raise InvalidFields: several problems."""
+        if len(self) == 1:
+            raise self[0]
+        if self:
+            raise InvalidFields(list(self))
+
+
+def _clean(draft: CampaignDraft, problems: _Problems) -> dict[str, Any]:
+    """The columns a draft sets, normalized; the rules that are not about shape, each broken one
+    noted in ``problems`` (naming its field) rather than stopping at the first."""
     title = draft.title.strip()
     if not title:
-        raise InvalidInput("Give the petition a title.", field="title")
+        problems.refuse("Give the petition a title.", "title")
     texts = {
         "title": title, "slug": draft.slug, "summary": draft.summary, "body": draft.body,
         "decision_maker": draft.decision_maker, "decision_maker_handle": draft.decision_maker_handle,
@@ -251,38 +281,96 @@ def _clean(draft: CampaignDraft) -> dict[str, Any]:
         "calls_to_action": " ".join(a.label + a.url for a in draft.calls_to_action),
     }
     for field, value in texts.items():
-        _refuse_control_characters(value, field)
+        problems.check(lambda value=value, field=field: _refuse_control_characters(value, field), None)
     for value, limit, field in (
         (title, TITLE_MAX, "title"), (draft.summary, SUMMARY_MAX, "summary"), (draft.body, BODY_MAX, "body"),
         (draft.decision_maker, 200, "decision_maker"),
     ):
         if len(value) > limit:
-            raise InvalidInput(f"Use at most {limit:,} characters.", field=field)
+            problems.refuse(f"Use at most {limit:,} characters.", field)
     if len(draft.demands) > DEMANDS_MAX:
-        raise InvalidInput(f"Keep it to at most {DEMANDS_MAX} demands.", field="demands")
-    for demand in draft.demands:
-        if not demand.title.strip() or len(demand.title) > DEMAND_TITLE_MAX or len(demand.text) > DEMAND_TEXT_MAX:
-            raise InvalidInput("Every demand needs a heading of at most 200 characters.", field="demands")
+        problems.refuse(f"Keep it to at most {DEMANDS_MAX} demands.", "demands")
+    if any(not d.title.strip() or len(d.title) > DEMAND_TITLE_MAX or len(d.text) > DEMAND_TEXT_MAX
+           for d in draft.demands):
+        problems.refuse("Every demand needs a heading of at most 200 characters.", "demands")
     if len(draft.calls_to_action) > CTA_MAX:
-        raise InvalidInput(f"Keep it to at most {CTA_MAX} calls to action.", field="calls_to_action")
-    for action in draft.calls_to_action:
-        if not action.url.lower().startswith(("http://", "https://")):
-            raise InvalidInput("Calls to action link to http:// or https:// addresses only.", field="calls_to_action")
+        problems.refuse(f"Keep it to at most {CTA_MAX} calls to action.", "calls_to_action")
+    if any(not a.url.lower().startswith(("http://", "https://")) for a in draft.calls_to_action):
+        problems.refuse("Calls to action link to http:// or https:// addresses only.", "calls_to_action")
     if draft.goal is not None and not 1 <= draft.goal <= GOAL_MAX:
-        raise InvalidInput(f"Choose a goal between 1 and {GOAL_MAX:,}.", field="goal")
+        problems.refuse(f"Choose a goal between 1 and {GOAL_MAX:,}.", "goal")
     decision_maker = draft.decision_maker.strip()
     return {
         "title": title,
         "summary": draft.summary.strip(),
         "body": draft.body.strip(),
         "decision_maker": decision_maker,
-        "decision_maker_handle": _handle(draft.decision_maker_handle, "decision_maker_handle"),
+        "decision_maker_handle": problems.check(
+            lambda: _handle(draft.decision_maker_handle, "decision_maker_handle"), None),
         "demands": [{"title": d.title.strip(), "text": d.text.strip()} for d in draft.demands],
-        "hashtag": _hashtag(draft.hashtag),
-        "social_handle": _handle(draft.social_handle, "social_handle"),
+        "hashtag": problems.check(lambda: _hashtag(draft.hashtag), None),
+        "social_handle": problems.check(lambda: _handle(draft.social_handle, "social_handle"), None),
         "calls_to_action": [{"label": a.label.strip(), "url": a.url.strip()} for a in draft.calls_to_action],
         "goal": draft.goal,
     }
+
+
+@dataclasses.dataclass(frozen=True)
+class _Checked:
+    values: dict[str, Any]
+    slug: str
+    closes_at: dt.datetime | None
+    problems: _Problems
+
+
+def _well_formed_slug(slug: str, problems: _Problems) -> bool:
+    """Whether ``slug`` may name a petition; if not, the reason is noted. Only such a slug is looked
+    up in the database (NUL, for one, cannot even be sent to PostgreSQL)."""
+    try:
+        _check_slug(slug)
+    except InvalidInput as exc:
+        problems.add(exc)
+        return False
+    return True
+
+
+def _check_draft(draft: CampaignDraft, campaign: Campaign | None, now: dt.datetime) -> _Checked:
+    """Every rule a draft must meet to create (``campaign`` None) or to change ``campaign``, all at once."""
+    problems = _Problems()
+    values = _clean(draft, problems)
+    typed = draft.slug.strip().lower()
+    if campaign is None:
+        slug = typed
+        if typed:
+            if _well_formed_slug(typed, problems) and _slug_taken(typed):
+                problems.add(Conflict(f"The address “{typed}” is already used by another petition.", field="slug"))
+        else:
+            slug = _free_slug_from(values["title"])
+        closes_at = problems.check(lambda: _check_closing(draft.closes_on, now), None) if draft.closes_on else None
+        return _Checked(values, slug, closes_at, problems)
+    slug = typed or campaign.slug
+    if slug != campaign.slug:
+        if campaign.status != CampaignStatus.DRAFT.value:
+            problems.refuse("The address cannot change once the petition is published: links to it are out there.",
+                            "slug")
+        elif _well_formed_slug(slug, problems) and _slug_taken(slug, except_id=campaign.id):
+            problems.add(Conflict(f"The address “{slug}” is already used by another petition.", field="slug"))
+    closes_at = campaign.closes_at
+    if draft.closes_on is None:
+        closes_at = None
+    elif campaign.closes_at is None or draft.closes_on != campaign.closes_at.date():
+        closes_at = problems.check(lambda: _check_closing(draft.closes_on, now), campaign.closes_at)
+    return _Checked(values, slug, closes_at, problems)
+
+
+def draft_problems(org: Organization, draft: CampaignDraft, campaign: Campaign | None = None,
+                   now: dt.datetime | None = None) -> list[DomainError]:
+    """Every rule ``draft`` breaks, each naming its field, without writing anything.
+
+    The console shows these next to the form's own shape errors, so an invalid
+    save lists all its problems at once instead of one per attempt.
+    """
+    return list(_check_draft(draft, campaign, now or utcnow()).problems)
 
 
 def _store_image(stream: IO[bytes]) -> Any:
@@ -291,6 +379,45 @@ def _store_image(stream: IO[bytes]) -> Any:
     from undersign.organizations.images import store_image
 
     return store_image(stream, max_bytes=current_app.config["IMAGE_MAX_BYTES"], field="image")
+
+
+def store_campaign_image(stream: IO[bytes]) -> Image:
+    """Store a chosen picture before the rest of the form is accepted, so that an invalid save does not
+    make the person choose the file again (`image_ref` carries it to the next try).
+
+    :raise InvalidInput: ``field="image"``: not a JPEG, PNG or WebP we can read, or too large.
+    """
+    return _store_image(stream)
+
+
+# A stored picture waiting for its petition is carried by the form for a day at most.
+IMAGE_REF_MAX_AGE = 24 * 3600
+
+
+def _image_refs() -> URLSafeTimedSerializer:
+    from flask import current_app
+
+    return URLSafeTimedSerializer(current_app.secret_key or "", salt="undersign.campaigns.image-ref")
+
+
+def image_ref(org: Organization, picture: Image) -> str:
+    """A signed reference to ``picture`` that only ``org``'s console accepts back (`image_from_ref`)."""
+    return _image_refs().dumps({"image": picture.id, "org": org.id})
+
+
+def image_from_ref(org: Organization, ref: str | None) -> Image | None:
+    """The picture ``ref`` names, if it was made by `image_ref` for ``org`` within a day; else None
+    (a forged, expired or foreign reference is ignored: the form then simply has no image)."""
+    try:
+        data = _image_refs().loads(ref or "", max_age=IMAGE_REF_MAX_AGE)
+    except BadData:
+        return None
+    if not isinstance(data, dict) or data.get("org") != org.id:
+        return None
+    image_id = data.get("image")
+    if not isinstance(image_id, int) or not is_row_id(image_id):
+        return None
+    return db.session.get(Image, image_id)
 
 
 def _image_used_elsewhere(image_id: int, campaign_id: int) -> bool:
@@ -310,25 +437,22 @@ def _flush_unique_slug(slug: str) -> None:
 
 
 def create_campaign(actor: User, org: Organization, draft: CampaignDraft, *, image: IO[bytes] | None = None,
-                    now: dt.datetime | None = None) -> Campaign:
+                    picture: Image | None = None, now: dt.datetime | None = None) -> Campaign:
     """A new draft led by ``org``, with its lead sponsorship (accepted).
 
     Any organization may draft, approved or not; publishing needs approval.
+    ``image`` is an upload to store; ``picture`` one stored already (`store_campaign_image`).
 
-    :raise InvalidInput: a rule of `_clean`, a bad slug, a past closing date, an unreadable image.
-    :raise Conflict: the chosen slug is taken.
+    :raise InvalidFields: the rules of `_clean`, a bad or taken slug, a past closing date, all at once.
+    :raise InvalidInput: an unreadable image.
+    :raise Conflict: the chosen slug was taken meanwhile.
     """
     now = now or utcnow()
-    values = _clean(draft)
-    if draft.slug.strip():
-        slug = draft.slug.strip().lower()
-        _check_slug(slug)
-        if _slug_taken(slug):
-            raise Conflict(f"The address “{slug}” is already used by another petition.", field="slug")
-    else:
-        slug = _free_slug_from(values["title"])
-    closes_at = _check_closing(draft.closes_on, now) if draft.closes_on else None
-    picture = _store_image(image) if image is not None else None
+    checked = _check_draft(draft, None, now)
+    checked.problems.raise_all()
+    values, slug, closes_at = checked.values, checked.slug, checked.closes_at
+    if image is not None:
+        picture = _store_image(image)
 
     campaign = Campaign(
         slug=slug, lead_organization=org, status=CampaignStatus.DRAFT.value, closes_at=closes_at,
@@ -347,7 +471,7 @@ def create_campaign(actor: User, org: Organization, draft: CampaignDraft, *, ima
 
 
 def edit_campaign(actor: User, org: Organization, campaign: Campaign, draft: CampaignDraft, *,
-                  image: IO[bytes] | None = None, remove_image: bool = False,
+                  image: IO[bytes] | None = None, picture: Image | None = None, remove_image: bool = False,
                   now: dt.datetime | None = None) -> CampaignRevision | None:
     """Change a petition's content; returns the revision kept, if any.
 
@@ -355,28 +479,20 @@ def edit_campaign(actor: User, org: Organization, campaign: Campaign, draft: Cam
     edit are kept as a `CampaignRevision`: supporters signed that text, and every
     sponsor can read how it changed. The slug is fixed once published, since
     links and QR codes already point at it. A blank slug keeps the current one.
+    ``image`` is an upload to store; ``picture`` one stored already (`store_campaign_image`).
 
     :raise PermissionDenied: ``org`` does not lead the campaign.
-    :raise InvalidInput: as `create_campaign`, or a slug change after publication.
-    :raise Conflict: the chosen slug is taken.
+    :raise InvalidFields: as `create_campaign`, or a slug change after publication, all at once.
+    :raise InvalidInput: an unreadable image.
+    :raise Conflict: the chosen slug was taken meanwhile.
     """
     require_lead(org, campaign)
     now = now or utcnow()
-    values = _clean(draft)
-    slug = draft.slug.strip().lower() or campaign.slug
-    if slug != campaign.slug:
-        if campaign.status != CampaignStatus.DRAFT.value:
-            raise InvalidInput("The address cannot change once the petition is published: links to it are out there.",
-                               field="slug")
-        _check_slug(slug)
-        if _slug_taken(slug, except_id=campaign.id):
-            raise Conflict(f"The address “{slug}” is already used by another petition.", field="slug")
-    closes_at = campaign.closes_at
-    if draft.closes_on is None:
-        closes_at = None
-    elif campaign.closes_at is None or draft.closes_on != campaign.closes_at.date():
-        closes_at = _check_closing(draft.closes_on, now)
-    picture = _store_image(image) if image is not None else None
+    checked = _check_draft(draft, campaign, now)
+    checked.problems.raise_all()
+    values, slug, closes_at = checked.values, checked.slug, checked.closes_at
+    if image is not None:
+        picture = _store_image(image)
 
     revision = None
     text_changed = (values["title"], values["body"], values["demands"]) != (campaign.title, campaign.body,

@@ -29,9 +29,9 @@ from undersign.campaigns.forms import (
 )
 from undersign.campaigns.models import Campaign, CampaignStatus, SponsorRole, SponsorshipStatus
 from undersign.db import utcnow
-from undersign.errors import DomainError, PermissionDenied
+from undersign.errors import DomainError, InvalidFields, PermissionDenied
 from undersign.extensions import db
-from undersign.organizations.models import Permission
+from undersign.organizations.models import Image, Permission
 from undersign.web.access import member
 from undersign.web.forms import EmptyForm, attach_error
 from undersign.web.tenancy import console_blueprint, load_membership
@@ -147,8 +147,15 @@ def index():  # type: ignore[no-untyped-def]
 def detail(slug: str):  # type: ignore[no-untyped-def]
     campaign = _campaign()
     if g.sponsorship.status == SponsorshipStatus.INVITED.value:
-        return render_template("campaigns/invitation.html", org=g.org, campaign=campaign, sponsorship=g.sponsorship,
-                               form=EmptyForm(), refusal=service.publishing_refusal(g.org))
+        # The whole petition, as its page shows it: an organization decides on what it would put its name to.
+        return render_template(
+            "campaigns/invitation.html", org=g.org, campaign=campaign, sponsorship=g.sponsorship,
+            form=EmptyForm(), refusal=service.publishing_refusal(g.org),
+            sponsors=[s.organization for s in campaign.accepted_sponsorships],
+            body_html=render_markdown(campaign.body),
+            demands=[{"title": d.get("title", ""), "html": render_markdown(d.get("text", ""))}
+                     for d in campaign.demands or [] if isinstance(d, dict)],
+        )
     return render_template(
         "campaigns/detail.html", org=g.org, campaign=campaign, sponsorship=g.sponsorship, is_lead=_is_lead(),
         updates=service.updates_of(campaign)[:5], revisions=service.revisions_of(campaign), form=EmptyForm(),
@@ -159,23 +166,66 @@ def detail(slug: str):  # type: ignore[no-untyped-def]
 # --- Drafting -------------------------------------------------------------------------------------
 
 
+def _chosen_image(form: CampaignForm) -> Image | None:
+    """The picture of this save: a new upload, stored now, or the one an earlier save with errors kept."""
+    if form.image.data is not None:
+        try:
+            return service.store_campaign_image(form.image.data)
+        except DomainError as exc:
+            attach_error(form, exc, "image")
+            return None
+    return service.image_from_ref(g.org, form.image_ref.data)
+
+
+def _save_draft(form: CampaignForm, campaign: Campaign | None) -> tuple[Response | None, int, Image | None]:
+    """Check and save the drafting form: (redirect when saved, else None; status; the chosen picture).
+
+    Every problem shows at once: the form's shape errors and the service's
+    rules (`service.draft_problems`) together. A picture chosen in a save
+    with errors is stored anyway and carried in ``image_ref``, so the person
+    does not have to choose the file again.
+    """
+    form.validate()
+    token = getattr(form, "csrf_token", None)
+    if token is not None and token.errors:  # nothing is stored for a request we cannot trust
+        return None, 400, None
+    picture = _chosen_image(form)
+    problems = service.draft_problems(g.org, form.draft(), campaign)
+    if problems:
+        attach_error(form, InvalidFields(problems))
+    if not form.errors:
+        try:
+            if campaign is None:
+                campaign = service.create_campaign(current_user, g.org, form.draft(), picture=picture)
+                flash(f"The draft “{campaign.title}” is saved. Preview it, invite co-sponsors, then publish it.",
+                      "success")
+            else:
+                revision = service.edit_campaign(current_user, g.org, campaign, form.draft(), picture=picture,
+                                                 remove_image=bool(form.remove_image.data))
+                flash("Saved. The earlier text is kept in the petition's history, which every sponsor can read."
+                      if revision is not None else "Saved.", "success")
+        except DomainError as exc:  # a slug taken meanwhile: everything, the picture too, is undone
+            return None, _form_error(form, exc, "title"), None
+        db.session.commit()
+        return _to_detail(campaign), 302, picture
+    if picture is not None:
+        db.session.commit()  # only the picture: the petition itself is not saved
+        form.image_ref.data = service.image_ref(g.org, picture)
+    # One problem answers with its own status (a taken address is a 409); several with 400.
+    alone = len(problems) == 1 and len(form.errors) == 1
+    return None, _status_code(problems[0]) if alone else 400, picture
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @member(Permission.EDIT_CAMPAIGNS)
 def new():  # type: ignore[no-untyped-def]
     form = CampaignForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            campaign = service.create_campaign(current_user, g.org, form.draft(), image=form.image.data)
-        except DomainError as exc:
-            status = _form_error(form, exc, "title")
-        else:
-            db.session.commit()
-            flash(f"The draft “{campaign.title}” is saved. Preview it, invite co-sponsors, then publish it.", "success")
-            return _to_detail(campaign)
-    elif form.is_submitted():
-        status = 400
-    return render_template("campaigns/edit.html", org=g.org, form=form, campaign=None), status
+    status, picture = 200, None
+    if form.is_submitted():
+        saved, status, picture = _save_draft(form, None)
+        if saved is not None:
+            return saved
+    return render_template("campaigns/edit.html", org=g.org, form=form, campaign=None, chosen_image=picture), status
 
 
 def _form_data(campaign: Campaign) -> dict[str, Any]:
@@ -202,23 +252,13 @@ def edit(slug: str):  # type: ignore[no-untyped-def]
     campaign = _campaign()
     service.require_lead(g.org, campaign)
     form = CampaignForm() if request.method == "POST" else CampaignForm(data=_form_data(campaign))
-    status = 200
-    if form.validate_on_submit():
-        try:
-            revision = service.edit_campaign(current_user, g.org, campaign, form.draft(), image=form.image.data,
-                                             remove_image=bool(form.remove_image.data))
-        except DomainError as exc:
-            status = _form_error(form, exc, "title")
-        else:
-            db.session.commit()
-            if revision is not None:
-                flash("Saved. The earlier text is kept in the petition's history, which every sponsor can read.", "success")
-            else:
-                flash("Saved.", "success")
-            return _to_detail(campaign)
-    elif form.is_submitted():
-        status = 400
-    return render_template("campaigns/edit.html", org=g.org, form=form, campaign=campaign), status
+    status, picture = 200, None
+    if form.is_submitted():
+        saved, status, picture = _save_draft(form, campaign)
+        if saved is not None:
+            return saved
+    return render_template("campaigns/edit.html", org=g.org, form=form, campaign=campaign,
+                           chosen_image=picture), status
 
 
 @bp.get("/<slug>/preview")
@@ -234,8 +274,17 @@ def preview(slug: str):  # type: ignore[no-untyped-def]
 # --- Lifecycle ------------------------------------------------------------------------------------
 
 
-def _lifecycle(action: Any, done: str) -> Response:
+def _lifecycle(action: Any, done: str, confirm_page: str) -> Response | str:
+    """GET: the page that says what the step will do, with Confirm and Cancel; POST (its Confirm): do it.
+
+    The detail page links here instead of acting at once: publishing, closing
+    and declaring victory cannot be undone.
+    """
     campaign = _campaign()
+    if request.method == "GET":
+        service.require_lead(g.org, campaign)
+        return render_template(confirm_page, org=g.org, campaign=campaign, form=EmptyForm(),
+                               refusal=service.publishing_refusal(g.org))
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
@@ -251,22 +300,25 @@ def _lifecycle(action: Any, done: str) -> Response:
     return _to_detail(campaign)
 
 
-@bp.post("/<slug>/publish")
+@bp.route("/<slug>/publish", methods=["GET", "POST"])
 @member(Permission.MANAGE_CAMPAIGNS)
 def publish(slug: str):  # type: ignore[no-untyped-def]
-    return _lifecycle(service.publish_campaign, "The petition is published. It is open for signatures.")
+    return _lifecycle(service.publish_campaign, "The petition is published. It is open for signatures.",
+                      "campaigns/confirm_publish.html")
 
 
-@bp.post("/<slug>/close")
+@bp.route("/<slug>/close", methods=["GET", "POST"])
 @member(Permission.MANAGE_CAMPAIGNS)
 def close(slug: str):  # type: ignore[no-untyped-def]
-    return _lifecycle(service.close_campaign, "The petition is closed. Its page now shows how many people signed.")
+    return _lifecycle(service.close_campaign, "The petition is closed. Its page now shows how many people signed.",
+                      "campaigns/confirm_close.html")
 
 
-@bp.post("/<slug>/victory")
+@bp.route("/<slug>/victory", methods=["GET", "POST"])
 @member(Permission.MANAGE_CAMPAIGNS)
 def victory(slug: str):  # type: ignore[no-untyped-def]
-    return _lifecycle(service.declare_victory, "Congratulations! The petition is marked as a victory.")
+    return _lifecycle(service.declare_victory, "Congratulations! The petition is marked as a victory.",
+                      "campaigns/confirm_victory.html")
 
 
 @bp.get("/<slug>/revisions")

@@ -151,10 +151,10 @@ def new_sign_form(campaign: Campaign, host: Sponsorship | None = None, *, embed:
     form.purpose = EMBED_PURPOSE if embed else SIGN_PURPOSE
     if embed:
         form.action_url = url_for("signing.embed", slug=campaign.slug)
-    elif host is not None:
-        form.action_url = url_for("signing.sign_hosted", org=host.organization.slug, slug=campaign.slug)
+    elif host is not None:  # the page itself: errors come back at its address (`signatures.views.sign`)
+        form.action_url = url_for("public.hosted_petition", org=host.organization.slug, slug=campaign.slug)
     else:
-        form.action_url = url_for("signing.sign", slug=campaign.slug)
+        form.action_url = url_for("public.petition", slug=campaign.slug)
     if formdata is None:
         args = request.args if has_request_context() else {}
         form.via.data = host.organization.slug if host is not None else (rules.clean_via(args.get("via")) or "")

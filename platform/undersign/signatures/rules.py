@@ -31,6 +31,9 @@ EMAIL_MAX = 254
 COMMENT_MAX = 1000
 POSTCODE_MAX = 16
 SOURCE_MAX = 64
+# What a supporter reads for any malformed address. The validator's own words ("The part after the
+# @-sign is not valid. It should have a period.") are written for programmers; this says what to do.
+EMAIL_LOOKS_WRONG = "That doesn't look like an e-mail address — check for typos, e.g. name@example.org"
 # The direction marks (left-to-right, right-to-left, Arabic letter): refused on the public list of signers too.
 _DIRECTION_MARKS = frozenset("\u200e\u200f\u061c")
 _POSTCODE_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 -]*[A-Za-z0-9])?")
@@ -88,15 +91,15 @@ def clean_email(raw: str | None, rules: EmailRules | None = None) -> tuple[str, 
     if not value:
         raise InvalidInput("Enter your e-mail address.", field="email")
     if len(value) > EMAIL_MAX or _forbidden(value):
-        raise InvalidInput("Enter a valid e-mail address.", field="email")
+        raise InvalidInput(EMAIL_LOOKS_WRONG, field="email")
     try:
         address = validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise InvalidInput(f"Enter a valid e-mail address ({exc}).", field="email") from exc
+        raise InvalidInput(EMAIL_LOOKS_WRONG, field="email") from exc
     except (ValueError, UnicodeError) as exc:  # idna and friends on truly odd input
-        raise InvalidInput("Enter a valid e-mail address.", field="email") from exc
+        raise InvalidInput(EMAIL_LOOKS_WRONG, field="email") from exc
     if len(address) > EMAIL_MAX:
-        raise InvalidInput("Enter a valid e-mail address.", field="email")
+        raise InvalidInput(EMAIL_LOOKS_WRONG, field="email")
     return address, email_key(address, rules)
 
 

@@ -77,11 +77,15 @@ def same_origin_request() -> bool:
 
 
 def _rerender(campaign: Campaign, host: Sponsorship | None, form: SignForm, status: int, embed: bool) -> Response:
+    """The page the form came from, with the typed values and the errors; the first one is focused
+    (`undersign.web.forms.Form.first_error_field`). It holds what the person typed: never cached."""
     if embed:
         body = render_template("signatures/embed.html", **embed_context(campaign, form))
     else:
         body = render_template("public/petition.html", **petition_context(campaign, host, sign_form=form))
-    return make_response(body, status)
+    response = make_response(body, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _sign(campaign: Campaign, host: Sponsorship | None, *, embed: bool = False) -> Response:
@@ -111,6 +115,14 @@ def _sign(campaign: Campaign, host: Sponsorship | None, *, embed: bool = False) 
     return redirect(done, 303)
 
 
+# The sign form posts to the page it is on (``POST /p/<slug>``, ``POST /o/<org>/p/<slug>``), so a
+# form sent back with errors is the petition page at the petition's own address: reloading it sends
+# the form again instead of landing on a URL that only takes POSTs. ``POST .../sign`` stays for
+# clients that use the documented address; a GET there (a bookmark, a reload typed into the address
+# bar) is sent to the page's form.
+
+
+@bp.post("/p/<slug>")
 @bp.post("/p/<slug>/sign")
 @public
 @csrf.exempt
@@ -120,6 +132,7 @@ def sign(slug: str) -> Response:
     return _sign(public_campaign(slug), None)
 
 
+@bp.post("/o/<org>/p/<slug>")
 @bp.post("/o/<org>/p/<slug>/sign")
 @public
 @csrf.exempt
@@ -128,6 +141,23 @@ def sign_hosted(org: str, slug: str) -> Response:
     """Sign on a sponsor's hosted page, credited to that sponsor. :raise 404: not an accepted sponsor."""
     campaign = public_campaign(slug)
     return _sign(campaign, hosting_sponsorship(campaign, org))
+
+
+@bp.get("/p/<slug>/sign")
+@public
+def sign_page(slug: str) -> Response:
+    """:raise 404: as the petition page."""
+    campaign = public_campaign(slug, with_sponsors=False)
+    return redirect(url_for("public.petition", slug=campaign.slug) + "#sign", 303)
+
+
+@bp.get("/o/<org>/p/<slug>/sign")
+@public
+def sign_hosted_page(org: str, slug: str) -> Response:
+    """:raise 404: as the hosted page."""
+    campaign = public_campaign(slug)
+    host = hosting_sponsorship(campaign, org)
+    return redirect(url_for("public.hosted_petition", org=host.organization.slug, slug=campaign.slug) + "#sign", 303)
 
 
 @bp.get("/p/<slug>/signed")

@@ -17,13 +17,17 @@ from undersign.text import LINE_BREAKS_AND_TABS, has_control_characters, starts_
 
 
 def attach_error(form: FlaskForm, exc: DomainError, default_field: str | None = None) -> None:
-    """Show a service's error next to the field it names (or the default field, or the form)."""
-    name = exc.field or default_field
-    field = form._fields.get(name) if name else None
-    if field is not None:
-        field.errors = list(field.errors) + [exc.message]
-    else:
-        form.form_errors.append(exc.message)
+    """Show a service's error next to the field it names (or the default field, or the form);
+    each of an `InvalidFields`' problems next to its own field. A field that shows an error
+    already keeps it alone (the form's own check and the service's often say the same)."""
+    for problem in getattr(exc, "problems", None) or [exc]:
+        name = problem.field or default_field
+        field = form._fields.get(name) if name else None
+        if field is not None:
+            if not field.errors or problem is exc:
+                field.errors = list(field.errors) + [problem.message]
+        else:
+            form.form_errors.append(problem.message)
 
 
 class Form(FlaskForm):
@@ -38,6 +42,21 @@ class Form(FlaskForm):
     """
 
     class Meta:
+        bound_form: "Form | None" = None
+
+        def render_field(self, field: Field, render_kw: dict[str, Any]) -> Any:
+            """Every control as WTForms renders it, plus ``autofocus`` on the one `Form.first_error_field` names.
+
+            A form sent back with errors then opens on its first problem: the
+            browser focuses that control and scrolls it into view, on a phone
+            too, with no script. (A ``#fragment`` in the address would stop
+            the browser from honouring ``autofocus``, so forms do not add one.)
+            """
+            form = self.bound_form
+            if form is not None and "autofocus" not in render_kw and field is form.first_error_field:
+                render_kw = {**render_kw, "autofocus": True}
+            return super().render_field(field, render_kw)
+
         def wrap_formdata(self, form: FlaskForm, formdata: Any) -> Any:
             if formdata is not _Auto:
                 return formdata
@@ -48,6 +67,22 @@ class Form(FlaskForm):
             if files:
                 return CombinedMultiDict((MultiDict(files), request.form))
             return request.form
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.meta.bound_form = self
+
+    @property
+    def first_error_field(self) -> Field | None:
+        """The first visible control with an error, in the form's order; with only form-wide errors
+        (an expired form), the first visible control, so the person lands on the form either way."""
+        visible = [field for field in self if getattr(field.widget, "input_type", None) != "hidden"]
+        for field in visible:
+            if field.errors:
+                return field
+        if self.form_errors and visible:
+            return visible[0]
+        return None
 
 
 class EmptyForm(Form):
