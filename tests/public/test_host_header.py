@@ -25,6 +25,7 @@ from undersign.signatures.service import withdraw_token
 FOREIGN = "evil.example"
 SLUG = "end-forced-repatriation"
 # Staff links with a made-up token answer "invalid link" (4xx); the signing tokens below are real.
+REDIRECTS = {"signing.sign_page", "signing.sign_hosted_page"}  # GET on the sign form's address leads to the form on the page
 INVALID_LINK_IS_FINE = {"accounts.verify", "accounts.reset_password", "organizations.invitation", "web.recent_mail"}
 
 
@@ -59,6 +60,8 @@ def _values(client, mailbox) -> dict[str, dict[str, object]]:  # type: ignore[no
         "public.organization": {"org": "hanvoice"},
         "public.petition": {"slug": SLUG},
         "public.hosted_petition": {"org": "hanvoice", "slug": SLUG},
+        "signing.sign_page": {"slug": SLUG},
+        "signing.sign_hosted_page": {"org": "hanvoice", "slug": SLUG},
         "signing.signed": {"slug": SLUG},
         "signing.confirm": {"slug": SLUG, "token": token},
         "signing.withdraw": {"slug": SLUG, "token": withdraw_token(signature)},
@@ -89,6 +92,9 @@ def test_no_public_page_takes_links_from_the_host_header(app, client, mailbox, d
             response = app.test_client().get(path + query, headers={"Host": FOREIGN})
             if rule.endpoint == "web.healthz":
                 assert response.status_code in (200, 503)
+            elif rule.endpoint in REDIRECTS:
+                assert response.status_code == 303, (path, response.status_code)
+                assert response.headers["Location"].endswith(f"/p/{SLUG}#sign"), response.headers["Location"]
             elif rule.endpoint in INVALID_LINK_IS_FINE:
                 assert response.status_code in (200, 400, 404), (path, response.status_code)
             else:

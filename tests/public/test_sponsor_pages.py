@@ -57,4 +57,4 @@ def test_an_organization_page_links_to_its_own_hosted_pages(client, demo, org): 
 
 def test_the_home_page_links_to_the_canonical_pages(client, demo):  # type: ignore[no-untyped-def]
     html = client.get("/").get_data(as_text=True)
-    assert sorted(re.findall(r'<h3>\s*<a href="([^"]+)"', html)) == sorted([f"/p/{OPEN}", f"/p/{CLOSED}"])
+    assert sorted(re.findall(r'<h3>\s*<a href="([^"]+)"', html)) == sorted([f"/p/{OPEN}", f"/p/{CLOSED}", "/p/heat-for-harbour-street"])
