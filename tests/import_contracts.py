@@ -61,3 +61,53 @@ def _uses(tree: ast.AST, forbidden: set[tuple[str, ...]]) -> list[tuple[int, str
             if module and (module, node.attr) in forbidden:
                 found.append((node.lineno, f"{module}.{node.attr}"))
     return found
+
+
+class AcyclicPackagesContract(Contract):
+    """No cycle of direct imports between the given packages (the domains), whatever goes through others."""
+
+    packages = fields.ListField(subfield=fields.StringField())
+
+    def check(self, graph: ImportGraph, verbose: bool) -> ContractCheck:
+        packages = list(self.packages)  # type: ignore[attr-defined]
+        edges = {a: {b for b in packages if b != a and graph.direct_import_exists(
+            importer=a, imported=b, as_packages=True)} for a in packages}
+        cycles = _cycles(edges)
+        return ContractCheck(kept=not cycles, metadata={"cycles": cycles, "edges": edges})
+
+    def render_broken_contract(self, check: ContractCheck) -> None:
+        for cycle in check.metadata["cycles"]:
+            output.print_error(" -> ".join(cycle + [cycle[0]]))
+            output.new_line()
+
+
+def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """One cycle per strongly connected group of packages (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    groups: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in sorted(edges[node]):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for node in sorted(edges):
+        if node not in index:
+            visit(node)
+    return groups

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import request
@@ -12,6 +15,7 @@ from wtforms import Field
 from wtforms.fields import FileField
 from wtforms.validators import ValidationError
 
+from undersign.db import db
 from undersign.errors import DomainError
 from undersign.text import LINE_BREAKS_AND_TABS, has_control_characters, starts_like_formula, unreadable_name
 
@@ -28,6 +32,43 @@ def attach_error(form: FlaskForm, exc: DomainError, default_field: str | None = 
                 field.errors = list(field.errors) + [problem.message]
         else:
             form.form_errors.append(problem.message)
+
+
+@dataclasses.dataclass
+class Outcome:
+    """What happened inside `field_errors`: nothing (``ok``), or the domain error now shown on the form."""
+
+    error: DomainError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def status(self) -> int:
+        """The status to answer with when the form is shown again."""
+        return self.error.status_code if self.error is not None else 200
+
+
+@contextmanager
+def field_errors(form: FlaskForm, default_field: str | None = None) -> Iterator[Outcome]:
+    """Run a service call for a form: a domain error rolls back what it wrote and shows up on the form.
+
+    ::
+
+        with field_errors(form) as outcome:
+            service.update_profile(...)
+        if outcome.ok:
+            return redirect(...)
+        return render_template(..., form=form), outcome.status
+    """
+    outcome = Outcome()
+    try:
+        yield outcome
+    except DomainError as exc:
+        db.session.rollback()
+        attach_error(form, exc, default_field)
+        outcome.error = exc
 
 
 class Form(FlaskForm):
