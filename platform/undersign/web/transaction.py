@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, TypeVar, cast
 
-from flask import current_app
+from flask import current_app, g
 from flask.typing import ResponseReturnValue
 
 from undersign.db import db
@@ -29,7 +29,7 @@ def transactional(view: F) -> F:
         except BaseException:
             db.session.rollback()
             raise
-        if response.status_code < 400:
+        if response.status_code < 400 or g.pop("keep_changes", False):
             db.session.commit()
         else:
             db.session.rollback()
@@ -37,6 +37,15 @@ def transactional(view: F) -> F:
 
     run.transactional = True  # type: ignore[attr-defined]
     return cast(F, run)
+
+
+def keep_changes() -> None:
+    """Commit this request's changes even though it answers 400 or above.
+
+    For the few refusals that must leave a trace (a failed attempt counted, a
+    link's use recorded); everything else an erroring view wrote is dropped.
+    """
+    g.keep_changes = True
 
 
 def is_transactional(view: object) -> bool:
