@@ -18,9 +18,11 @@ from undersign.extensions import db
 from undersign.organizations import service as organizations
 from undersign.organizations.models import Organization, OrgStatus
 from undersign.signatures import service as signing
+from undersign.signatures.display import display_name
 from undersign.signatures.models import Signature
-from undersign.signatures.service import SignatureInput, display_name
+from undersign.signatures.rules import SignatureInput
 from undersign.text import looks_like, unreadable_name
+from undersign.tokens import hash_token
 
 # Each hides inside a name or makes it look blank.
 INVISIBLE = {
@@ -171,7 +173,7 @@ def test_public_list_shows_first_names_and_initials_only(client):
         signature = signing.sign(petition.campaign, signing.attributed_sponsorship(petition.campaign, None),
                                  SignatureInput(name, f"s{n}@example.org", "KR", show_publicly=True))
         db.session.execute(update(Signature).where(Signature.id == signature.id)
-                           .values(token_hash=signing.hash_token(f"t{n}")))
+                           .values(token_hash=hash_token(f"t{n}")))
         signing.confirm(petition.campaign, f"t{n}")
         signature.confirmed_at = utcnow() - dt.timedelta(minutes=10 - n)
         db.session.commit()

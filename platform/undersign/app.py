@@ -181,7 +181,7 @@ def _register_blueprints(app: Flask) -> None:
     from undersign.moderation.views import bp as moderation
     from undersign.organizations.views import bp as organizations
     from undersign.organizations.views import console as organization_console
-    from undersign.signatures.pages import bp as public_pages
+    from undersign.public.views import bp as public_pages
     from undersign.signatures.views import bp as signing
     from undersign.web.views import bp as web
 

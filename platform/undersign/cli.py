@@ -113,7 +113,7 @@ def recount_command(slug: str | None) -> None:
     from sqlalchemy import select
 
     from undersign.campaigns.models import Campaign
-    from undersign.signatures.service import recount
+    from undersign.signatures.counting import recount
 
     query = select(Campaign.id).order_by(Campaign.id)
     if slug:

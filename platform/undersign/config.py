@@ -129,7 +129,7 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "PUBLIC_CACHE_MAX_AGE": _int(env, "PUBLIC_CACHE_MAX_AGE", 10),
-        # Seconds each web process keeps the rendered anonymous petition page and .json (0: off; signatures/pages.py).
+        # Seconds each web process keeps the rendered anonymous petition page and .json (0: off; web/cache.py).
         "PUBLIC_PAGE_CACHE_SECONDS": _float(env, "PUBLIC_PAGE_CACHE_SECONDS", 2.0),
         # E-mail canonicalization rules for de-duplicating signatures (signatures/canonical.py); None: the packaged ones.
         "EMAIL_RULES_FILE": env.get("EMAIL_RULES_FILE") or None,

@@ -20,7 +20,7 @@ from undersign.campaigns.models import Campaign
 from undersign.extensions import db
 from undersign.organizations.images import store_image
 from undersign.signatures.models import Signature
-from undersign.signatures.service import withdraw_token
+from undersign.signatures.tokens import withdraw_token
 
 FOREIGN = "evil.example"
 SLUG = "end-forced-repatriation"

@@ -382,7 +382,7 @@ def test_organization_website_with_a_bad_scheme_is_not_linked(client):
 def test_preview_of_a_draft_renders_like_the_public_page(app, sponsors):
     from flask import render_template
 
-    from undersign.signatures.pages import petition_context
+    from undersign.public.petition import petition_context
 
     lead, ngo, _ = sponsors
     campaign = make_petition(lead, ngo, status=CampaignStatus.DRAFT, title="Draft title", goal=100)

@@ -15,7 +15,8 @@ from undersign.extensions import db
 from undersign.mail import OutboxMessage
 from undersign.signatures import service
 from undersign.signatures.models import Signature
-from undersign.signatures.service import SignatureInput
+from undersign.signatures.rules import SignatureInput
+from undersign.signatures.tokens import withdraw_token
 
 pytestmark = pytest.mark.postgres_only
 
@@ -101,7 +102,7 @@ def test_two_hundred_signers_confirmed_from_sixteen_threads_count_exactly(app, c
     # Withdrawals racing each other and the confirmations already done: each takes one off, once.
     victims = db.session.scalars(select(Signature).where(Signature.campaign_id == campaign_id)
                                  .order_by(Signature.id).limit(32)).all()
-    withdraw_tokens = [service.withdraw_token(s) for s in victims]
+    withdraw_tokens = [withdraw_token(s) for s in victims]
 
     def withdraw_share(i: int) -> None:
         for token in withdraw_tokens[i % 8::8]:

@@ -14,7 +14,7 @@ import pytest
 
 from tests.helpers import csrf_token
 from tests.signatures.petitions import make_petition, sign, supporter
-from undersign.signatures.pages import page_cache
+from undersign.web.cache import page_cache
 
 SLUG = "end-forced-repatriation"  # the demo's open petition: 12 supporters
 

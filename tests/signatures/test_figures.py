@@ -12,8 +12,11 @@ from undersign.campaigns.models import Campaign, Sponsorship
 from undersign.db import utcnow
 from undersign.extensions import db
 from undersign.signatures import service
+from undersign.signatures.counting import recent_public_signers
 from undersign.signatures.models import Signature
-from undersign.signatures.service import SignatureInput
+from undersign.signatures.rules import SignatureInput
+from undersign.signatures.tokens import withdraw_token
+from undersign.tokens import hash_token
 
 
 def _signed(petition, name: str, email: str, *, public: bool = True, comment: str | None = None,
@@ -25,7 +28,7 @@ def _signed(petition, name: str, email: str, *, public: bool = True, comment: st
     assert signature is not None
     if confirmed_ago is not None:
         db.session.execute(update(Signature).where(Signature.id == signature.id)
-                           .values(token_hash=service.hash_token("t" + email)))
+                           .values(token_hash=hash_token("t" + email)))
         service.confirm(campaign, "t" + email)
         signature.confirmed_at = utcnow() - confirmed_ago
     db.session.commit()
@@ -80,7 +83,7 @@ def test_recent_public_signers(client):
     for n in range(12):
         _signed(petition, f"Old Signer{n}", f"old{n}@example.org", confirmed_ago=dt.timedelta(days=3 + n))
 
-    signers = service.recent_public_signers(petition.campaign)
+    signers = recent_public_signers(petition.campaign)
     assert len(signers) == 10
     assert [s.display_name for s in signers[:3]] == ["Bo", "Ann P.", "Old S."]
     assert signers[1].country_name == "South Korea" and signers[1].comment == "<b>Free them</b>"
@@ -90,9 +93,9 @@ def test_recent_public_signers(client):
 
     # Withdrawal takes a signer off the list at once.
     signature = db.session.query(Signature).filter_by(email="bo@example.org").one()
-    service.withdraw(petition.campaign, service.withdraw_token(signature))
+    service.withdraw(petition.campaign, withdraw_token(signature))
     db.session.commit()
-    assert "Bo" not in [s.display_name for s in service.recent_public_signers(petition.campaign)]
+    assert "Bo" not in [s.display_name for s in recent_public_signers(petition.campaign)]
 
 
 def test_recent_signers_partial_renders_escaped(app, client):
@@ -102,7 +105,7 @@ def test_recent_signers_partial_renders_escaped(app, client):
     _signed(petition, "Ann Lee", "ann@example.org", comment="<script>x()</script>")
     with app.test_request_context():
         html = render_template("public/_recent_signers.html",
-                               recent_signers=service.recent_public_signers(petition.campaign))
+                               recent_signers=recent_public_signers(petition.campaign))
     assert "Ann L." in html and "&lt;script&gt;" in html and "<script>" not in html
 
 
@@ -152,7 +155,7 @@ def test_invalidation_takes_a_signature_off_the_count_once(app):
     assert counts(petition)[0] == 0
     # An invalidated signature that is confirmed later does not count either.
     assert service.invalidate(pending, "bot", actor=admin) is True
-    db.session.execute(update(Signature).where(Signature.id == pending.id).values(token_hash=service.hash_token("p")))
+    db.session.execute(update(Signature).where(Signature.id == pending.id).values(token_hash=hash_token("p")))
     service.confirm(petition.campaign, "p")
     db.session.commit()
     assert counts(petition)[0] == 0

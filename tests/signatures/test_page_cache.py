@@ -1,4 +1,4 @@
-"""The per-process micro-cache of the anonymous petition page and its .json (signatures/pages.py).
+"""The per-process micro-cache of the anonymous petition page and its .json (web/cache.py).
 
 Every other test runs with ``PUBLIC_PAGE_CACHE_SECONDS = 0`` (tests/conftest.py); these turn it on.
 """
@@ -15,7 +15,7 @@ from tests.signatures.petitions import make_petition
 from undersign.campaigns.models import Campaign
 from undersign.db import utcnow
 from undersign.extensions import db
-from undersign.signatures.pages import page_cache
+from undersign.web.cache import page_cache
 
 TTL = 0.4
 

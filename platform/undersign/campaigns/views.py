@@ -265,7 +265,7 @@ def edit(slug: str):  # type: ignore[no-untyped-def]
 @member(Permission.VIEW)
 def preview(slug: str):  # type: ignore[no-untyped-def]
     """The public page exactly as readers will see it (for a draft: as they will once it is published)."""
-    from undersign.signatures.pages import petition_context
+    from undersign.public.petition import petition_context
 
     campaign = _campaign()
     return render_template("public/petition.html", **petition_context(campaign, host=None, preview=True))

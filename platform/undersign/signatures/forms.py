@@ -14,7 +14,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from flask import current_app, has_request_context, request, url_for
+from flask import current_app
 from flask_wtf import FlaskForm
 from itsdangerous import BadData, URLSafeTimedSerializer
 from markupsafe import Markup, escape
@@ -22,11 +22,11 @@ from wtforms import BooleanField, EmailField, Field, HiddenField, SelectField, S
 from wtforms.validators import ValidationError
 from wtforms.widgets import Select, html_params
 
-from undersign.campaigns.models import Campaign, Sponsorship
+from undersign.campaigns.models import Campaign
 from undersign.errors import InvalidInput
 from undersign.signatures import rules
 from undersign.signatures.canonical import current_rules
-from undersign.signatures.service import SignatureInput, consent_sponsors, consent_wording
+from undersign.signatures.rules import SignatureInput
 from undersign.web.forms import Form
 
 # A cached page may hand out a form for a while; two days leaves room for a tab left open.
@@ -132,32 +132,29 @@ def form_token(campaign: Campaign, purpose: str = SIGN_PURPOSE) -> str:
 
 def form_token_valid(token: str | None, campaign: Campaign, purpose: str = SIGN_PURPOSE) -> bool:
     try:
-        return _serializer(purpose).loads(token or "", max_age=FORM_TOKEN_MAX_AGE) == campaign.id
+        return bool(_serializer(purpose).loads(token or "", max_age=FORM_TOKEN_MAX_AGE) == campaign.id)
     except BadData:
         return False
 
 
-def new_sign_form(campaign: Campaign, host: Sponsorship | None = None, *, embed: bool = False,
+def new_sign_form(campaign: Campaign, *, action_url: str, consent_choices: list[tuple[str, str]],
+                  via: str | None = None, source: str | None = None, embed: bool = False,
                   formdata: Any = None) -> SignForm:
-    """The sign form for ``campaign``'s page (``host``: the sponsor hosting it, None for ``/p/<slug>``).
+    """The sign form for ``campaign``'s page, posting to ``action_url``, with the consent checkboxes
+    ``consent_choices`` (`rules.consent_choices`).
 
-    Without ``formdata`` it is a fresh form: a new token, nothing typed, the
-    ``?via=`` and ``?source=`` of the page's URL carried in hidden fields.
-    With ``formdata`` it is the submitted form (the signing views).
+    Without ``formdata`` it is a fresh form: a new token, nothing typed, ``via``
+    (the hosting sponsor, or the page's ``?via=`` through `rules.clean_via`) and
+    ``source`` (``?source=`` through `rules.clean_source`) in hidden fields. With
+    ``formdata`` it is the submitted form (the signing views).
     """
     form = SignForm(formdata=formdata) if formdata is not None else SignForm(formdata=None)
     form.country.choices = [("", COUNTRY_PROMPT), *rules.countries()]
-    form.consent.choices = [(s.organization.slug, consent_wording(s.organization)) for s in consent_sponsors(campaign)]
+    form.consent.choices = consent_choices
     form.purpose = EMBED_PURPOSE if embed else SIGN_PURPOSE
-    if embed:
-        form.action_url = url_for("signing.embed", slug=campaign.slug)
-    elif host is not None:  # the page itself: errors come back at its address (`signatures.views.sign`)
-        form.action_url = url_for("public.hosted_petition", org=host.organization.slug, slug=campaign.slug)
-    else:
-        form.action_url = url_for("public.petition", slug=campaign.slug)
+    form.action_url = action_url
     if formdata is None:
-        args = request.args if has_request_context() else {}
-        form.via.data = host.organization.slug if host is not None else (rules.clean_via(args.get("via")) or "")
-        form.source.data = rules.clean_source(args.get("source")) or ""
+        form.via.data = via or ""
+        form.source.data = source or ""
     form.csrf_token.data = form_token(campaign, form.purpose)
     return form

@@ -1,7 +1,9 @@
 """What a signature may contain: the input rules, shared by the sign form and the service.
 
 Pure functions, no database: each takes what was typed and returns the value
-to store, or raises `InvalidInput` naming the field. The form runs them to
+to store, or raises `InvalidInput` naming the field. The data objects the form
+hands the service (`SignatureInput`, `CleanSignature`) and the consent rules
+(which sponsors a supporter may agree to hear from) live here too. The form runs them to
 show every problem at once; the service runs them again because it is also
 called from the API and the CLI, and it is the one that writes.
 
@@ -17,13 +19,16 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
 from email_validator import EmailNotValidError, validate_email
 
+from undersign.campaigns.models import Campaign, Sponsorship
 from undersign.errors import InvalidInput
-from undersign.signatures.canonical import EmailRules, email_key
+from undersign.organizations.models import Organization
+from undersign.signatures.canonical import EmailRules, current_rules, email_key
 from undersign.text import has_control_characters, starts_like_formula, unreadable_name
 
 NAME_MAX = 100
@@ -38,6 +43,71 @@ EMAIL_LOOKS_WRONG = "That doesn't look like an e-mail address — check for typo
 _DIRECTION_MARKS = frozenset("\u200e\u200f\u061c")
 _POSTCODE_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 -]*[A-Za-z0-9])?")
 _SOURCE_DROP_RE = re.compile(r"[^A-Za-z0-9._~:/@+-]+")
+
+
+@dataclass(frozen=True)
+class SignatureInput:
+    """What a supporter typed (as strings); `check_input` cleans and checks it."""
+
+    name: str | None
+    email: str | None
+    country: str | None
+    postcode: str | None = None
+    comment: str | None = None
+    show_publicly: bool = False
+    consents: tuple[str, ...] = ()  # organization slugs
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class CleanSignature:
+    name: str
+    email: str
+    email_key: str
+    country: str
+    postcode: str | None
+    comment: str | None
+    show_publicly: bool
+    consents: tuple[str, ...]
+    source: str | None
+
+
+def check_input(data: SignatureInput) -> CleanSignature:
+    """Every input rule below, in form order; the first broken one is raised.
+
+    :raise InvalidInput: naming the field.
+    """
+    name = clean_name(data.name)
+    email, key = clean_email(data.email, current_rules())
+    country = clean_country(data.country)
+    postcode = clean_postcode(data.postcode)
+    comment = clean_comment(data.comment)
+    consents = tuple(dict.fromkeys(s for s in (clean_via(c) for c in data.consents) if s))
+    return CleanSignature(name, email, key, country, postcode, comment, bool(data.show_publicly), consents,
+                          clean_source(data.source))
+
+
+# ---------------------------------------------------------------------------------------------
+# Consent: which sponsors a supporter may agree to hear from, in which words
+
+
+def consent_wording(organization: Organization) -> str:
+    """The words next to a consent checkbox; stored with the consent as shown."""
+    return f"Keep me updated by {organization.name}"
+
+
+def consent_sponsors(campaign: Campaign) -> list[Sponsorship]:
+    """The sponsors a supporter may agree to hear from: accepted and approved, lead first."""
+    return [s for s in campaign.accepted_sponsorships if s.organization.is_approved]
+
+
+def consent_choices(campaign: Campaign) -> list[tuple[str, str]]:
+    """The consent checkboxes of the sign form: (organization slug, `consent_wording`)."""
+    return [(s.organization.slug, consent_wording(s.organization)) for s in consent_sponsors(campaign)]
+
+
+# ---------------------------------------------------------------------------------------------
+# The fields
 
 
 @lru_cache(maxsize=1)

@@ -1,5 +1,9 @@
 """Signing: the sign POST, confirmation, withdrawal, public figures (.json) and the embeddable form.
 
+The pages these routes render are built by `undersign.public` (the petition
+page's view-model, the embed's); the routes stay on this blueprint because
+each one signs, confirms or withdraws, or reads the counters (``signing.*``).
+
 The sign form is checked with its own signed token and the browser's
 ``Origin`` / ``Sec-Fetch-Site`` instead of the session CSRF token (see
 `undersign.signatures.forms`), so these views are exempt from the global
@@ -8,35 +12,39 @@ CSRF check; the confirm and withdraw buttons keep the session token.
 
 from __future__ import annotations
 
+from typing import Any, Callable, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, g, jsonify, make_response, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from undersign.accounts.service import absolute_url
 from undersign.campaigns.models import Campaign, Sponsorship
 from undersign.config import ConfigError
-from undersign.db import utcnow
-from undersign.errors import Conflict, InvalidInput
 from undersign.extensions import csrf, db, limiter
-from undersign.signatures import service
+from undersign.links import absolute_url
+from undersign.public.embed import embed_context
+from undersign.public.petition import page_sign_form, petition_context
+from undersign.public.visibility import hosting_sponsorship, public_campaign
+from undersign.signatures import counting, service, tokens
 from undersign.signatures.canonical import load_rules
-from undersign.signatures.forms import SignForm, form_token_valid, new_sign_form
-from undersign.signatures.pages import (
-    cached_public,
-    counted_recently,
-    hosting_sponsorship,
-    mark_counted,
-    petition_context,
-    public_campaign,
-)
+from undersign.signatures.forms import SignForm, form_token_valid
 from undersign.text import is_slug_shaped
 from undersign.web.access import public
-from undersign.web.forms import EmptyForm, attach_error
+from undersign.web.cache import cached_public, counted_recently, mark_counted
+from undersign.web.forms import EmptyForm, field_errors
 
 bp = Blueprint("signing", __name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def csrf_exempt(view: F) -> F:
+    """`CSRFProtect.exempt` with its type kept (Flask-WTF ships none): the sign form carries its own token."""
+    csrf.exempt(view)
+    return view
 
 
 @bp.record_once
@@ -89,11 +97,11 @@ def _rerender(campaign: Campaign, host: Sponsorship | None, form: SignForm, stat
 
 
 def _sign(campaign: Campaign, host: Sponsorship | None, *, embed: bool = False) -> Response:
-    """Validate -> sign -> commit -> "check your e-mail"; errors re-render the page with the typed values."""
+    """Validate -> sign -> "check your e-mail"; errors re-render the page with the typed values (nothing kept)."""
     if not same_origin_request():
         abort(403)
     token = request.form.get("csrf_token")
-    form = new_sign_form(campaign, host, embed=embed, formdata=request.form)
+    form = page_sign_form(campaign, host, embed=embed, formdata=request.form)
     done = url_for("signing.embed_signed" if embed else "signing.signed", slug=campaign.slug)
     if form.is_bot:
         return redirect(done, 303)
@@ -103,14 +111,11 @@ def _sign(campaign: Campaign, host: Sponsorship | None, *, embed: bool = False) 
         return _rerender(campaign, host, form, 400, embed)
     if not valid:
         return _rerender(campaign, host, form, 400, embed)
-    try:
+    with field_errors(form) as outcome:
         sponsorship = host or service.attributed_sponsorship(campaign, form.via.data)
         service.sign(campaign, sponsorship, form.to_input(), ip=request.remote_addr)
-    except (InvalidInput, Conflict) as exc:
-        db.session.rollback()
-        attach_error(form, exc)
-        return _rerender(campaign, host, form, exc.status_code, embed)
-    db.session.commit()
+    if not outcome.ok:
+        return _rerender(campaign, host, form, outcome.status, embed)
     # The same answer for a first signature and a repeated one (DESIGN §9).
     return redirect(done, 303)
 
@@ -125,9 +130,9 @@ def _sign(campaign: Campaign, host: Sponsorship | None, *, embed: bool = False) 
 @bp.post("/p/<slug>")
 @bp.post("/p/<slug>/sign")
 @public
-@csrf.exempt
+@csrf_exempt
 @limiter.shared_limit(SIGN_LIMIT, scope="sign")
-def sign(slug: str) -> Response:
+def sign(slug: str) -> ResponseReturnValue:
     """Sign on the canonical page (credited to ``via`` if it is a sponsor, else the lead)."""
     return _sign(public_campaign(slug), None)
 
@@ -135,9 +140,9 @@ def sign(slug: str) -> Response:
 @bp.post("/o/<org>/p/<slug>")
 @bp.post("/o/<org>/p/<slug>/sign")
 @public
-@csrf.exempt
+@csrf_exempt
 @limiter.shared_limit(SIGN_LIMIT, scope="sign")
-def sign_hosted(org: str, slug: str) -> Response:
+def sign_hosted(org: str, slug: str) -> ResponseReturnValue:
     """Sign on a sponsor's hosted page, credited to that sponsor. :raise 404: not an accepted sponsor."""
     campaign = public_campaign(slug)
     return _sign(campaign, hosting_sponsorship(campaign, org))
@@ -145,7 +150,7 @@ def sign_hosted(org: str, slug: str) -> Response:
 
 @bp.get("/p/<slug>/sign")
 @public
-def sign_page(slug: str) -> Response:
+def sign_page(slug: str) -> ResponseReturnValue:
     """:raise 404: as the petition page."""
     campaign = public_campaign(slug, with_sponsors=False)
     return redirect(url_for("public.petition", slug=campaign.slug) + "#sign", 303)
@@ -153,7 +158,7 @@ def sign_page(slug: str) -> Response:
 
 @bp.get("/o/<org>/p/<slug>/sign")
 @public
-def sign_hosted_page(org: str, slug: str) -> Response:
+def sign_hosted_page(org: str, slug: str) -> ResponseReturnValue:
     """:raise 404: as the hosted page."""
     campaign = public_campaign(slug)
     host = hosting_sponsorship(campaign, org)
@@ -162,7 +167,7 @@ def sign_hosted_page(org: str, slug: str) -> Response:
 
 @bp.get("/p/<slug>/signed")
 @public
-def signed(slug: str):  # type: ignore[no-untyped-def]
+def signed(slug: str) -> ResponseReturnValue:
     return render_template("signatures/check_email.html", campaign=public_campaign(slug, with_sponsors=False))
 
 
@@ -172,7 +177,7 @@ def signed(slug: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/p/<slug>/confirm/<token>", methods=["GET", "POST"])
 @public
-def confirm(slug: str, token: str):  # type: ignore[no-untyped-def]
+def confirm(slug: str, token: str) -> ResponseReturnValue:
     """GET shows the button (mail scanners prefetch links); POST confirms and counts, once.
 
     :raise NotFound: unknown, expired or withdrawn link (the error page says so).
@@ -181,19 +186,18 @@ def confirm(slug: str, token: str):  # type: ignore[no-untyped-def]
     form = EmptyForm()
     if form.validate_on_submit():
         signature, _ = service.confirm(campaign, token)
-        db.session.commit()
         response = make_response(render_template(
             "signatures/confirmed.html", campaign=campaign, signature=signature,
-            withdraw_url=url_for("signing.withdraw", slug=campaign.slug, token=service.withdraw_token(signature)),
+            withdraw_url=url_for("signing.withdraw", slug=campaign.slug, token=tokens.withdraw_token(signature)),
             petition_url=url_for("public.petition", slug=campaign.slug),
         ))
         # The pages this browser opens next show the count with this signature in it.
         mark_counted(response)
         return response
-    signature = service.signature_by_confirm_token(campaign, token)
+    signature = tokens.signature_by_confirm_token(campaign, token)
     return render_template(
         "signatures/confirm.html", campaign=campaign, signature=signature, form=form,
-        withdraw_url=url_for("signing.withdraw", slug=campaign.slug, token=service.withdraw_token(signature)),
+        withdraw_url=url_for("signing.withdraw", slug=campaign.slug, token=tokens.withdraw_token(signature)),
     )
 
 
@@ -209,7 +213,7 @@ def _any_campaign(slug: str) -> Campaign:
 
 @bp.route("/p/<slug>/withdraw/<token>", methods=["GET", "POST"])
 @public
-def withdraw(slug: str, token: str):  # type: ignore[no-untyped-def]
+def withdraw(slug: str, token: str) -> ResponseReturnValue:
     """GET shows the button; POST withdraws the signature and erases the signer's details.
 
     :raise NotFound: unknown link.
@@ -218,9 +222,8 @@ def withdraw(slug: str, token: str):  # type: ignore[no-untyped-def]
     form = EmptyForm()
     if form.validate_on_submit():
         service.withdraw(campaign, token)
-        db.session.commit()
         return render_template("signatures/withdrawn.html", campaign=campaign)
-    signature = service.signature_by_withdraw_token(campaign, token)
+    signature = tokens.signature_by_withdraw_token(campaign, token)
     return render_template("signatures/withdraw.html", campaign=campaign, signature=signature, form=form)
 
 
@@ -230,14 +233,14 @@ def withdraw(slug: str, token: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/p/<slug>.json")
 @public
-def figures(slug: str) -> Response:
+def figures(slug: str) -> ResponseReturnValue:
     """Count, goal, status and each sponsor's part; CORS-open and cacheable (304 on ``If-Modified-Since``).
 
-    The same for everyone, so it is micro-cached whoever asks (`pages.cached_public`).
+    The same for everyone, so it is micro-cached whoever asks (`undersign.web.cache.cached_public`).
     """
     def render() -> Response:
         campaign = public_campaign(slug)
-        response = jsonify(service.public_figures(campaign))
+        response = jsonify(counting.public_figures(campaign))
         response.last_modified = campaign.changed_at.replace(microsecond=0)
         response.headers["Access-Control-Allow-Origin"] = "*"
         response.headers["Cache-Control"] = (
@@ -252,30 +255,17 @@ def figures(slug: str) -> Response:
 # The embeddable form: the only page other sites may frame.
 
 
-def embed_context(campaign: Campaign, form: SignForm | None) -> dict[str, object]:
-    open_ = campaign.accepts_signatures(utcnow())
-    return {
-        "campaign": campaign,
-        "sign_form": form if open_ else None,
-        "is_open": open_,
-        "count": campaign.signature_count,
-        "sponsors": [s.organization for s in service.consent_sponsors(campaign)],
-        # From BASE_URL, never the request's Host: the embed is publicly cacheable (DESIGN §11).
-        "petition_url": absolute_url("public.petition", slug=campaign.slug),
-    }
-
-
 @bp.route("/p/<slug>/embed", methods=["GET", "POST"])
 @public
-@csrf.exempt
+@csrf_exempt
 @limiter.shared_limit(SIGN_LIMIT, scope="sign", methods=["POST"])
-def embed(slug: str) -> Response:
+def embed(slug: str) -> ResponseReturnValue:
     """A compact sign form for other sites' iframes; cookie-less (signed token + Origin check)."""
     g.framable = True
     campaign = public_campaign(slug)
     if request.method == "POST":
         return _sign(campaign, None, embed=True)
-    response = make_response(render_template("signatures/embed.html", **embed_context(campaign, new_sign_form(campaign, embed=True))))
+    response = make_response(render_template("signatures/embed.html", **embed_context(campaign, page_sign_form(campaign, embed=True))))
     response.headers["Cache-Control"] = (
         "private, no-store" if counted_recently() else f"public, max-age={current_app.config['PUBLIC_CACHE_MAX_AGE']}"
     )
@@ -284,7 +274,7 @@ def embed(slug: str) -> Response:
 
 @bp.get("/p/<slug>/embed/signed")
 @public
-def embed_signed(slug: str):  # type: ignore[no-untyped-def]
+def embed_signed(slug: str) -> ResponseReturnValue:
     g.framable = True
     campaign = public_campaign(slug, with_sponsors=False)
     return render_template("signatures/embed_signed.html", campaign=campaign,

@@ -1,0 +1,248 @@
+"""The petition page's view-model: everything ``public/petition.html`` needs, and when it last changed.
+
+The petition page is the hot path (a popular petition is refreshed by tens of
+thousands of people): it reads the cached counters on the campaign and its
+sponsorships and never counts signature rows. What is the same on every
+render is made once per process: the country options of the sign form
+(`signatures.forms.country_options`), the Markdown of the body, demands and
+updates (keyed by their text), the QR code and the share links
+(`public.share`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from flask import current_app, has_request_context, request, url_for
+from markupsafe import Markup
+from sqlalchemy import func, select
+
+from undersign.campaigns.content import render_markdown
+from undersign.campaigns.models import Campaign, CampaignStatus, Sponsorship, Update
+from undersign.db import db, utcnow
+from undersign.links import absolute_url
+from undersign.organizations.models import Organization
+from undersign.organizations.views import image_url
+from undersign.public.share import bare, qr_svg, share_links
+from undersign.signatures import rules
+from undersign.signatures.counting import recent_public_signers
+from undersign.signatures.forms import SignForm, new_sign_form
+from undersign.web.cache import counted_recently
+
+MAX_UPDATES_SHOWN = 50
+# Without a goal, the bar aims at the next of these milestones (the way large petition sites do).
+MILESTONES = (10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000,
+              250_000, 500_000, 1_000_000, 2_500_000, 5_000_000, 10_000_000)
+MARKDOWN_CACHE_ENTRIES = 256
+MARKDOWN_CACHE_MAX_CHARS = 100_000
+
+
+@dataclass(frozen=True)
+class PublicUpdate:
+    """An update as the page shows it: its Markdown already rendered and sanitized."""
+
+    title: str
+    organization: Organization
+    created_at: dt.datetime
+    html: Markup
+
+
+def join_names(names: list[str]) -> str:
+    """"A", "A and B", "A, B and C" — the way the example page names its sponsors."""
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def supporters(n: int) -> str:
+    return f"{n:,} supporter" + ("" if n == 1 else "s")
+
+
+def next_milestone(count: int) -> int:
+    for milestone in MILESTONES:
+        if milestone > count:
+            return milestone
+    return (count // MILESTONES[-1] + 1) * MILESTONES[-1]
+
+
+@lru_cache(maxsize=MARKDOWN_CACHE_ENTRIES)
+def _markdown_once(text: str) -> Markup:
+    return render_markdown(text)
+
+
+def markdown(text: str | None) -> Markup:
+    """`render_markdown`, kept per process by the text itself (an edit is a new key; very long texts are not kept)."""
+    text = text or ""
+    return _markdown_once(text) if len(text) <= MARKDOWN_CACHE_MAX_CHARS else render_markdown(text)
+
+
+def safe_link(url: str | None) -> bool:
+    return bool(url) and str(url).lower().startswith(("https://", "http://"))
+
+
+def page_sign_form(campaign: Campaign, host: Sponsorship | None = None, *, embed: bool = False,
+              formdata: Any = None) -> SignForm:
+    """The sign form of ``campaign``'s page (``host``: the sponsor hosting it; ``embed``: the embedded form).
+
+    It posts to the page it is on, so a form sent back with errors is the page
+    at its own address (`signatures.views.sign`). A fresh form (no
+    ``formdata``) carries the hosting sponsor, or the page's ``?via=``, and its
+    ``?source=``.
+    """
+    if embed:
+        action_url = url_for("signing.embed", slug=campaign.slug)
+    elif host is not None:
+        action_url = url_for("public.hosted_petition", org=host.organization.slug, slug=campaign.slug)
+    else:
+        action_url = url_for("public.petition", slug=campaign.slug)
+    via = source = None
+    if formdata is None:
+        args = request.args if has_request_context() else {}
+        via = host.organization.slug if host is not None else rules.clean_via(args.get("via"))
+        source = rules.clean_source(args.get("source"))
+    return new_sign_form(campaign, action_url=action_url, consent_choices=rules.consent_choices(campaign),
+                         via=via, source=source, embed=embed, formdata=formdata)
+
+
+def petition_context(
+    campaign: Campaign, host: Sponsorship | None, *, preview: bool = False, sign_form: SignForm | None = None
+) -> dict[str, Any]:
+    """Everything ``public/petition.html`` needs, for the public pages and the console preview.
+
+    ``host`` is the sponsorship whose hosted page this is (its organization is
+    shown first), or None for the canonical page. ``preview`` marks the page as
+    a preview (banner, not indexed, no live count, no form). ``sign_form`` is
+    the form the signing views re-render with errors; without one, an open
+    petition gets a fresh form (`page_sign_form`). A closed petition never shows a form.
+
+    Reads the cached counters only (``Campaign.signature_count`` and each
+    ``Sponsorship.signature_count``): rendering never counts signature rows.
+    The recent public signers come from the signing domain's per-process
+    cache, which is read again only when the counter moves.
+    """
+    now = utcnow()
+    status = campaign.public_status(now)
+    accepted = [s for s in campaign.accepted_sponsorships if preview or s.organization.is_approved]
+    if host is not None:
+        accepted = [host] + [s for s in accepted if s.id != host.id]
+    sponsors = [s.organization for s in accepted]
+    lead = campaign.lead_organization
+    if lead.id not in {org.id for org in sponsors}:
+        sponsors.insert(0 if host is None else 1, lead)
+
+    count = campaign.signature_count
+    # The call to action names whose page this is: on a sponsor's hosted page that sponsor and the
+    # supporters credited to it, on the canonical page the lead and the shared count.
+    caller = host.organization if host is not None else lead
+    caller_count = host.signature_count if host is not None else count
+    # A preview of a draft shows the page as it will look once published.
+    shown_open = {CampaignStatus.PUBLISHED.value} | ({CampaignStatus.DRAFT.value} if preview else set())
+    open_ = status in shown_open and campaign.taken_down_at is None
+    goal = campaign.goal
+    milestone = False
+    if goal is None and open_:
+        goal, milestone = next_milestone(count), True
+    canonical_url = absolute_url("public.petition", slug=campaign.slug)
+    page_url = (
+        absolute_url("public.hosted_petition", org=host.organization.slug, slug=campaign.slug) if host else canonical_url
+    )
+    hashtag = bare(campaign.hashtag, "#")
+    handle = bare(campaign.social_handle, "@")
+
+    updates = db.session.scalars(
+        select(Update).where(Update.campaign_id == campaign.id)
+        .order_by(Update.created_at.desc(), Update.id.desc()).limit(MAX_UPDATES_SHOWN)
+    ).all() if campaign.id is not None else []
+
+    image = image_url(campaign.image)
+    meta = {
+        "og:type": "website",
+        "og:site_name": "undersign",
+        "og:title": campaign.title + (f" #{hashtag}" if hashtag else ""),
+        "og:description": campaign.summary or "",
+        "og:url": canonical_url,
+        "og:image": current_app.config["BASE_URL"] + image if image else None,
+        "twitter:card": "summary_large_image" if image else "summary",
+        "twitter:site": f"@{handle}" if handle else None,
+    }
+    form = None
+    if open_ and not preview:
+        # A fresh form on a plain GET; the signing views pass theirs back with errors and typed values.
+        form = sign_form if sign_form is not None else page_sign_form(campaign, host)
+
+    return {
+        "campaign": campaign,
+        "host": host,
+        "host_org": host.organization if host else None,
+        "host_count": host.signature_count if host else None,
+        "preview": preview,
+        "sign_form": form,
+        "recent_signers": recent_public_signers(campaign),
+        "status": status,
+        "is_open": open_,
+        "is_closed": status == CampaignStatus.CLOSED.value,
+        "is_victory": status == CampaignStatus.VICTORY.value,
+        "lead": lead,
+        "sponsors": sponsors,
+        "sponsor_names": join_names([org.name for org in sponsors]),
+        "count": count,
+        "count_text": supporters(count),
+        "caller": caller,
+        "caller_count": caller_count,
+        "caller_count_text": supporters(caller_count),
+        "goal": goal,
+        "goal_is_milestone": milestone,
+        "progress_percent": min(100, count * 100 // goal) if goal else None,
+        "hashtag": hashtag,
+        "handle": handle,
+        "decision_maker": campaign.decision_maker,
+        "decision_maker_handle": bare(campaign.decision_maker_handle, "@"),
+        "body_html": markdown(campaign.body),
+        "demands": [
+            {"title": d.get("title") or "", "html": markdown(d.get("text") or "")}
+            for d in (campaign.demands or []) if isinstance(d, dict)
+        ],
+        "calls_to_action": [
+            cta for cta in (campaign.calls_to_action or [])
+            if isinstance(cta, dict) and cta.get("label") and safe_link(cta.get("url"))
+        ],
+        "campaign_image_url": image,
+        "share": share_links(campaign, page_url),
+        "qr_svg": qr_svg(page_url),
+        "updates": [PublicUpdate(u.title, u.organization, u.created_at, markdown(u.body)) for u in updates],
+        "canonical_url": canonical_url,
+        "page_url": page_url,
+        # The public figures (/p/<slug>.json), re-read by static/js/live-count.js.
+        "count_url": url_for("signing.figures", slug=campaign.slug) if open_ and not preview else None,
+        # Rendered for a supporter who just confirmed: the live count must not go back to an older copy.
+        "count_fresh": not preview and counted_recently(),
+        "meta": {k: v for k, v in meta.items() if v},
+    }
+
+
+def last_modified(campaign: Campaign, now: dt.datetime) -> dt.datetime:
+    """When the public page last changed, to the second (HTTP dates have no fractions).
+
+    ``changed_at`` covers the count and the content. The page also changes when
+    the petition closes by its date, a sponsor joins or leaves, a sponsor's
+    status changes (a suspended co-sponsor disappears), and an update is posted
+    or edited. Renaming an organization or a new logo has no timestamp and shows
+    once ``max-age`` has passed and the campaign changes.
+    """
+    moments: list[dt.datetime | None] = [campaign.changed_at]
+    if campaign.closes_at is not None and campaign.closes_at <= now:
+        moments.append(campaign.closes_at)
+    for sponsorship in campaign.sponsorships:
+        moments.extend((sponsorship.accepted_at, sponsorship.ended_at, sponsorship.organization.status_changed_at))
+    moments.extend(db.session.execute(
+        select(func.max(Update.created_at), func.max(Update.edited_at)).where(Update.campaign_id == campaign.id)
+    ).one())
+    return max(_aware(m) for m in moments if m is not None).replace(microsecond=0)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """Aggregates skip the column type on some engines and come back naive (they are UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.timezone.utc)

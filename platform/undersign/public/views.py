@@ -1,0 +1,90 @@
+"""The public pages: the list of petitions, organization pages, and the hosted petition pages.
+
+Public pages are cacheable for anonymous visitors (``Last-Modified``/304,
+``max-age``, ``stale-while-revalidate``) and the petition page is micro-cached
+per process (`undersign.web.cache`). Signing on these pages is the signing
+blueprint's (`undersign.signatures.views`).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, make_response, render_template, request
+from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response
+
+from undersign.campaigns.models import Campaign, Sponsorship
+from undersign.db import utcnow
+from undersign.public.petition import last_modified, petition_context, safe_link
+from undersign.public.visibility import (
+    clean_search,
+    hosting_sponsorship,
+    hosts_page,
+    organization_campaigns,
+    public_campaign,
+    public_organization,
+    search_campaigns,
+)
+from undersign.web.access import public
+from undersign.web.cache import cached_public, public_cache_control
+
+bp = Blueprint("public", __name__)
+
+
+def render_petition(campaign: Campaign, host: Sponsorship | None) -> Response:
+    """The hosted page, or 304 when the visitor's copy is current (checked before any rendering)."""
+    modified = last_modified(campaign, utcnow())
+    since = request.if_modified_since
+    if since is not None and modified <= since:
+        response = Response(status=304)
+    else:
+        response = make_response(render_template("public/petition.html", **petition_context(campaign, host)))
+    response.last_modified = modified
+    public_cache_control(response)
+    return response
+
+
+@bp.get("/")
+@public
+def home() -> ResponseReturnValue:
+    words = clean_search(request.args.get("q"))
+    page = request.args.get("page", 1, type=int) or 1
+    page = max(1, min(page, 10_000))
+    campaigns, has_next = search_campaigns(words, page)
+    response = make_response(render_template(
+        "public/home.html", campaigns=campaigns, q=words, page=page, has_next=has_next, now=utcnow(),
+    ))
+    public_cache_control(response)
+    return response
+
+
+@bp.get("/o/<org>")
+@public
+def organization(org: str) -> ResponseReturnValue:
+    """An approved organization's public page. :raise 404: not approved or unknown."""
+    organization = public_organization(org)
+    led, co_sponsored = organization_campaigns(organization)
+    website = organization.website if safe_link(organization.website) else None
+    response = make_response(render_template(
+        "public/organization.html", org=organization, led=led, co_sponsored=co_sponsored, website=website,
+        now=utcnow(), hosts_page=hosts_page,
+    ))
+    public_cache_control(response)
+    return response
+
+
+@bp.get("/p/<slug>")
+@public
+def petition(slug: str) -> ResponseReturnValue:
+    """The canonical hosted page. :raise 404: not visible to the public (see `public_campaign`)."""
+    return cached_public(lambda: render_petition(public_campaign(slug), None), finish=public_cache_control)
+
+
+@bp.get("/o/<org>/p/<slug>")
+@public
+def hosted_petition(org: str, slug: str) -> ResponseReturnValue:
+    """The petition hosted by one accepted sponsor. :raise 404: ``org`` is not an accepted sponsor."""
+    def render() -> Response:
+        campaign = public_campaign(slug)
+        return render_petition(campaign, hosting_sponsorship(campaign, org))
+
+    return cached_public(render, finish=public_cache_control)

@@ -1,0 +1,152 @@
+"""What the public may see: a petition that is published, closed or a victory,
+not taken down, whose lead organization is approved; an approved organization.
+
+Everything else is 404, so a draft or a suspended organization's petition is
+not even confirmed to exist.
+"""
+
+from __future__ import annotations
+
+from flask import abort
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from undersign.campaigns.models import Campaign, CampaignStatus, Sponsorship, SponsorshipStatus
+from undersign.db import db
+from undersign.organizations.models import Image, Organization, OrgStatus
+from undersign.text import has_control_characters, is_slug_shaped
+
+PUBLIC_STATUSES = (CampaignStatus.PUBLISHED.value, CampaignStatus.CLOSED.value, CampaignStatus.VICTORY.value)
+PER_PAGE = 20
+MAX_QUERY_LENGTH = 100
+
+
+def visible_campaigns() -> Select[Campaign]:
+    """Campaigns the public may see: not drafts, not taken down, led by an approved organization."""
+    return (
+        select(Campaign)
+        .join(Organization, Organization.id == Campaign.lead_organization_id)
+        .where(
+            Campaign.status.in_(PUBLIC_STATUSES),
+            Campaign.taken_down_at.is_(None),
+            Organization.status == OrgStatus.APPROVED.value,
+        )
+    )
+
+
+def public_campaign(slug: str, *, with_sponsors: bool = True) -> Campaign:
+    """The campaign at ``/p/<slug>`` with its sponsors loaded (``with_sponsors=False``: the bare row,
+    for pages that show only its title, like the confirmation steps).
+
+    :raise 404: unknown, a draft, taken down, or its lead is not approved (or ``slug`` cannot be one).
+    """
+    if not is_slug_shaped(slug):
+        abort(404)
+    if not with_sponsors:
+        bare = db.session.scalar(visible_campaigns().where(Campaign.slug == slug))
+        if bare is None:
+            abort(404)
+        return bare
+    # One round trip: the campaign, its image, its sponsorships with their organizations and
+    # logos (an image's bytes are never needed to render a page).
+    campaign = db.session.execute(
+        visible_campaigns()
+        .where(Campaign.slug == slug)
+        .options(
+            joinedload(Campaign.image).defer(Image.data),
+            joinedload(Campaign.sponsorships).joinedload(Sponsorship.organization)
+            .joinedload(Organization.logo).defer(Image.data),
+        )
+    ).unique().scalar_one_or_none()
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+def hosting_sponsorship(campaign: Campaign, org_slug: str) -> Sponsorship:
+    """The accepted sponsorship of ``org_slug`` on ``campaign``, for the hosted page.
+
+    :raise 404: the organization is not an accepted sponsor, or is not approved.
+    """
+    for sponsorship in campaign.sponsorships:
+        if (
+            sponsorship.organization.slug == org_slug
+            and sponsorship.status == SponsorshipStatus.ACCEPTED.value
+            and sponsorship.organization.is_approved
+        ):
+            return sponsorship
+    abort(404)
+
+
+def hosts_page(campaign: Campaign, org: Organization) -> bool:
+    """Whether ``org`` has its own hosted page of ``campaign`` (an accepted sponsorship, see `hosting_sponsorship`)."""
+    return org.is_approved and any(
+        s.organization_id == org.id and s.status == SponsorshipStatus.ACCEPTED.value for s in campaign.sponsorships
+    )
+
+
+def public_organization(slug: str) -> Organization:
+    """:raise 404: unknown, or not approved (pending, rejected, suspended), or ``slug`` cannot be one."""
+    if not is_slug_shaped(slug):
+        abort(404)
+    org = db.session.scalar(
+        select(Organization).where(Organization.slug == slug, Organization.status == OrgStatus.APPROVED.value)
+    )
+    if org is None:
+        abort(404)
+    return org
+
+
+def organization_campaigns(org: Organization) -> tuple[list[Campaign], list[Campaign]]:
+    """The visible campaigns ``org`` leads, and those it co-sponsors (accepted), most supported first."""
+    order = (Campaign.signature_count.desc(), Campaign.id.desc())
+    with_sponsors = selectinload(Campaign.sponsorships)
+    led = db.session.scalars(
+        visible_campaigns().where(Campaign.lead_organization_id == org.id).options(with_sponsors).order_by(*order)
+    ).all()
+    co_sponsored = db.session.scalars(
+        visible_campaigns()
+        .join(Sponsorship, Sponsorship.campaign_id == Campaign.id)
+        .where(
+            Sponsorship.organization_id == org.id,
+            Sponsorship.status == SponsorshipStatus.ACCEPTED.value,
+            Campaign.lead_organization_id != org.id,
+        )
+        .options(with_sponsors)
+        .order_by(*order)
+    ).all()
+    return list(led), list(co_sponsored)
+
+
+def clean_search(raw: str | None) -> str:
+    """The search words as typed, control characters (`undersign.text`) made spaces, trimmed and bounded.
+
+    A search box is forgiving: what cannot be searched for is dropped rather than refused.
+    """
+    words = "".join(" " if has_control_characters(ch) else ch for ch in raw or "")
+    return words.strip()[:MAX_QUERY_LENGTH]
+
+
+def search_campaigns(words: str, page: int) -> tuple[list[Campaign], bool]:
+    """One page of visible campaigns, most supported first; (campaigns, is there a next page).
+
+    The search is a case-insensitive substring match over title and summary
+    (``lower(..) LIKE lower(..)``, with ``%`` and ``_`` escaped), the same on
+    SQLite and PostgreSQL. SQLite's ``lower`` folds ASCII letters only.
+    """
+    query = visible_campaigns()
+    if words:
+        needle = words.lower()
+        query = query.where(
+            or_(
+                func.lower(Campaign.title).contains(needle, autoescape=True),
+                func.lower(Campaign.summary).contains(needle, autoescape=True),
+            )
+        )
+    rows = db.session.scalars(
+        query.options(selectinload(Campaign.sponsorships))
+        .order_by(Campaign.signature_count.desc(), Campaign.published_at.desc(), Campaign.id.desc())
+        .limit(PER_PAGE + 1)
+        .offset((page - 1) * PER_PAGE)
+    ).all()
+    return list(rows[:PER_PAGE]), len(rows) > PER_PAGE

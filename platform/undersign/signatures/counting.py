@@ -1,0 +1,221 @@
+"""The shared count and each sponsor's part (DESIGN §5): moving the counters, recounting, the public figures.
+
+**Counting is inline.** Confirming is a conditional UPDATE
+(``... SET confirmed_at = now WHERE id = :id AND confirmed_at IS NULL AND
+withdrawn_at IS NULL``, `signatures.service.confirm`): of two concurrent
+confirmations only one matches a row, and only that one adds ``+1`` to the
+campaign and to the attributed sponsorship (`count`), with ``UPDATE ... SET
+signature_count = signature_count + 1`` in the same transaction. Withdrawal
+and invalidation take ``-1`` the same way, once. Every transaction takes its
+row locks in one order (signature, campaign, sponsorship), so they cannot
+deadlock each other.
+
+Why inline and not a batched job: the campaign row is a hot row, but it is
+locked only from its counter UPDATE to the commit (one round trip), and
+confirmations arrive at the pace people click links in their mail, not at the
+pace of page views (which never write). Measured on the 2-core development
+machine (PostgreSQL 15 on loopback, one Python process, 16 threads each
+confirming with its own connection and commit, all on ONE campaign, 3,000
+signatures): about 270 confirmations a second with the inline counters, about
+360 with the two counter UPDATEs removed, and the counter exact every time.
+The cost is a quarter of a confirmation; the limit is the Python process, not
+the row lock, and more web processes scale it out. A petition at the peak of
+national attention confirms a few dozen signatures a second. Inline keeps the
+count exact at every commit and needs no worker, queue or reconciliation lag;
+`recount` still exists to prove (and repair) it.
+
+Functions flush but never commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, SQLColumnExpression, case, func, select, update
+from sqlalchemy.orm.util import identity_key
+
+from undersign.campaigns.models import Campaign, Sponsorship
+from undersign.db import db, utcnow
+from undersign.organizations.models import Organization
+from undersign.signatures import rules
+from undersign.signatures.display import PublicSigner, display_name
+from undersign.signatures.models import Signature
+
+
+def count(campaign_id: int, sponsorship_id: int, delta: int, now: dt.datetime) -> None:
+    """Move the campaign's and the sponsorship's cached counters by ``delta`` in SQL (never read-modify-write).
+
+    A decrement never goes below zero even if a counter had drifted (the CHECK
+    would otherwise turn a withdrawal into an error); `recount` repairs drift.
+    """
+    def moved(column: SQLColumnExpression[int]) -> ColumnElement[int]:
+        if delta >= 0:
+            return column + delta
+        return case((column + delta >= 0, column + delta), else_=0)
+
+    db.session.execute(
+        update(Campaign).where(Campaign.id == campaign_id)
+        .values(signature_count=moved(Campaign.signature_count), changed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Sponsorship).where(Sponsorship.id == sponsorship_id)
+        .values(signature_count=moved(Sponsorship.signature_count))
+        .execution_options(synchronize_session=False)
+    )
+    _forget_counters(campaign_id, sponsorship_id)
+
+
+def _forget_counters(campaign_id: int, sponsorship_id: int | None = None) -> None:
+    """Expire cached counter attributes of objects already loaded in this session, so they are read again."""
+    campaign = db.session.identity_map.get(identity_key(Campaign, campaign_id))
+    if campaign is not None:
+        db.session.expire(campaign, ["signature_count", "changed_at"])
+    for sponsorship in [obj for obj in db.session.identity_map.values() if isinstance(obj, Sponsorship)]:
+        if sponsorship.id == sponsorship_id or sponsorship_id is None:
+            db.session.expire(sponsorship, ["signature_count"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Recount
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A counter as stored and as the rows say."""
+
+    label: str
+    stored: int
+    actual: int
+
+    @property
+    def drift(self) -> int:
+        return self.stored - self.actual
+
+
+@dataclass(frozen=True)
+class Recount:
+    campaign: Tally
+    sponsors: list[Tally] = field(default_factory=list)
+
+    @property
+    def drifted(self) -> bool:
+        return self.campaign.drift != 0 or any(t.drift for t in self.sponsors)
+
+
+def recount(campaign: Campaign) -> Recount:
+    """Recompute the campaign's and its sponsorships' counters from the rows and store them.
+
+    The campaign row is locked first (``FOR UPDATE`` on PostgreSQL), the lock
+    every confirmation takes before touching the counters, so a confirmation
+    running meanwhile is either already in the rows counted or adds its ``+1``
+    after this commits. Commit soon after: the lock holds confirmations back.
+    """
+    locked = db.session.execute(
+        select(Campaign.signature_count).where(Campaign.id == campaign.id).with_for_update()
+    ).scalar_one()
+    actual = db.session.scalar(
+        select(func.count()).select_from(Signature).where(Signature.campaign_id == campaign.id, Signature.counted())
+    ) or 0
+    per_sponsor: dict[int, int] = {
+        sponsorship_id: n
+        for sponsorship_id, n in db.session.execute(
+            select(Signature.sponsorship_id, func.count())
+            .where(Signature.campaign_id == campaign.id, Signature.counted())
+            .group_by(Signature.sponsorship_id)
+        )
+    }
+    sponsorships = db.session.execute(
+        select(Sponsorship.id, Sponsorship.signature_count, Organization.slug)
+        .join(Organization, Organization.id == Sponsorship.organization_id)
+        .where(Sponsorship.campaign_id == campaign.id)
+        .order_by(Sponsorship.id)
+    ).all()
+    tallies = []
+    for sponsorship_id, stored, slug in sponsorships:
+        right = per_sponsor.get(sponsorship_id, 0)
+        tallies.append(Tally(slug, stored, right))
+        if stored != right:
+            db.session.execute(update(Sponsorship).where(Sponsorship.id == sponsorship_id).values(signature_count=right))
+    if locked != actual:
+        db.session.execute(
+            update(Campaign).where(Campaign.id == campaign.id).values(signature_count=actual, changed_at=utcnow())
+        )
+    _forget_counters(campaign.id)
+    db.session.flush()
+    return Recount(Tally(campaign.slug, locked, actual), tallies)
+
+
+# ---------------------------------------------------------------------------------------------
+# What the public page and its .json read: cached counters, the recent public signers
+
+
+_recent_cache: OrderedDict[tuple[int, int, dt.datetime | None, int], list[PublicSigner]] = OrderedDict()
+_recent_lock = threading.Lock()
+_RECENT_CACHE_SIZE = 256
+
+
+def recent_public_signers(campaign: Campaign, limit: int = 10) -> list[PublicSigner]:
+    """The last ``limit`` confirmed signers who chose to be shown, newest first.
+
+    One walk down a partial index (``ix_signatures_public_recent``), never a
+    count; and the result is kept per process until the campaign's counter
+    or ``changed_at`` moves, which every confirmation, withdrawal and
+    invalidation does, so a page refreshed by thousands reads it once.
+    """
+    if campaign.id is None:
+        return []
+    key = (campaign.id, campaign.signature_count, campaign.changed_at, limit)
+    with _recent_lock:
+        if key in _recent_cache:
+            _recent_cache.move_to_end(key)
+            return _recent_cache[key]
+    rows = db.session.execute(
+        select(Signature.name, Signature.country, Signature.comment, Signature.confirmed_at)
+        .where(Signature.campaign_id == campaign.id, Signature.show_publicly == True, Signature.counted())  # noqa: E712
+        .order_by(Signature.confirmed_at.desc(), Signature.id.desc())
+        .limit(limit)
+    ).all()
+    names = rules.country_names()
+    signers = [
+        PublicSigner(display_name(name), country, names.get(country, country), comment, confirmed_at)
+        for name, country, comment, confirmed_at in rows
+        if name and confirmed_at is not None  # counted() means confirmed
+    ]
+    with _recent_lock:
+        _recent_cache[key] = signers
+        while len(_recent_cache) > _RECENT_CACHE_SIZE:
+            _recent_cache.popitem(last=False)
+    return signers
+
+
+def public_figures(campaign: Campaign, now: dt.datetime | None = None) -> dict[str, object]:
+    """The body of ``/p/<slug>.json``: cached counters only.
+
+    ``sponsors`` lists the sponsors the page shows; the signatures credited to
+    organizations no longer shown (a co-sponsor that left or was removed, or
+    whose organization is suspended) stay counted and appear as one unnamed
+    ``former_sponsors`` part, so ``sponsors`` plus ``former_sponsors`` always
+    add up to ``signature_count``.
+    """
+    now = now or utcnow()
+    current = rules.consent_sponsors(campaign)
+    shown = {s.id for s in current}
+    return {
+        "slug": campaign.slug,
+        "title": campaign.title,
+        "status": campaign.public_status(now),
+        "signature_count": campaign.signature_count,
+        "goal": campaign.goal,
+        "sponsors": [
+            {"slug": s.organization.slug, "name": s.organization.name, "signature_count": s.signature_count}
+            for s in current
+        ],
+        "former_sponsors": {
+            "signature_count": sum(s.signature_count for s in campaign.sponsorships if s.id not in shown),
+        },
+        "updated_at": campaign.changed_at.isoformat(),
+    }

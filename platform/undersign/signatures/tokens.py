@@ -1,0 +1,80 @@
+"""The two links in a signer's mail: confirm and withdraw.
+
+The confirmation token is 256 random bits, stored as its SHA-256 and valid
+for 30 days; a re-send mints a new one, so only the newest mail's
+confirmation link works. The withdrawal token is an HMAC-SHA256 (keyed from
+``SECRET_KEY``) of the signature's id and creation time, stored hashed too:
+it never changes and never expires, so every mail and the thank-you page can
+carry the same working withdraw link without the raw token being stored, and
+nobody who submits the form again with someone's address can disable it.
+
+The IP address is kept only as an HMAC-SHA256 keyed from ``SECRET_KEY`` (`ip_hash`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from undersign.campaigns.models import Campaign
+from undersign.db import db, utcnow
+from undersign.errors import NotFound
+from undersign.signatures.models import Signature
+from undersign.tokens import hash_token, keyed_hash, new_token, urlsafe
+
+CONFIRM_LIFETIME = dt.timedelta(days=30)
+INVALID_LINK = "This link is invalid or has expired. If you signed in the last 30 days, sign again to get a new one."
+INVALID_WITHDRAW_LINK = "This withdrawal link is not valid. Use the link in your most recent e-mail about this petition."
+
+
+def ip_hash(address: str | None) -> str | None:
+    """The client address as a keyed hash: enough to spot a flood from one address, useless without the key."""
+    if not address:
+        return None
+    return keyed_hash("signatures.ip-hash", address.encode("utf-8", "replace")).hex()
+
+
+def withdraw_token(signature: Signature) -> str:
+    """The signature's withdrawal token (see the module docstring); needs a flushed row."""
+    moment = signature.created_at.astimezone(dt.timezone.utc).strftime("%Y%m%d%H%M%S%f")
+    return urlsafe(keyed_hash("signatures.withdraw-token", f"{signature.id}:{moment}".encode("ascii")))
+
+
+def new_confirm_token() -> tuple[str, str, dt.datetime]:
+    """A fresh confirmation token: (raw for the mail, hash to store, expiry)."""
+    raw, digest = new_token()
+    return raw, digest, utcnow() + CONFIRM_LIFETIME
+
+
+def issue_confirm_token(signature: Signature) -> str:
+    """A fresh confirmation token for ``signature`` (the old one stops working); returns it raw."""
+    raw, digest, expires_at = new_confirm_token()
+    signature.token_hash = digest
+    signature.token_expires_at = expires_at
+    return raw
+
+
+def signature_by_confirm_token(campaign: Campaign, raw: str) -> Signature:
+    """The signature the link in a confirmation mail stands for (confirmed or not).
+
+    :raise NotFound: unknown token, another campaign's, withdrawn, or expired while unconfirmed.
+    """
+    signature = db.session.scalar(
+        select(Signature).where(Signature.token_hash == hash_token(raw or ""), Signature.campaign_id == campaign.id)
+    )
+    if signature is None or signature.withdrawn_at is not None:
+        raise NotFound(INVALID_LINK)
+    if signature.confirmed_at is None and (signature.token_expires_at is None or signature.token_expires_at < utcnow()):
+        raise NotFound(INVALID_LINK)
+    return signature
+
+
+def signature_by_withdraw_token(campaign: Campaign, raw: str) -> Signature:
+    """:raise NotFound: unknown token, or another campaign's."""
+    signature = db.session.scalar(
+        select(Signature).where(Signature.withdraw_token_hash == hash_token(raw or ""), Signature.campaign_id == campaign.id)
+    )
+    if signature is None:
+        raise NotFound(INVALID_WITHDRAW_LINK)
+    return signature
