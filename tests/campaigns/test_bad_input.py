@@ -190,7 +190,9 @@ def test_odd_urls_are_not_found(client, path):
 
 def test_service_refuses_nul_from_any_caller(db_session):
     """The API and the CLI call the same service without the form in front: PostgreSQL cannot store NUL."""
-    from undersign.campaigns.service import CampaignDraft, Demand, create_campaign, post_update
+    from undersign.campaigns.rules import CampaignDraft, Demand
+    from undersign.campaigns.service import create_campaign
+    from undersign.campaigns.updates import post_update
     from undersign.errors import InvalidInput
 
     user = make_user()
