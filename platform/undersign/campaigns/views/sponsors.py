@@ -12,7 +12,7 @@ from flask_login import current_user
 from undersign.accounts.models import User
 from undersign.campaigns import service, sponsorship
 from undersign.campaigns.forms import InviteSponsorForm
-from undersign.campaigns.models import Campaign, CampaignStatus, Sponsorship
+from undersign.campaigns.models import Campaign, Sponsorship
 from undersign.campaigns.views.console import bp, campaign, is_lead, press_button
 from undersign.errors import PermissionDenied
 from undersign.organizations.models import Organization, Permission
@@ -21,7 +21,7 @@ from undersign.web.forms import EmptyForm, field_errors
 
 
 def _sponsors_page(petition: Campaign, form: InviteSponsorForm, status: int = 200) -> ResponseReturnValue:
-    can_invite = is_lead() and petition.status in (CampaignStatus.DRAFT.value, CampaignStatus.PUBLISHED.value)
+    can_invite = is_lead() and petition.status in sponsorship.INVITABLE
     return render_template(
         "campaigns/sponsors.html", org=g.org, campaign=petition, is_lead=is_lead(), form=form,
         button_form=EmptyForm(), can_invite=can_invite, refusal=service.publishing_refusal(g.org),
