@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from undersign.accounts.models import AccountToken, User
@@ -144,12 +145,13 @@ def _consume(token: AccountToken) -> None:
     :raise InvalidInput: someone else used it first.
     """
     now = utcnow()
-    claimed = db.session.execute(
+    # An UPDATE's result is a CursorResult, which counts the rows it matched.
+    claimed = cast(CursorResult[Any], db.session.execute(
         update(AccountToken)
         .where(AccountToken.id == token.id, AccountToken.used_at.is_(None))
         .values(used_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     if claimed != 1:
         raise InvalidInput(INVALID_LINK)
     token.used_at = now
@@ -209,7 +211,7 @@ def request_password_reset(email: str) -> None:
             AccountToken.user_id == user.id, AccountToken.purpose == "reset",
             AccountToken.created_at > utcnow() - dt.timedelta(hours=1),
         )
-    )
+    ) or 0
     if recent >= RESET_MAILS_PER_HOUR:
         return
     raw = _issue(user, "reset", RESET_LIFETIME)
