@@ -9,9 +9,8 @@ from sqlalchemy import select
 from tests.factories import add_member, login_as, make_org, make_user
 from tests.helpers import csrf_token, submit, text_of
 from tests.organizations.support import events
+from undersign.audit import AuditEvent, record
 from undersign.extensions import db
-from undersign.moderation.models import AuditEvent
-from undersign.moderation.service import record
 from undersign.organizations.models import OrgStatus, Role
 
 
