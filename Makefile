@@ -6,7 +6,7 @@ PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 export FLASK_APP := wsgi
 PYTEST_ARGS ?= -q -p no:cacheprovider
 
-.PHONY: run install test test-sqlite test-postgresql serve-prod worker bench vendor clean
+.PHONY: run install check test test-sqlite test-postgresql serve-prod worker bench vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -27,9 +27,14 @@ run: $(VENV)/.installed
 	$(BIN)/flask seed-demo
 	$(BIN)/flask --debug run --no-debugger --host 127.0.0.1 --port 5000
 
-## The whole suite: SQLite, then PostgreSQL; Redis and browser tests included when reachable.
+## The import contracts (pyproject.toml, [tool.importlinter]) and mypy --strict over platform/undersign.
+check: $(VENV)/.installed-test
+	PYTHONPATH=. $(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
+
+## The checks, then the whole suite: SQLite, then PostgreSQL; Redis and browser tests included when reachable.
 ## With UNDERSIGN_REQUIRE_SERVICES=1 (CI) a missing service fails the run instead of skipping.
-test: $(VENV)/.installed-test
+test: check
 	UNDERSIGN_TEST_DB=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
 	@if [ "$$UNDERSIGN_REQUIRE_SERVICES" = 1 ] || $(BIN)/python -c "import psycopg; psycopg.connect('host=127.0.0.1 user=postgres dbname=postgres', connect_timeout=2).close()" 2>/dev/null; then \
 		echo "== the same suite on PostgreSQL =="; \

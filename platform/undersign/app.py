@@ -105,9 +105,11 @@ class JsonLogFormatter(logging.Formatter):
 
 
 def _int_or_none(value: object) -> int | None:
+    if not isinstance(value, (str, int)):
+        return None
     try:
-        return int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
+        return int(value)
+    except ValueError:
         return None
 
 

@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from undersign.db import writing
+from undersign.db import unit_of_work
 from undersign.errors import DomainError
 from undersign.extensions import db
 
@@ -41,25 +41,22 @@ def create_admin_command(email: str, name: str) -> None:
     # End the look-up's read transaction: the write below must begin its own, holding the write lock
     # (and no lock may be held while the prompt waits for a person).
     db.session.rollback()
-    with writing():
-        try:
+    try:
+        with unit_of_work():
             user = create_admin(email, name, password)
-        except DomainError as exc:
-            db.session.rollback()
-            raise click.ClickException(exc.message) from exc
-        record(None, "user.made_admin", user, details={"email": user.email, "by": "flask create-admin"})
-        db.session.commit()
+            record(None, "user.made_admin", user, details={"email": user.email, "by": "flask create-admin"})
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
     click.echo(f"{user.email} is a platform administrator.")
 
 
 @click.command("seed-demo")
-@writing()
 def seed_demo_command() -> None:
     """Load the demo organizations, people and petitions. Safe to run twice."""
     from undersign import demo
 
-    logins = demo.load()
-    db.session.commit()
+    with unit_of_work():
+        logins = demo.load()
     click.echo("Demo data is loaded. Sign in at /login with:")
     for email, password, what in logins:
         click.echo(f"  {email:<32} {password:<24} {what}")
@@ -91,7 +88,6 @@ def worker_command(burst: bool) -> None:
 
 
 @click.command("close-expired")
-@writing()
 def close_expired_command() -> None:
     """Mark published petitions whose closing date has passed as closed (run it every few minutes).
 
@@ -100,14 +96,13 @@ def close_expired_command() -> None:
     from undersign.campaigns.service import close_expired_campaigns
     from undersign.db import utcnow
 
-    closed = close_expired_campaigns(utcnow())
-    db.session.commit()
+    with unit_of_work():
+        closed = close_expired_campaigns(utcnow())
     click.echo(f"{closed} petition(s) closed.")
 
 
 @click.command("recount")
 @click.argument("slug", required=False)
-@writing()
 def recount_command(slug: str | None) -> None:
     """Recompute the signature counters from the rows and report any drift (all campaigns, or SLUG).
 
@@ -124,14 +119,15 @@ def recount_command(slug: str | None) -> None:
     if slug:
         query = query.where(Campaign.slug == slug)
     ids = list(db.session.scalars(query))
+    db.session.rollback()  # each campaign below is its own unit of work, taking the write lock as it begins
     if slug and not ids:
         raise click.ClickException(f"No campaign with the slug {slug!r}.")
     drifted = 0
     for campaign_id in ids:
-        campaign = db.session.get(Campaign, campaign_id)
-        assert campaign is not None
-        result = recount(campaign)
-        db.session.commit()
+        with unit_of_work():
+            campaign = db.session.get(Campaign, campaign_id)
+            assert campaign is not None
+            result = recount(campaign)
         drifted += result.drifted
         mark = "  DRIFT (fixed)" if result.campaign.drift else ""
         click.echo(f"{result.campaign.label}: stored {result.campaign.stored}, actual {result.campaign.actual}{mark}")

@@ -10,6 +10,8 @@ from flask_wtf.csrf import CSRFProtect
 
 from undersign.db import db
 
+__all__ = ["csrf", "db", "limiter", "login_manager", "migrate", "client_address"]
+
 
 def client_address() -> str:
     """The client's address as ProxyFix left it in ``remote_addr``."""

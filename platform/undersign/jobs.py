@@ -183,7 +183,6 @@ def sweep_outbox(app: Flask) -> int:
             return deliver_pending()
         except Exception:
             log.exception("mail delivery failed")
-            db.session.rollback()
             return 0
         finally:
             db.session.remove()
@@ -244,16 +243,14 @@ def close_expired(app: Flask) -> int:
     stored status, listings and reports in step without an extra cron entry.
     """
     from undersign.campaigns.service import close_expired_campaigns
-    from undersign.db import utcnow, writing
+    from undersign.db import unit_of_work, utcnow
 
-    with app.app_context(), writing():
+    with app.app_context():
         try:
-            closed = close_expired_campaigns(utcnow())
-            db.session.commit()
-            return closed
+            with unit_of_work():
+                return close_expired_campaigns(utcnow())
         except Exception:
             log.exception("closing expired petitions failed")
-            db.session.rollback()
             return 0
         finally:
             db.session.remove()

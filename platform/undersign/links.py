@@ -18,13 +18,18 @@ def absolute_url(endpoint: str, **values: Any) -> str:
     """``BASE_URL`` plus the route for ``endpoint``; ``_anchor`` adds a fragment."""
     anchor = values.pop("_anchor", None)
     values.pop("_external", None)
-    base = urlsplit(current_app.config["BASE_URL"])
+    base = urlsplit(base_url())
     adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
     current_app.inject_url_defaults(endpoint, values)
-    url = adapter.build(endpoint, values, force_external=True)
+    url: str = adapter.build(endpoint, values, force_external=True)
     return f"{url}#{anchor}" if anchor else url
 
 
 def absolute_path(path: str) -> str:
     """``BASE_URL`` plus a path the caller already has (e.g. an image's URL)."""
-    return current_app.config["BASE_URL"].rstrip("/") + path
+    return base_url() + path
+
+
+def base_url() -> str:
+    """The configured address of the site, without a trailing slash."""
+    return str(current_app.config["BASE_URL"]).rstrip("/")

@@ -18,7 +18,7 @@ from flask import current_app, render_template
 from sqlalchemy import String, Text, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from undersign.db import Model, utcnow
+from undersign.db import Model, unit_of_work, utcnow
 from undersign.extensions import db
 
 log = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ def pending_query(now: dt.datetime | None = None):  # type: ignore[no-untyped-de
 
 
 def deliver_pending(batch_size: int = 50) -> int:
-    """Send what is due, committing after each batch; returns how many were sent.
+    """Send what is due, one unit of work per batch; returns how many were sent.
 
     Several workers may run this at once: on PostgreSQL rows are claimed with
     ``FOR UPDATE SKIP LOCKED`` so no message goes out twice. On SQLite a lock
@@ -171,10 +171,11 @@ def deliver_pending(batch_size: int = 50) -> int:
         if db.engine.dialect.name == "sqlite":
             messages = _deliver_batch_sqlite(batch_size)
         else:
-            messages = list(db.session.scalars(pending_query().limit(batch_size).with_for_update(skip_locked=True)))
-            if messages:
-                _send(messages)
-            db.session.commit()
+            with unit_of_work():
+                messages = list(db.session.scalars(
+                    pending_query().limit(batch_size).with_for_update(skip_locked=True)))
+                if messages:
+                    _send(messages)
         if not messages:
             return sent
         sent += sum(1 for m in messages if m.sent_at is not None)
@@ -194,9 +195,7 @@ def _deliver_batch_sqlite(batch_size: int) -> list[OutboxMessage]:
     sender (another process, ``flask deliver-mail``) from sending the same
     messages meanwhile.
     """
-    from undersign.db import writing
-
-    with writing():
+    with unit_of_work():
         messages = list(db.session.scalars(pending_query().limit(batch_size)))
         claimed_until = utcnow() + SQLITE_CLAIM
         for message in messages:
@@ -204,15 +203,13 @@ def _deliver_batch_sqlite(batch_size: int) -> list[OutboxMessage]:
         db.session.flush()
         for message in messages:
             db.session.expunge(message)
-        db.session.commit()
     if not messages:
         return messages
     _send(messages)
-    with writing():
+    with unit_of_work():
         list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_([m.id for m in messages]))))
         for message in messages:
             if message.sent_at is not None:
                 message.next_attempt_at = None
             db.session.merge(message)
-        db.session.commit()
     return messages

@@ -33,7 +33,7 @@ FORMULA_STARTS = ("=", "+", "-", "@")
 def script_of(ch: str) -> str:
     """The Unicode script of ``ch`` in capitals ("LATIN", "HANGUL", "HAN"; "COMMON" for digits,
     punctuation and emoji; "INHERITED" for combining marks), from Scripts.txt."""
-    return _script_alias(ch)
+    return str(_script_alias(ch))
 
 
 def has_control_characters(text: str, allow: str = "") -> bool:

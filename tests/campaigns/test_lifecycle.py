@@ -55,7 +55,10 @@ def test_wrong_transitions_are_refused_with_a_message(client):
     response = _post(client, org, draft, "close")
     assert response.status_code == 302
     assert "Only a published petition can be closed" in text_of(client.get(response.headers["Location"]))
-    _post(client, org, draft, "victory")
+    response = _post(client, org, draft, "victory")
+    assert response.status_code == 302
+    assert "Only a published or closed petition can be declared a victory" in text_of(
+        client.get(response.headers["Location"]))
     published = make_campaign(org, status="published")
     follow = client.get(console(org, published))
     _post(client, org, published, "publish")
@@ -110,8 +113,10 @@ def test_past_closing_date_blocks_publishing(client):
     admin = staff(org, Role.ADMIN)
     campaign = make_campaign(org, closes_at=utcnow() - dt.timedelta(hours=1))
     login_as(client, admin)
-    _post(client, org, campaign, "publish")
+    assert _post(client, org, campaign, "publish").status_code == 302
     assert "closing date has passed" in text_of(client.get(console(org, campaign)))
+    db.session.expire_all()
+    assert (campaign.status, campaign.published_at) == ("draft", None)
 
 
 def test_closing_date_must_lie_ahead(client):
@@ -124,6 +129,7 @@ def test_closing_date_must_lie_ahead(client):
     response = submit(client, console(org, rest="new"), {"title": "Too far", "closes_on": "9999-12-31"})
     assert response.status_code == 400
     assert "within the next 10 years" in text_of(response)
+    assert db.session.scalars(select(Campaign).where(Campaign.lead_organization_id == org.id)).all() == []
 
 
 def test_petitions_close_by_themselves_at_their_closing_date(client, app):

@@ -104,6 +104,10 @@ def test_editor_edits_but_does_not_manage(client, world):
     page = console(lead, campaign)
     for action in ("close", "victory", "sponsors/invite", f"sponsors/{world['sponsorship_id']}/remove"):
         assert submit(client, page, {"organization": "x"}, action=console(lead, campaign, action)).status_code == 403
+    db.session.expire_all()
+    assert campaign.status == "published"
+    assert [(s.organization_id, s.status) for s in campaign.sponsorships] == [
+        (lead.id, "accepted"), (world["partner"].id, "accepted")]
     # Without the management rights, the page offers no buttons for them.
     text = client.get(page).get_data(as_text=True)
     assert "Close the petition" not in text and "Declare victory" not in text

@@ -24,6 +24,13 @@ def _invite(client, lead, campaign, slug):  # type: ignore[no-untyped-def]
                   action=console(lead, campaign, "sponsors/invite"))
 
 
+def _audit_actions(sponsorship):  # type: ignore[no-untyped-def]
+    return list(db.session.scalars(
+        select(AuditEvent.action).where(AuditEvent.object_type == "sponsorships", AuditEvent.object_id == sponsorship.id)
+        .order_by(AuditEvent.id)
+    ))
+
+
 def _button(client, org, campaign, action, page=None):  # type: ignore[no-untyped-def]
     return submit(client, page or console(org), {}, action=console(org, campaign, action))
 
@@ -73,11 +80,7 @@ def test_invitation_accepted_by_the_invited_organization(client, mailbox):
     figures = text_of(client.get(console(partner, campaign)))
     assert "7 confirmed signatures" in figures and "Fathom Film Group" in figures
     assert client.get(console(partner, campaign, "sponsors")).status_code == 200
-    actions = list(db.session.scalars(
-        select(AuditEvent.action).where(AuditEvent.object_type == "sponsorships", AuditEvent.object_id == sponsorship.id)
-        .order_by(AuditEvent.id)
-    ))
-    assert actions == ["sponsorship.invited", "sponsorship.accepted"]
+    assert _audit_actions(sponsorship) == ["sponsorship.invited", "sponsorship.accepted"]
 
 
 def test_invitation_declined(client):
@@ -90,8 +93,12 @@ def test_invitation_declined(client):
     assert _sponsorship(campaign, partner).status == "declined"
     assert client.get(console(partner, campaign)).status_code == 404
     assert "Invitations to co-sponsor" not in text_of(client.get(console(partner)))
-    # Answering twice is not possible either.
-    assert client.post(console(partner, campaign, "invitation/accept")).status_code in (400, 404)
+    # Answering twice is not possible either: a declined invitation names nothing to accept.
+    response = submit(client, console(partner), {}, action=console(partner, campaign, "invitation/accept"))
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert _sponsorship(campaign, partner).status == "declined"
+    assert _audit_actions(_sponsorship(campaign, partner)) == ["sponsorship.declined"]
 
 
 def test_unapproved_organization_cannot_be_invited(client, mailbox):
@@ -112,15 +119,17 @@ def test_unapproved_organization_cannot_be_invited(client, mailbox):
     assert not mailbox.to("pending@example.org")
 
 
-def test_unapproved_lead_cannot_invite_and_invitee_must_still_be_approved(client):
+def test_unapproved_lead_cannot_invite_and_invitee_must_still_be_approved(client, mailbox):
     lead_owner = make_user()
     lead = make_org(owner=lead_owner, status=OrgStatus.PENDING)
-    make_org(slug="approved-partner")
+    approved_partner = make_org(slug="approved-partner", owner=make_user("partner@example.org"))
     campaign = make_campaign(lead)
     login_as(client, lead_owner)
     response = _invite(client, lead, campaign, "approved-partner")
     assert response.status_code == 400
     assert "waiting for approval" in text_of(response)
+    assert _sponsorship(campaign, approved_partner) is None
+    assert not mailbox.to("partner@example.org")
 
     # An invited organization suspended before answering cannot accept.
     approved_lead = make_org(owner=make_user())
@@ -132,18 +141,29 @@ def test_unapproved_lead_cannot_invite_and_invitee_must_still_be_approved(client
     client.get("/logout")
     login_as(client, later_suspended_owner)
     response = _button(client, later_suspended, other, "invitation/accept")
+    assert response.status_code == 302
     assert "is suspended" in text_of(client.get(response.headers["Location"]))
     assert _sponsorship(other, later_suspended).status == "invited"
 
 
-def test_double_and_self_invitations_are_refused(client):
+def test_double_and_self_invitations_are_refused(client, mailbox):
     lead_owner = make_user()
     lead = make_org(slug="the-lead", owner=lead_owner)
-    partner = make_org(slug="partner")
-    campaign = make_campaign(lead, co_sponsors=(partner,))
+    partner = make_org(slug="partner", owner=make_user("partner-owner@example.org"))
+    invited = make_org(slug="invited", owner=make_user("invited-owner@example.org"))
+    campaign = make_campaign(lead, co_sponsors=(partner,), invited=(invited,))
     login_as(client, lead_owner)
-    assert _invite(client, lead, campaign, "partner").status_code == 409
-    assert _invite(client, lead, campaign, "the-lead").status_code == 400
+    response = _invite(client, lead, campaign, "partner")
+    assert response.status_code == 409 and "already co-sponsors this petition" in text_of(response)
+    response = _invite(client, lead, campaign, "invited")
+    assert response.status_code == 409 and "already invited and has not answered yet" in text_of(response)
+    response = _invite(client, lead, campaign, "the-lead")
+    assert response.status_code == 400 and "already leads this petition" in text_of(response)
+    db.session.expire_all()
+    assert sorted((s.organization.slug, s.status) for s in campaign.sponsorships) == [
+        ("invited", "invited"), ("partner", "accepted"), ("the-lead", "accepted")]
+    assert [_audit_actions(s) for s in campaign.sponsorships] == [[], [], []]
+    assert not mailbox.to("partner-owner@example.org") and not mailbox.to("invited-owner@example.org")
 
 
 def test_co_sponsor_withdraws_and_its_signatures_stay(client):
@@ -179,7 +199,10 @@ def test_lead_cannot_withdraw(client):
     campaign = make_campaign(lead)
     login_as(client, lead_owner)
     response = _button(client, lead, campaign, "withdraw")
+    assert response.status_code == 302
     assert "cannot withdraw from its own petition" in text_of(client.get(response.headers["Location"]))
+    db.session.expire_all()
+    assert [(s.role, s.status) for s in campaign.sponsorships] == [("lead", "accepted")]
 
 
 def test_lead_removes_a_co_sponsor_and_can_invite_it_again(client, mailbox):
@@ -194,10 +217,13 @@ def test_lead_removes_a_co_sponsor_and_can_invite_it_again(client, mailbox):
     response = submit(client, sponsors, {}, action=console(lead, campaign, f"sponsors/{sponsorship.id}/remove"))
     assert response.status_code == 302
     db.session.expire_all()
-    assert sponsorship.status == "removed"
+    assert sponsorship.status == "removed" and sponsorship.ended_at is not None
+    assert _audit_actions(sponsorship)[-1] == "sponsorship.removed"
     assert "Removed" in text_of(client.get(sponsors))
     # The lead's own sponsorship cannot be removed; a sponsorship of another campaign is not found.
-    submit(client, sponsors, {}, action=console(lead, campaign, f"sponsors/{lead_sponsorship.id}/remove"))
+    response = submit(client, sponsors, {}, action=console(lead, campaign, f"sponsors/{lead_sponsorship.id}/remove"))
+    assert response.status_code == 302
+    assert "The lead organization cannot be removed" in text_of(client.get(response.headers["Location"]))
     db.session.expire_all()
     assert lead_sponsorship.status == "accepted"
     other = make_campaign(make_org(), co_sponsors=(make_org(),))
@@ -206,6 +232,8 @@ def test_lead_removes_a_co_sponsor_and_can_invite_it_again(client, mailbox):
     from tests.helpers import csrf_token
     assert client.post(console(lead, campaign, f"sponsors/{foreign_id}/remove"),
                        data={"csrf_token": csrf_token(token_page)}).status_code == 404
+    db.session.expire_all()
+    assert other.sponsorships[1].status == "accepted"
 
     assert _invite(client, lead, campaign, "partner-org").status_code == 302
     db.session.expire_all()

@@ -55,6 +55,10 @@ def test_only_the_posting_sponsor_changes_its_update(client):
     assert client.get(console(lead, campaign, f"updates/{update.id}/edit")).status_code == 403
     page = console(lead, campaign, "updates")
     assert submit(client, page, {}, action=console(lead, campaign, f"updates/{update.id}/delete")).status_code == 403
+    assert submit(client, console(lead, campaign, "updates"), {"title": "Lead's words", "body": "Text"},
+                  action=console(lead, campaign, f"updates/{update.id}/edit")).status_code == 403
+    db.session.expire_all()
+    assert (update.title, update.edited_at) == ("Partner news", None)
 
     client.get("/logout")
     login_as(client, partner_editor)
@@ -78,3 +82,9 @@ def test_update_of_another_campaign_is_not_found(client):
     db.session.commit()
     login_as(client, lead_owner)
     assert client.get(console(lead, campaign, f"updates/{update.id}/edit")).status_code == 404
+    updates = console(lead, campaign, "updates")
+    assert submit(client, updates, {}, action=console(lead, campaign, f"updates/{update.id}/delete")).status_code == 404
+    assert submit(client, updates, {"title": "Moved", "body": "Text"},
+                  action=console(lead, campaign, f"updates/{update.id}/edit")).status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Update, update.id).title == "Elsewhere"

@@ -7,7 +7,7 @@ import pytest
 from tests.factories import make_user
 from tests.helpers import csrf_token
 from tests.signatures.petitions import make_petition, sign, supporter
-from undersign.campaigns import service as campaigns
+from undersign.campaigns import sponsorship as campaigns
 from undersign.extensions import db
 from undersign.moderation.service import Decision, decide
 

@@ -1,7 +1,8 @@
 """Input shape for the campaign console: lengths, required fields, characters, list formats.
 
 Forms never query: whether a slug is free, whether an organization may be
-invited or a date lies in the future is decided by `campaigns.service`.
+invited or a date lies in the future is decided by the services. The limits and
+data objects come from `campaigns.rules`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, Field, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from undersign.campaigns.service import (
+from undersign.campaigns.rules import (
     BODY_MAX,
     CTA_LABEL_MAX,
     CTA_MAX,
@@ -23,6 +24,9 @@ from undersign.campaigns.service import (
     DEMAND_TITLE_MAX,
     DEMANDS_MAX,
     GOAL_MAX,
+    SLUG_MAX,
+    SUMMARY_MAX,
+    TITLE_MAX,
     CallToAction,
     CampaignDraft,
     Demand,
@@ -127,20 +131,20 @@ class CampaignForm(Form):
 
     title = StringField(
         "Title", filters=[_strip],
-        validators=[DataRequired("Give the petition a title."), Length(max=200, message="Use at most 200 characters."),
-                    SingleLine()],
+        validators=[DataRequired("Give the petition a title."),
+                    Length(max=TITLE_MAX, message=f"Use at most {TITLE_MAX} characters."), SingleLine()],
     )
     slug = StringField(
         "Web address", filters=[_lower],
-        validators=[Optional(), Length(max=80, message="Use at most 80 characters."), SingleLine()],
+        validators=[Optional(), Length(max=SLUG_MAX, message=f"Use at most {SLUG_MAX} characters."), SingleLine()],
         description="The end of /p/…: lower-case letters, digits and hyphens. Left empty, it is made from the title. "
                     "It cannot change once the petition is published.",
     )
     summary = TextAreaField(
         "Summary", filters=[_normalize_newlines],
-        validators=[Length(max=280, message="Keep the summary to 280 characters."), MultiLine()],
-        description="At most 280 characters; shown when the petition is shared.",
-        render_kw={"rows": 3, "maxlength": 280},
+        validators=[Length(max=SUMMARY_MAX, message=f"Keep the summary to {SUMMARY_MAX} characters."), MultiLine()],
+        description=f"At most {SUMMARY_MAX} characters; shown when the petition is shared.",
+        render_kw={"rows": 3, "maxlength": SUMMARY_MAX},
     )
     body = TextAreaField(
         "Text of the petition", filters=[_normalize_newlines],
@@ -186,7 +190,7 @@ class CampaignForm(Form):
     )
     image = FileField("Image", description="JPEG, PNG or WebP, at most 5 MB. It is shown at the top and when shared.",
                       render_kw={"accept": "image/jpeg,image/png,image/webp"})
-    # A picture chosen in an earlier save that had errors, already stored (`campaigns.service.image_ref`).
+    # A picture chosen in an earlier save that had errors, already stored (`campaigns.images.image_ref`).
     image_ref = HiddenField()
     remove_image = BooleanField("Remove the current image")
     goal = IntegerField(
@@ -236,8 +240,8 @@ class InviteSponsorForm(Form):
 class UpdateForm(Form):
     title = StringField(
         "Title", filters=[_strip],
-        validators=[DataRequired("Give the update a title."), Length(max=200, message="Use at most 200 characters."),
-                    SingleLine()],
+        validators=[DataRequired("Give the update a title."),
+                    Length(max=TITLE_MAX, message=f"Use at most {TITLE_MAX} characters."), SingleLine()],
     )
     body = TextAreaField(
         "Text", filters=[_normalize_newlines],

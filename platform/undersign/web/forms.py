@@ -96,7 +96,8 @@ class Form(FlaskForm):
             form = self.bound_form
             if form is not None and "autofocus" not in render_kw and field is form.first_error_field:
                 render_kw = {**render_kw, "autofocus": True}
-            return super().render_field(field, render_kw)
+            # WTForms joins this Meta with FlaskForm's into one class, whose bases have render_field.
+            return super().render_field(field, render_kw)  # type: ignore[misc]
 
         def wrap_formdata(self, form: FlaskForm, formdata: Any) -> Any:
             if formdata is not _Auto:

@@ -12,7 +12,7 @@ def csp_nonce() -> str:
     """A per-request nonce for the rare script that must be inline-addressed."""
     if "csp_nonce" not in g:
         g.csp_nonce = secrets.token_urlsafe(16)
-    return g.csp_nonce
+    return str(g.csp_nonce)
 
 
 # Everything but the nonce and frame-ancestors is the same on every response: built once.

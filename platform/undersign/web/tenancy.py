@@ -44,7 +44,8 @@ def console_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blue
 def load_membership() -> Membership | None:
     """The signed-in user's membership in ``g.org`` (cached on ``g``), or None."""
     if "membership" in g:
-        return g.membership
+        cached: Membership | None = g.membership
+        return cached
     org = g.get("org")
     membership = None
     if org is not None and current_user.is_authenticated:

@@ -38,8 +38,7 @@ def healthz():  # type: ignore[no-untyped-def]
             select(func.count()).select_from(OutboxMessage)
             .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None))
         )
-    except Exception as exc:  # noqa: BLE001 - any failure here means "unreachable"
-        db.session.rollback()
+    except Exception as exc:  # noqa: BLE001 - any failure here means "unreachable"; the 503 rolls back
         log.warning("health check: database unreachable: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         report.update(status="down", database="unreachable", outbox_backlog=None)
     if current_app.config["REDIS_URL"]:

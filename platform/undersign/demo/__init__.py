@@ -2,23 +2,25 @@
 two organizations for trying the edges by hand: a fourth approved one with a petition of its own
 that none of the other three co-sponsors (tenancy), and one waiting for approval (the queue).
 
-Idempotent: every object is looked up by its natural key before it is created.
+Idempotent: every object is looked up by its natural key before it is created. The petitions,
+their sponsors, supporters and updates are in `undersign.demo.campaigns`.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import select
 
 from undersign.accounts.models import User
 from undersign.accounts.service import password_hasher
-from undersign.campaigns import demo as campaigns_demo
-from undersign.db import utcnow
-from undersign.extensions import db
+from undersign.db import db, utcnow
+from undersign.demo import campaigns as campaigns_demo
 from undersign.organizations.models import Membership, Organization, OrgKind, OrgStatus, Role
 
 DEMO_PASSWORD = "demo-password-2026"
 
-ORGANIZATIONS = [
+ORGANIZATIONS: list[dict[str, Any]] = [
     {
         "slug": "fathom-film-group",
         "name": "Fathom Film Group",

@@ -16,8 +16,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from undersign.campaigns.models import Campaign, CampaignStatus, SponsorRole, Sponsorship, SponsorshipStatus, Update
-from undersign.db import utcnow
-from undersign.extensions import db
+from undersign.db import db, utcnow
 from undersign.organizations.models import Organization
 from undersign.signatures.models import Signature
 
@@ -223,7 +222,7 @@ COMMENTS = (
 
 
 def _supporter_rows(campaign: Campaign, sponsorships: dict[str, Sponsorship], spec: dict[str, Any],
-                    existing: set[str]) -> list[dict[str, Any]]:
+                    existing: set[str | None]) -> list[dict[str, Any]]:
     """The demo supporters not in the database yet, spread over the sponsors and countries."""
     published = campaign.published_at or utcnow()
     until = campaign.closes_at or utcnow()
