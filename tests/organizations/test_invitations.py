@@ -257,3 +257,13 @@ def test_accepting_proves_the_address_of_an_unverified_account(app, client, mail
     assert submit(browser, link, {}, action=link + "/accept").status_code == 302
     db.session.refresh(fresh)
     assert fresh.is_verified and membership(org, fresh).role == "viewer"
+
+
+def test_invitation_events_carry_the_client_address(client):
+    owner = make_user()
+    org = make_org("Addressed", owner=owner)
+    login_as(client, owner)
+    response = submit(client, f"/orgs/{org.slug}/members/invite", {"email": "ip@example.org", "role": "viewer"},
+                      environ_base={"REMOTE_ADDR": "198.51.100.4"})
+    assert response.status_code == 302
+    assert [e.ip_address for e in events(org.id, "invitation.created")] == ["198.51.100.4"]
