@@ -9,7 +9,8 @@ from typing import Any
 from PIL import Image as PILImage
 
 from undersign.accounts.models import User
-from undersign.accounts.service import open_session, password_hasher
+from undersign.accounts.service import password_hasher
+from undersign.accounts.sessions import open_session
 from undersign.campaigns.models import Campaign, CampaignStatus, SponsorRole, Sponsorship, SponsorshipStatus
 from undersign.db import utcnow
 from undersign.extensions import db

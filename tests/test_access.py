@@ -32,11 +32,11 @@ from tests.campaigns.campaign_factories import make_campaign
 from tests.factories import add_member, login_as, make_org, make_user
 from tests.helpers import csrf_token, submit, text_of
 from undersign.accounts.models import User
-from undersign.accounts.service import new_token
+from undersign.audit import AuditEvent
+from undersign.tokens import new_token
 from undersign.campaigns.models import Campaign, CampaignRevision, SponsorRole, Sponsorship, Update
 from undersign.db import utcnow
 from undersign.extensions import db
-from undersign.moderation.models import AuditEvent
 from undersign.organizations.models import Invitation, Membership, Organization, Role, role_allows
 from undersign.web.access import Access, Audience, public
 

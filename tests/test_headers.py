@@ -25,7 +25,7 @@ from undersign.accounts.service import hash_token
 from undersign.campaigns.models import CampaignRevision, Update
 from undersign.db import utcnow
 from undersign.extensions import db
-from undersign.organizations.images import store_image
+from undersign.images.store import store_image
 from undersign.organizations.models import Invitation, Membership, Role
 from undersign.web.access import Audience, access_of
 

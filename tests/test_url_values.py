@@ -20,8 +20,8 @@ from werkzeug.routing.converters import AnyConverter, IntegerConverter
 from tests.campaigns.campaign_factories import make_campaign
 from tests.factories import login_as, make_org, make_user
 from tests.helpers import text_of
+from undersign.audit import record
 from undersign.extensions import db
-from undersign.moderation.service import record
 
 ODD_STRINGS = {"NUL": "a\x00b", "2,000 characters": "a" * 2000}
 ODD_NUMBERS = {"a 31-digit id": 10**30}

@@ -65,9 +65,10 @@ def import_models() -> None:
     """Import every domain's models so that the metadata (and Alembic) sees all tables."""
     from undersign import mail  # noqa: F401
     from undersign.accounts import models as _accounts  # noqa: F401
+    from undersign import audit  # noqa: F401
     from undersign.api import models as _api  # noqa: F401
     from undersign.campaigns import models as _campaigns  # noqa: F401
-    from undersign.moderation import models as _moderation  # noqa: F401
+    from undersign.images import models as _images  # noqa: F401
     from undersign.organizations import models as _organizations  # noqa: F401
     from undersign.signatures import models as _signatures  # noqa: F401
 
@@ -178,6 +179,7 @@ def _register_blueprints(app: Flask) -> None:
     from undersign.accounts.views import bp as accounts
     from undersign.api.views import bp as api
     from undersign.campaigns.views import bp as campaigns_console
+    from undersign.images.views import bp as images
     from undersign.moderation.views import bp as moderation
     from undersign.organizations.views import bp as organizations
     from undersign.organizations.views import console as organization_console
@@ -186,7 +188,8 @@ def _register_blueprints(app: Flask) -> None:
     from undersign.web.views import bp as web
 
     for blueprint in (
-        web, accounts, organizations, organization_console, campaigns_console, public_pages, signing, moderation, api,
+        web, accounts, organizations, organization_console, campaigns_console, public_pages, signing, images,
+        moderation, api,
     ):
         app.register_blueprint(blueprint)
     csrf.exempt(api)
@@ -194,7 +197,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_web(app: Flask) -> None:
     from undersign.accounts.views import load_signed_in_user
-    from undersign.organizations.views import image_url
+    from undersign.images.urls import image_url
     from undersign.web import access, database, errors, headers
 
     database.register(app)

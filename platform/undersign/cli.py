@@ -36,7 +36,7 @@ def create_admin_command(email: str, name: str) -> None:
     password = os.environ.get("UNDERSIGN_ADMIN_PASSWORD") or ""
     if not password and user_by_email(email) is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    from undersign.moderation.service import record
+    from undersign.audit import record
 
     # End the look-up's read transaction: the write below must begin its own, holding the write lock
     # (and no lock may be held while the prompt waits for a person).

@@ -14,12 +14,12 @@ from undersign.campaigns.models import Campaign
 from undersign.campaigns.service import close_expired_campaigns
 from undersign.db import utcnow
 from undersign.extensions import db
-from undersign.moderation.models import AuditEvent
+from undersign.audit import AuditEvent
 from undersign.organizations.models import OrgStatus, Role
 
 
-def _post(client, org, campaign, action):  # type: ignore[no-untyped-def]
-    return submit(client, console(org, campaign), {}, action=console(org, campaign, action))
+def _post(client, org, campaign, action, **kwargs):  # type: ignore[no-untyped-def]
+    return submit(client, console(org, campaign), {}, action=console(org, campaign, action), **kwargs)
 
 
 def test_admin_publishes_closes_and_declares_victory(client):
@@ -45,6 +45,15 @@ def test_admin_publishes_closes_and_declares_victory(client):
         .order_by(AuditEvent.id)
     ))
     assert actions == ["campaign.published", "campaign.closed", "campaign.victory"]
+
+
+def test_lifecycle_events_carry_the_client_address(client):
+    org = make_org(owner=make_user())
+    campaign = make_campaign(org)
+    login_as(client, staff(org, Role.ADMIN))
+    assert _post(client, org, campaign, "publish", environ_base={"REMOTE_ADDR": "192.0.2.44"}).status_code == 302
+    assert db.session.scalars(select(AuditEvent.ip_address).where(
+        AuditEvent.object_id == campaign.id, AuditEvent.action == "campaign.published")).all() == ["192.0.2.44"]
 
 
 def test_wrong_transitions_are_refused_with_a_message(client):

@@ -9,15 +9,15 @@ from sqlalchemy import select
 from tests.factories import add_member, login_as, make_org, make_user
 from tests.helpers import csrf_token, submit, text_of
 from tests.organizations.support import events
+from undersign.audit import AuditEvent, record
 from undersign.extensions import db
-from undersign.moderation.models import AuditEvent
-from undersign.moderation.service import record
-from undersign.organizations.models import OrgStatus, Role
+from undersign.organizations.models import Membership, OrgStatus, Role
 
 
-def decide(client, org, decision, reason=None):  # type: ignore[no-untyped-def]
+def decide(client, org, decision, reason=None, **kwargs):  # type: ignore[no-untyped-def]
     data = {} if reason is None else {"reason": reason}
-    return submit(client, f"/admin/organizations/{org.id}", data, action=f"/admin/organizations/{org.id}/{decision}")
+    return submit(client, f"/admin/organizations/{org.id}", data, action=f"/admin/organizations/{org.id}/{decision}",
+                  **kwargs)
 
 
 def test_non_admins_get_404_everywhere_under_admin(app, client):
@@ -185,3 +185,37 @@ def test_audit_log_newest_first_and_paginated(client):
     # Nonsense parameters give the first page, not an error.
     assert client.get("/admin/audit?page=abc&org=x").status_code == 200
     assert client.get("/admin/audit?page=99").status_code == 200
+
+
+def test_decisions_and_invitations_work_outside_a_request(app):
+    """A job, the CLI or the API has no request: the mail links come from BASE_URL, the audit
+    event has no client address, and nothing reads the request."""
+    from flask import has_request_context
+
+    from undersign.mail import OutboxMessage
+    from undersign.moderation.service import Decision
+    from undersign.moderation.service import decide as decide_now
+    from undersign.organizations import invitations
+
+    assert not has_request_context()
+    admin = make_user(admin=True)
+    owner = make_user("owner-offline@example.org")
+    org = make_org(status=OrgStatus.PENDING, owner=owner)
+    decide_now(admin, org, Decision.APPROVE)
+    membership = db.session.scalar(select(Membership).where(Membership.organization_id == org.id))
+    invitations.invite(membership, "newcomer-offline@example.org", "editor")
+
+    mails = {m.recipient: m.body_text for m in db.session.scalars(select(OutboxMessage))}
+    assert f"http://localhost/orgs/{org.slug}/" in mails["owner-offline@example.org"]
+    assert "http://localhost/invitations/" in mails["newcomer-offline@example.org"]
+    assert [(e.action, e.ip_address) for e in events(org.id, "organization.approved")] == [
+        ("organization.approved", None)]
+
+
+def test_events_from_a_request_carry_the_client_address(client):
+    admin = make_user(admin=True)
+    org = make_org(status=OrgStatus.PENDING, owner=make_user())
+    login_as(client, admin)
+    response = decide(client, org, "approve", environ_base={"REMOTE_ADDR": "203.0.113.7"})
+    assert response.status_code == 302
+    assert [e.ip_address for e in events(org.id, "organization.approved")] == ["203.0.113.7"]

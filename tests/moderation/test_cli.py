@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from tests.factories import make_user
+from tests.factories import PASSWORD, make_user
 from tests.helpers import submit
 from undersign.accounts.models import User
 from undersign.extensions import db
-from undersign.moderation.models import AuditEvent
+from undersign.audit import AuditEvent
 
 STRONG = "violet kettle marathon 42"
 
@@ -17,8 +17,21 @@ def admin_named(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email, User.is_admin.is_(True)))
 
 
-def test_no_administrator_exists_by_default(app):
-    assert db.session.scalar(select(User).where(User.is_admin.is_(True))) is None
+def test_no_administrator_exists_by_default(app, client):
+    """Nothing seeds an administrator, and a staff account is none: /admin does not exist for it
+    (404, like for anyone) until an operator runs `flask create-admin`."""
+    assert db.session.scalar(select(func.count()).select_from(User).where(User.is_admin.is_(True))) == 0
+    newcomer = make_user("first@example.org")
+    assert submit(client, "/login", {"email": "first@example.org", "password": PASSWORD}).status_code == 302
+    assert not newcomer.is_admin
+    for page in ("/admin/", "/admin/organizations", "/admin/audit"):
+        assert client.get(page).status_code == 404, page
+
+    result = app.test_cli_runner().invoke(args=["create-admin", "first@example.org"],
+                                          env={"UNDERSIGN_ADMIN_PASSWORD": ""})
+    assert result.exit_code == 0, result.output
+    # The same browser, the same session: only the command changed what /admin answers.
+    assert client.get("/admin/organizations").status_code == 200
 
 
 def test_create_admin_from_the_environment_then_sign_in(app, client):

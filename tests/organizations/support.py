@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests.factories import png_bytes
+from undersign.audit import AuditEvent
 from undersign.extensions import db
-from undersign.moderation.models import AuditEvent
 
 
 __all__ = ["audit_actions", "events", "png_bytes"]

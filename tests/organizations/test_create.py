@@ -14,7 +14,8 @@ from tests.helpers import csrf_token, submit, text_of
 from tests.organizations.support import audit_actions, png_bytes
 from undersign.accounts.models import User
 from undersign.extensions import db, limiter
-from undersign.organizations.models import Image, Membership, Organization, OrgStatus, Role
+from undersign.images.models import Image
+from undersign.organizations.models import Membership, Organization, OrgStatus, Role
 
 VALID = {"name": "Hanvoice Toronto", "kind": "ngo", "description": "We speak up for refugees.",
          "website": "https://hanvoice.example.org/"}

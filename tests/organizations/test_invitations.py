@@ -16,6 +16,7 @@ from tests.factories import PASSWORD, add_member, login_as, make_org, make_user
 from tests.helpers import csrf_token, submit, text_of
 from tests.organizations.support import audit_actions, events
 from undersign.extensions import db
+from undersign.mail import OutboxMessage
 from undersign.organizations.models import Invitation, Membership, Role
 
 
@@ -26,6 +27,10 @@ def invite(client, org, email, role="editor"):  # type: ignore[no-untyped-def]
 def membership(org, user) -> Membership | None:  # type: ignore[no-untyped-def]
     return db.session.scalar(select(Membership).where(Membership.organization_id == org.id,
                                                       Membership.user_id == user.id))
+
+
+def outbox_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
 
 
 def invitation_count() -> int:
@@ -210,13 +215,17 @@ def test_any_invite_input_gives_an_invitation_or_the_form_back(client, email, ro
         slug="fuzz", owner=make_user())
     owner = db.session.scalar(select(Membership).where(Membership.organization_id == org.id)).user
     login_as(client, owner)
-    before = invitation_count()
+    before, mails_before = invitation_count(), outbox_count()
     response = invite(client, org, email, role)
     assert response.status_code in (302, 400, 409), response.status_code
     if response.status_code == 302:
         assert invitation_count() == before + 1  # a repeated address revokes the earlier one, keeps the row
+        assert outbox_count() == mails_before + 1  # the invitation, to the address invited
+        assert db.session.scalar(select(Invitation.email).order_by(Invitation.id.desc()).limit(1)) == \
+            db.session.scalar(select(OutboxMessage.recipient).order_by(OutboxMessage.id.desc()).limit(1))
     else:
         assert invitation_count() == before
+        assert outbox_count() == mails_before, "a refused invitation was mailed"
         page = response.get_data(as_text=True)
         assert 'class="field-error"' in page or 'class="form-errors"' in page
 
@@ -248,3 +257,13 @@ def test_accepting_proves_the_address_of_an_unverified_account(app, client, mail
     assert submit(browser, link, {}, action=link + "/accept").status_code == 302
     db.session.refresh(fresh)
     assert fresh.is_verified and membership(org, fresh).role == "viewer"
+
+
+def test_invitation_events_carry_the_client_address(client):
+    owner = make_user()
+    org = make_org("Addressed", owner=owner)
+    login_as(client, owner)
+    response = submit(client, f"/orgs/{org.slug}/members/invite", {"email": "ip@example.org", "role": "viewer"},
+                      environ_base={"REMOTE_ADDR": "198.51.100.4"})
+    assert response.status_code == 302
+    assert [e.ip_address for e in events(org.id, "invitation.created")] == ["198.51.100.4"]

@@ -18,7 +18,7 @@ from tests.factories import png_bytes
 from tests.signatures.petitions import sign, supporter
 from undersign.campaigns.models import Campaign
 from undersign.extensions import db
-from undersign.organizations.images import store_image
+from undersign.images.store import store_image
 from undersign.signatures.models import Signature
 from undersign.signatures.tokens import withdraw_token
 
@@ -59,7 +59,7 @@ def _values(client, mailbox) -> dict[str, dict[str, object]]:  # type: ignore[no
         "accounts.verify": {"token": "not-a-token"},
         "accounts.reset_password": {"token": "not-a-token"},
         "organizations.invitation": {"token": "not-a-token"},
-        "organizations.image": images,
+        "images.image": images,
         "public.organization": {"org": "hanvoice"},
         "public.petition": {"slug": SLUG},
         "public.hosted_petition": {"org": "hanvoice", "slug": SLUG},

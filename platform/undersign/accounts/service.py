@@ -1,34 +1,33 @@
-"""Staff accounts: the rules for passwords, tokens, sign-in and sessions.
+"""Staff accounts: sign-up, e-mail verification, sign-in, passwords and their reset, administrators.
 
-Functions flush but never commit; the caller commits once.
+Functions flush but never commit; the caller's unit of work commits once. The
+input rules are in `accounts.rules`, signed-in browsers in `accounts.sessions`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
-import secrets
-import unicodedata
 from functools import lru_cache
-from importlib import resources
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from email_validator import EmailNotValidError, validate_email
-from flask import current_app, url_for
-from sqlalchemy import delete, func, select, update
+from flask import current_app
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from undersign.accounts.models import AccountToken, User, UserSession
-from undersign.db import is_row_id, utcnow
+from undersign.accounts.models import AccountToken, User
+from undersign.accounts.rules import check_password_rules, clean_name, normalize_email, normalized_password
+from undersign.accounts.sessions import end_every_session
+from undersign.db import db, utcnow
 from undersign.errors import InvalidInput
-from undersign.extensions import db
+from undersign.links import absolute_url
 from undersign.mail import OutboxMessage, queue_mail
-from undersign.text import unreadable_name
+from undersign.tokens import hash_token, new_token
 
-PASSWORD_MIN = 12
-PASSWORD_MAX = 1024
+# Still imported from here by other domains; `undersign.links` and `undersign.tokens` are their homes.
+__all__ = ["absolute_url", "hash_token", "new_token", "normalize_email", "check_password_rules", "clean_name"]
+
 VERIFY_LIFETIME = dt.timedelta(days=2)
 RESET_LIFETIME = dt.timedelta(hours=1)
 # Reset mails per account and hour, whatever the number of client addresses asking: an inbox cannot be flooded.
@@ -36,8 +35,6 @@ RESET_MAILS_PER_HOUR = 3
 # "You already have an account" mails per address and hour: sign-up with someone's address cannot flood them.
 ALREADY_REGISTERED_MAILS_PER_HOUR = 3
 ALREADY_REGISTERED_SUBJECT = "You already have an undersign account"
-# How stale a session's last_seen_at may get before a request that saves something refreshes it.
-SESSION_SEEN_EVERY = dt.timedelta(minutes=10)
 INVALID_LINK = "This link is invalid, already used, or has expired. You can ask for a new one."
 
 
@@ -52,66 +49,15 @@ def _hasher(time_cost: int, memory_cost: int) -> PasswordHasher:
     return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost)
 
 
-def _normalized(password: str) -> str:
-    # NFKC (NIST SP 800-63B 5.1.1.2): the same password typed on another keyboard or system still matches.
-    return unicodedata.normalize("NFKC", password or "")
-
-
 def hash_password(password: str) -> str:
-    return password_hasher().hash(_normalized(password))
+    return password_hasher().hash(normalized_password(password))
 
 
 def _password_matches(user: User, password: str) -> bool:
     try:
-        return password_hasher().verify(user.password_hash, _normalized(password))
+        return password_hasher().verify(user.password_hash, normalized_password(password))
     except (VerificationError, InvalidHashError):
         return False
-
-
-@lru_cache(maxsize=1)
-def common_passwords() -> frozenset[str]:
-    text = resources.files("undersign").joinpath("data/common-passwords.txt").read_text("utf-8")
-    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
-
-
-def check_password_rules(password: str, *, email: str = "", name: str = "") -> None:
-    """Length 12–1,024, not a well-known password, not the e-mail or name (DESIGN §9). No composition rules.
-
-    :raise InvalidInput: with ``field="password"``.
-    """
-    password = _normalized(password)
-    if len(password) < PASSWORD_MIN:
-        raise InvalidInput(f"Use at least {PASSWORD_MIN} characters.", field="password")
-    if len(password) > PASSWORD_MAX:
-        raise InvalidInput(f"Use at most {PASSWORD_MAX:,} characters.", field="password")
-    lowered = password.lower()
-    guessable = {email.lower(), name.lower(), email.split("@")[0].lower()} - {""}
-    # "correct horse battery staple" is as well known as "correcthorsebatterystaple".
-    squeezed = "".join(lowered.split())
-    if {lowered, squeezed} & (common_passwords() | guessable) or len(set(password)) < 4:
-        raise InvalidInput("This password is too easy to guess. A few unrelated words make a strong one.", field="password")
-
-
-def normalize_email(raw: str) -> str:
-    """Syntax-checked, lower-cased e-mail address (no network look-ups).
-
-    :raise InvalidInput: with ``field="email"``.
-    """
-    try:
-        result = validate_email((raw or "").strip(), check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise InvalidInput(f"Enter a valid e-mail address ({exc}).", field="email") from exc
-    return result.normalized.lower()
-
-
-def hash_token(raw: str) -> str:
-    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def new_token() -> tuple[str, str]:
-    """A random URL-safe token (256 bits) and its hash for storage."""
-    raw = secrets.token_urlsafe(32)
-    return raw, hash_token(raw)
 
 
 def user_by_email(email: str) -> User | None:
@@ -127,24 +73,6 @@ def user_by_email(email: str) -> User | None:
     except InvalidInput:
         key = email.strip().lower()
     return db.session.scalar(select(User).where(User.email == key))
-
-
-def absolute_url(endpoint: str, **values: object) -> str:
-    """A link for an e-mail: ``BASE_URL`` plus the route, independent of the request's host."""
-    return current_app.config["BASE_URL"] + url_for(endpoint, _external=False, **values)
-
-
-def clean_name(raw: str) -> str:
-    """A staff member's name, trimmed: the forms check its length and characters, this the part the
-    API and the CLI must obey too, that people can read it (`undersign.text.unreadable_name`).
-
-    :raise InvalidInput: ``field="name"``.
-    """
-    name = raw.strip()
-    problem = unreadable_name(name, "Your name")
-    if problem:
-        raise InvalidInput(problem, field="name")
-    return name
 
 
 def sign_up(name: str, email: str, password: str) -> User | None:
@@ -217,12 +145,13 @@ def _consume(token: AccountToken) -> None:
     :raise InvalidInput: someone else used it first.
     """
     now = utcnow()
-    claimed = db.session.execute(
+    # An UPDATE's result is a CursorResult, which counts the rows it matched.
+    claimed = cast(CursorResult[Any], db.session.execute(
         update(AccountToken)
         .where(AccountToken.id == token.id, AccountToken.used_at.is_(None))
         .values(used_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     if claimed != 1:
         raise InvalidInput(INVALID_LINK)
     token.used_at = now
@@ -282,7 +211,7 @@ def request_password_reset(email: str) -> None:
             AccountToken.user_id == user.id, AccountToken.purpose == "reset",
             AccountToken.created_at > utcnow() - dt.timedelta(hours=1),
         )
-    )
+    ) or 0
     if recent >= RESET_MAILS_PER_HOUR:
         return
     raw = _issue(user, "reset", RESET_LIFETIME)
@@ -320,7 +249,7 @@ def reset_password(raw: str, new_password: str) -> User:
 def _set_password(user: User, new_password: str) -> None:
     """New hash, every session signed out, and outstanding reset links dead."""
     user.password_hash = hash_password(new_password)
-    _end_every_session(user)
+    end_every_session(user)
     db.session.execute(
         update(AccountToken)
         .where(AccountToken.user_id == user.id, AccountToken.purpose == "reset", AccountToken.used_at.is_(None))
@@ -346,72 +275,6 @@ def rename(user: User, name: str) -> None:
     """:raise InvalidInput: a name nobody can read (``field="name"``)."""
     user.name = clean_name(name)
     db.session.flush()
-
-
-def sign_out_everywhere(user: User) -> None:
-    """Invalidate every session cookie of this user, including the current one."""
-    _end_every_session(user)
-    db.session.flush()
-
-
-def _end_every_session(user: User) -> None:
-    # Both: the deleted rows end today's cookies, the new version also any cookie made before
-    # sessions had rows.
-    user.session_version += 1
-    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
-    user.session_cookie_id = None
-
-
-def open_session(user: User, user_agent: str | None = None) -> str:
-    """Record a newly signed-in browser; returns the identifier its cookie carries (also ``user.get_id()``).
-
-    The cookie holds ``<session id>:<session version>:<key>``; only the key's hash is stored,
-    so the row proves the cookie came from this sign-in and can be ended on its own.
-    """
-    raw, digest = new_token()
-    row = UserSession(user_id=user.id, key_hash=digest, user_agent=(user_agent or "")[:200] or None)
-    db.session.add(row)
-    db.session.flush()
-    user.session_cookie_id = f"{row.id}:{user.session_version}:{raw}"
-    return user.session_cookie_id
-
-
-def close_session(user: User) -> None:
-    """Sign out the browser ``user`` was loaded for: its cookie, and any copy of it, stops working."""
-    if user.session_id is not None:
-        db.session.execute(delete(UserSession).where(UserSession.id == user.session_id, UserSession.user_id == user.id))
-    user.session_cookie_id = None
-    db.session.flush()
-
-
-def load_user_from_cookie(cookie_id: str, *, touch: bool = False) -> User | None:
-    """Flask-Login's loader: the user of a live session, or None (signed out).
-
-    The cookie must name a session row that still exists, with the key whose hash it stores and
-    the user's current session version. With ``touch`` (a request that will commit anyway) the
-    row's ``last_seen_at`` is brought up to date when it is older than `SESSION_SEEN_EVERY`.
-    """
-    parts = (cookie_id or "").split(":")
-    if len(parts) != 3:
-        return None
-    ident, version, key = parts
-    if not (ident.isascii() and ident.isdigit() and version.isascii() and version.isdigit()):
-        return None
-    if len(ident) > 10 or len(version) > 18 or not is_row_id(int(ident)) or not key or len(key) > 64:
-        return None
-    found = db.session.execute(
-        select(UserSession, User).join(User, User.id == UserSession.user_id).where(UserSession.id == int(ident))
-    ).first()
-    if found is None:
-        return None
-    row, user = found
-    if not hmac.compare_digest(row.key_hash, hash_token(key)) or user.session_version != int(version):
-        return None
-    now = utcnow()
-    if touch and row.last_seen_at < now - SESSION_SEEN_EVERY:
-        row.last_seen_at = now
-    user.session_cookie_id = cookie_id
-    return user
 
 
 def create_admin(email: str, name: str, password: str) -> User:

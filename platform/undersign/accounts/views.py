@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
-from undersign.accounts import service
+from undersign.accounts import service, sessions
 from undersign.accounts.forms import (
     ChangePasswordForm,
     LoginForm,
@@ -16,11 +17,11 @@ from undersign.accounts.forms import (
 )
 from undersign.accounts.models import User
 from undersign.errors import InvalidInput
-from undersign.extensions import db, limiter
-from undersign.organizations.views import PENDING_INVITATION
+from undersign.extensions import limiter
 from undersign.web.access import public, signed_in
-from undersign.web.forms import EmptyForm, attach_error
+from undersign.web.forms import EmptyForm, field_errors
 from undersign.web.redirects import safe_next
+from undersign.web.session_keys import PENDING_INVITATION
 
 bp = Blueprint("accounts", __name__)
 
@@ -35,7 +36,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def load_signed_in_user(cookie_id: str) -> User | None:
     """Flask-Login's user loader; requests that save something also refresh the session's last use."""
-    return service.load_user_from_cookie(cookie_id, touch=request.method not in SAFE_METHODS)
+    return sessions.load_user_from_cookie(cookie_id, touch=request.method not in SAFE_METHODS)
 
 
 def _user_agent() -> str | None:
@@ -44,8 +45,7 @@ def _user_agent() -> str | None:
 
 def _sign_in(user: User) -> None:
     """Open a new session for ``user`` in this browser, in a Flask session emptied of anything planted."""
-    service.open_session(user, _user_agent())
-    db.session.commit()
+    sessions.open_session(user, _user_agent())
     kept = {key: session[key] for key in KEPT_AT_SIGN_IN if key in session}
     session.clear()
     session.update(kept)
@@ -65,18 +65,14 @@ def _form_status() -> int:
 @bp.route("/signup", methods=["GET", "POST"])
 @public
 @limiter.limit(AUTH_LIMIT, methods=["POST"])
-def signup():  # type: ignore[no-untyped-def]
+def signup() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(_after_login_url())
     form = SignUpForm()
     if form.validate_on_submit():
-        try:
+        with field_errors(form) as outcome:
             service.sign_up(form.name.data, form.email.data, form.password.data)
-        except InvalidInput as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
+        if outcome.ok:
             # The same page whether or not the address already had an account.
             return render_template("accounts/check_email.html", email=form.email.data)
     return render_template("accounts/signup.html", form=form), _form_status()
@@ -85,7 +81,7 @@ def signup():  # type: ignore[no-untyped-def]
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit(AUTH_LIMIT, methods=["POST"])
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     target = safe_next(request.values.get("next"))
     if current_user.is_authenticated:
         return redirect(target or _after_login_url())
@@ -105,10 +101,9 @@ def login():  # type: ignore[no-untyped-def]
 
 @bp.post("/logout")
 @signed_in
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> ResponseReturnValue:
     """Ends this browser's session on the server too, so a copy of its cookie stops working."""
-    service.close_session(current_user)
-    db.session.commit()
+    sessions.close_session(current_user)
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
@@ -117,7 +112,7 @@ def logout():  # type: ignore[no-untyped-def]
 
 @bp.route("/verify/<token>", methods=["GET", "POST"])
 @public
-def verify(token: str):  # type: ignore[no-untyped-def]
+def verify(token: str) -> ResponseReturnValue:
     """The link opens a page with one button; only the POST confirms.
 
     Mail scanners fetch links: a GET that confirmed would let a stranger's
@@ -130,9 +125,7 @@ def verify(token: str):  # type: ignore[no-untyped-def]
         try:
             service.verify_email(token)
         except InvalidInput as exc:
-            db.session.rollback()
             return render_template("accounts/message.html", title="Link not valid", message=exc.message), 400
-        db.session.commit()
         flash("Thank you, your e-mail address is confirmed.", "success")
         return redirect(_after_login_url() if current_user.is_authenticated else url_for("accounts.login"))
     return render_template("accounts/verify.html", form=form)
@@ -141,10 +134,9 @@ def verify(token: str):  # type: ignore[no-untyped-def]
 @bp.post("/verify/resend")
 @signed_in
 @limiter.limit("5 per hour")
-def resend_verification():  # type: ignore[no-untyped-def]
+def resend_verification() -> ResponseReturnValue:
     if EmptyForm().validate_on_submit() and not current_user.is_verified:
         service.send_verification(current_user)
-        db.session.commit()
         flash(f"We sent a new link to {current_user.email}.", "info")
     return redirect(url_for("accounts.account"))
 
@@ -152,11 +144,10 @@ def resend_verification():  # type: ignore[no-untyped-def]
 @bp.route("/reset", methods=["GET", "POST"])
 @public
 @limiter.limit(AUTH_LIMIT, methods=["POST"])
-def reset_request():  # type: ignore[no-untyped-def]
+def reset_request() -> ResponseReturnValue:
     form = ResetRequestForm()
     if form.validate_on_submit():
         service.request_password_reset(form.email.data)
-        db.session.commit()
         # The same page whether or not the address has an account.
         return render_template("accounts/check_email.html", email=form.email.data, reset=True)
     return render_template("accounts/reset_request.html", form=form), _form_status()
@@ -165,7 +156,7 @@ def reset_request():  # type: ignore[no-untyped-def]
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 @public
 @limiter.limit(AUTH_LIMIT, methods=["POST"])
-def reset_password(token: str):  # type: ignore[no-untyped-def]
+def reset_password(token: str) -> ResponseReturnValue:
     if not service.check_reset_token(token):
         return render_template(
             "accounts/message.html", title="Link not valid", reset=True,
@@ -173,20 +164,17 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
         ), 400
     form = NewPasswordForm()
     if form.validate_on_submit():
-        try:
+        with field_errors(form, default_field="password") as outcome:
             service.reset_password(token, form.password.data)
-        except InvalidInput as exc:
-            db.session.rollback()
-            attach_error(form, exc, default_field="password")
-        else:
-            db.session.commit()
+        if outcome.ok:
             logout_user()
             flash("Your password is changed and every device is signed out. Please sign in with it.", "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form), _form_status()
 
 
-def _account_page(profile: ProfileForm | None = None, password: ChangePasswordForm | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+def _account_page(profile: ProfileForm | None = None, password: ChangePasswordForm | None = None,
+                  status: int = 200) -> ResponseReturnValue:
     profile = profile or ProfileForm(formdata=None, obj=current_user)
     password = password or ChangePasswordForm(formdata=None)
     return render_template("accounts/account.html", profile=profile, password=password), status
@@ -194,19 +182,16 @@ def _account_page(profile: ProfileForm | None = None, password: ChangePasswordFo
 
 @bp.route("/account", methods=["GET", "POST"])
 @signed_in
-def account():  # type: ignore[no-untyped-def]
+def account() -> ResponseReturnValue:
     """The account page; its POST saves the name."""
     if request.method == "GET":
         return _account_page()
     profile = ProfileForm()
     if profile.validate_on_submit():
-        try:
+        with field_errors(profile) as outcome:
             service.rename(current_user, profile.name.data)
-        except InvalidInput as exc:
-            db.session.rollback()
-            attach_error(profile, exc)
-            return _account_page(profile=profile, status=exc.status_code)
-        db.session.commit()
+        if not outcome.ok:
+            return _account_page(profile=profile, status=outcome.status)
         flash("Your name is saved.", "success")
         return redirect(url_for("accounts.account"))
     return _account_page(profile=profile, status=400)
@@ -215,17 +200,17 @@ def account():  # type: ignore[no-untyped-def]
 @bp.post("/account/password")
 @signed_in
 @limiter.limit(AUTH_LIMIT)
-def change_password():  # type: ignore[no-untyped-def]
+def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
-            service.change_password(current_user, form.current_password.data, form.new_password.data)
-        except InvalidInput as exc:
-            db.session.rollback()
-            if exc.field == "password":  # the service's name for the new password
-                exc.field = "new_password"
-            attach_error(form, exc)
-        else:
+        with field_errors(form) as outcome:
+            try:
+                service.change_password(current_user, form.current_password.data, form.new_password.data)
+            except InvalidInput as exc:
+                if exc.field == "password":  # the service's name for the new password
+                    exc.field = "new_password"
+                raise
+        if outcome.ok:
             # Every session has ended, this one included; this browser gets a fresh one.
             _sign_in(current_user._get_current_object())
             flash("Your password is changed. Other devices have been signed out.", "success")
@@ -235,11 +220,10 @@ def change_password():  # type: ignore[no-untyped-def]
 
 @bp.post("/account/sign-out-everywhere")
 @signed_in
-def sign_out_everywhere():  # type: ignore[no-untyped-def]
+def sign_out_everywhere() -> ResponseReturnValue:
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("accounts.account"))
-    service.sign_out_everywhere(current_user)
-    db.session.commit()
+    sessions.sign_out_everywhere(current_user)
     logout_user()
     flash("You are signed out on every device.", "info")
     return redirect(url_for("accounts.login"))

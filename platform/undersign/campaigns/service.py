@@ -46,7 +46,7 @@ from undersign.campaigns.rules import (
 )
 from undersign.db import db, utcnow
 from undersign.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
-from undersign.moderation.service import record
+from undersign.audit import record
 from undersign.organizations.models import Image, Organization, OrgStatus
 from undersign.scoped import of_organization
 from undersign.text import is_slug_shaped, slugify
@@ -194,7 +194,7 @@ def _flush_unique_slug(slug: str) -> None:
 
 
 def create_campaign(actor: User, org: Organization, draft: CampaignDraft, *, image: IO[bytes] | None = None,
-                    picture: Image | None = None, now: dt.datetime | None = None) -> Campaign:
+                    picture: Image | None = None, now: dt.datetime | None = None, ip: str | None = None) -> Campaign:
     """A new draft led by ``org``, with its lead sponsorship (accepted).
 
     Any organization may draft, approved or not; publishing needs approval.
@@ -221,15 +221,15 @@ def create_campaign(actor: User, org: Organization, draft: CampaignDraft, *, ima
     )
     db.session.add(campaign)
     _flush_unique_slug(slug)
-    record(actor, "campaign.created", campaign, organization_id=org.id, details={"slug": slug, "title": campaign.title})
+    record(actor, "campaign.created", campaign, organization_id=org.id, details={"slug": slug, "title": campaign.title}, ip=ip)
     record(actor, "sponsorship.created", lead, organization_id=org.id,
-           details={"campaign": slug, "role": SponsorRole.LEAD.value})
+           details={"campaign": slug, "role": SponsorRole.LEAD.value}, ip=ip)
     return campaign
 
 
 def edit_campaign(actor: User, org: Organization, campaign: Campaign, draft: CampaignDraft, *,
                   image: IO[bytes] | None = None, picture: Image | None = None, remove_image: bool = False,
-                  now: dt.datetime | None = None) -> CampaignRevision | None:
+                  now: dt.datetime | None = None, ip: str | None = None) -> CampaignRevision | None:
     """Change a petition's content; returns the revision kept, if any.
 
     Once anyone has signed, the title, text and demands as they stood before the
@@ -275,7 +275,7 @@ def edit_campaign(actor: User, org: Organization, campaign: Campaign, draft: Cam
     campaign.changed_at = now
     _flush_unique_slug(slug)
     record(actor, "campaign.edited", campaign, organization_id=org.id,
-           details={"revision": revision.id if revision is not None else None, "text_changed": text_changed})
+           details={"revision": revision.id if revision is not None else None, "text_changed": text_changed}, ip=ip)
     return revision
 
 
@@ -311,16 +311,16 @@ def publishing_refusal(org: Organization) -> str | None:
 
 
 def _set_status(actor: User | None, campaign: Campaign, status: CampaignStatus, now: dt.datetime,
-                **details: Any) -> None:
+                ip: str | None = None, **details: Any) -> None:
     previous = campaign.status
     campaign.status = status.value
     campaign.changed_at = now
     db.session.flush()
     record(actor, f"campaign.{status.value}", campaign, organization_id=campaign.lead_organization_id,
-           details={"from": previous, **details})
+           details={"from": previous, **details}, ip=ip)
 
 
-def publish_campaign(actor: User, org: Organization, campaign: Campaign, now: dt.datetime | None = None) -> None:
+def publish_campaign(actor: User, org: Organization, campaign: Campaign, now: dt.datetime | None = None, *, ip: str | None = None) -> None:
     """draft → published.
 
     :raise PermissionDenied: ``org`` does not lead the campaign.
@@ -341,10 +341,10 @@ def publish_campaign(actor: User, org: Organization, campaign: Campaign, now: dt
     if campaign.closes_at is not None and campaign.closes_at <= now:
         raise InvalidInput("The closing date has passed. Choose a later one or remove it, then publish.")
     campaign.published_at = now
-    _set_status(actor, campaign, CampaignStatus.PUBLISHED, now)
+    _set_status(actor, campaign, CampaignStatus.PUBLISHED, now, ip=ip)
 
 
-def close_campaign(actor: User, org: Organization, campaign: Campaign, now: dt.datetime | None = None) -> None:
+def close_campaign(actor: User, org: Organization, campaign: Campaign, now: dt.datetime | None = None, *, ip: str | None = None) -> None:
     """published → closed: no more signatures; the page says how many signed.
 
     :raise PermissionDenied: ``org`` does not lead the campaign.
@@ -353,10 +353,10 @@ def close_campaign(actor: User, org: Organization, campaign: Campaign, now: dt.d
     require_lead(org, campaign)
     if campaign.status != CampaignStatus.PUBLISHED.value:
         raise InvalidInput("Only a published petition can be closed.")
-    _set_status(actor, campaign, CampaignStatus.CLOSED, now or utcnow())
+    _set_status(actor, campaign, CampaignStatus.CLOSED, now or utcnow(), ip=ip)
 
 
-def declare_victory(actor: User, org: Organization, campaign: Campaign, now: dt.datetime | None = None) -> None:
+def declare_victory(actor: User, org: Organization, campaign: Campaign, now: dt.datetime | None = None, *, ip: str | None = None) -> None:
     """published or closed → victory: the demands were met.
 
     :raise PermissionDenied: ``org`` does not lead the campaign.
@@ -365,7 +365,7 @@ def declare_victory(actor: User, org: Organization, campaign: Campaign, now: dt.
     require_lead(org, campaign)
     if campaign.status not in {CampaignStatus.PUBLISHED.value, CampaignStatus.CLOSED.value}:
         raise InvalidInput("Only a published or closed petition can be declared a victory.")
-    _set_status(actor, campaign, CampaignStatus.VICTORY, now or utcnow())
+    _set_status(actor, campaign, CampaignStatus.VICTORY, now or utcnow(), ip=ip)
 
 
 def close_expired_campaigns(now: dt.datetime) -> int:

@@ -19,7 +19,7 @@ from undersign.db import db, utcnow
 from undersign.errors import Conflict, InvalidInput, NotFound
 from undersign.links import absolute_url
 from undersign.mail import queue_mail
-from undersign.moderation.service import record
+from undersign.audit import record
 from undersign.organizations.models import Membership, Organization, OrgStatus, Role
 from undersign.text import is_slug_shaped
 
@@ -49,7 +49,7 @@ def _admins_of(org: Organization) -> list[User]:
 
 
 def invite_sponsor(actor: User, org: Organization, campaign: Campaign, invitee_slug: str,
-                   now: dt.datetime | None = None) -> Sponsorship:
+                   now: dt.datetime | None = None, *, ip: str | None = None) -> Sponsorship:
     """Invite the approved organization ``invitee_slug`` to co-sponsor, and e-mail its admins and owners.
 
     An organization that declined, withdrew or was removed may be invited again.
@@ -94,7 +94,7 @@ def invite_sponsor(actor: User, org: Organization, campaign: Campaign, invitee_s
     sponsorship.ended_at = None
     db.session.flush()
     record(actor, "sponsorship.invited", sponsorship, organization_id=org.id,
-           details={"campaign": campaign.slug, "invitee": invitee.slug, "previous": previous})
+           details={"campaign": campaign.slug, "invitee": invitee.slug, "previous": previous}, ip=ip)
     link = absolute_url("campaigns.detail", org=invitee.slug, slug=campaign.slug)
     for admin in _admins_of(invitee):
         queue_mail(admin.email, f"{org.name} invites {invitee.name} to co-sponsor a petition", "campaigns/invitation",
@@ -109,7 +109,7 @@ def _invitation(org: Organization, campaign: Campaign) -> Sponsorship:
     return sponsorship
 
 
-def accept_invitation(actor: User, org: Organization, campaign: Campaign, now: dt.datetime | None = None) -> Sponsorship:
+def accept_invitation(actor: User, org: Organization, campaign: Campaign, now: dt.datetime | None = None, *, ip: str | None = None) -> Sponsorship:
     """``org`` becomes a co-sponsor: listed on the page, with its own hosted page and share of the count.
 
     :raise NotFound: ``org`` was not invited.
@@ -124,22 +124,22 @@ def accept_invitation(actor: User, org: Organization, campaign: Campaign, now: d
     sponsorship.accepted_at = now
     campaign.changed_at = now
     db.session.flush()
-    record(actor, "sponsorship.accepted", sponsorship, organization_id=org.id, details={"campaign": campaign.slug})
+    record(actor, "sponsorship.accepted", sponsorship, organization_id=org.id, details={"campaign": campaign.slug}, ip=ip)
     return sponsorship
 
 
-def decline_invitation(actor: User, org: Organization, campaign: Campaign, now: dt.datetime | None = None) -> Sponsorship:
+def decline_invitation(actor: User, org: Organization, campaign: Campaign, now: dt.datetime | None = None, *, ip: str | None = None) -> Sponsorship:
     """:raise NotFound: ``org`` was not invited. :raise InvalidInput: the invitation is no longer open."""
     sponsorship = _invitation(org, campaign)
     sponsorship.status = SponsorshipStatus.DECLINED.value
     sponsorship.ended_at = now or utcnow()
     db.session.flush()
-    record(actor, "sponsorship.declined", sponsorship, organization_id=org.id, details={"campaign": campaign.slug})
+    record(actor, "sponsorship.declined", sponsorship, organization_id=org.id, details={"campaign": campaign.slug}, ip=ip)
     return sponsorship
 
 
 def withdraw_sponsorship(actor: User, org: Organization, campaign: Campaign,
-                         now: dt.datetime | None = None) -> Sponsorship:
+                         now: dt.datetime | None = None, *, ip: str | None = None) -> Sponsorship:
     """A co-sponsor leaves. The signatures it brought stay in the shared count and in its own figure.
 
     :raise InvalidInput: ``org`` leads the campaign (the lead cannot leave its own petition).
@@ -154,7 +154,7 @@ def withdraw_sponsorship(actor: User, org: Organization, campaign: Campaign,
     campaign.changed_at = now
     db.session.flush()
     record(actor, "sponsorship.withdrawn", sponsorship, organization_id=org.id,
-           details={"campaign": campaign.slug, "signatures_kept": sponsorship.signature_count})
+           details={"campaign": campaign.slug, "signatures_kept": sponsorship.signature_count}, ip=ip)
     return sponsorship
 
 
@@ -167,7 +167,7 @@ def sponsorship_in(campaign: Campaign, sponsorship_id: int) -> Sponsorship:
 
 
 def remove_sponsor(actor: User, org: Organization, campaign: Campaign, sponsorship_id: int,
-                   now: dt.datetime | None = None) -> Sponsorship:
+                   now: dt.datetime | None = None, *, ip: str | None = None) -> Sponsorship:
     """The lead ends a co-sponsorship, or cancels an unanswered invitation. Signatures stay counted.
 
     :raise PermissionDenied: ``org`` does not lead the campaign.
@@ -187,5 +187,5 @@ def remove_sponsor(actor: User, org: Organization, campaign: Campaign, sponsorsh
     campaign.changed_at = now
     db.session.flush()
     record(actor, "sponsorship.removed", sponsorship, organization_id=org.id,
-           details={"campaign": campaign.slug, "organization": sponsorship.organization.slug, "previous": previous})
+           details={"campaign": campaign.slug, "organization": sponsorship.organization.slug, "previous": previous}, ip=ip)
     return sponsorship

@@ -14,7 +14,7 @@ from undersign.campaigns.rules import clean_update
 from undersign.campaigns.service import require_accepted
 from undersign.db import db, utcnow
 from undersign.errors import PermissionDenied
-from undersign.moderation.service import record
+from undersign.audit import record
 from undersign.organizations.models import Organization
 from undersign.scoped import of_organization
 
@@ -27,7 +27,7 @@ def updates_of(campaign: Campaign) -> list[Update]:
 
 
 def post_update(actor: User, org: Organization, campaign: Campaign, title: str, body: str,
-                now: dt.datetime | None = None) -> Update:
+                now: dt.datetime | None = None, *, ip: str | None = None) -> Update:
     """News from one of the sponsors, dated now.
 
     :raise NotFound: ``org`` is not an accepted sponsor.
@@ -41,7 +41,7 @@ def post_update(actor: User, org: Organization, campaign: Campaign, title: str, 
     db.session.add(update)
     campaign.changed_at = now
     db.session.flush()
-    record(actor, "update.posted", update, organization_id=org.id, details={"campaign": campaign.slug})
+    record(actor, "update.posted", update, organization_id=org.id, details={"campaign": campaign.slug}, ip=ip)
     return update
 
 
@@ -57,7 +57,7 @@ def require_author_org(org: Organization, update: Update) -> None:
 
 
 def edit_update(actor: User, org: Organization, campaign: Campaign, update_id: int, title: str, body: str,
-                now: dt.datetime | None = None) -> Update:
+                now: dt.datetime | None = None, *, ip: str | None = None) -> Update:
     """:raise NotFound: no such update. :raise PermissionDenied: another sponsor posted it."""
     require_accepted(org, campaign)
     update = update_of(campaign, update_id)
@@ -67,18 +67,18 @@ def edit_update(actor: User, org: Organization, campaign: Campaign, update_id: i
     update.edited_at = now
     campaign.changed_at = now
     db.session.flush()
-    record(actor, "update.edited", update, organization_id=org.id, details={"campaign": campaign.slug})
+    record(actor, "update.edited", update, organization_id=org.id, details={"campaign": campaign.slug}, ip=ip)
     return update
 
 
 def delete_update(actor: User, org: Organization, campaign: Campaign, update_id: int,
-                  now: dt.datetime | None = None) -> None:
+                  now: dt.datetime | None = None, *, ip: str | None = None) -> None:
     """:raise NotFound: no such update. :raise PermissionDenied: another sponsor posted it."""
     require_accepted(org, campaign)
     update = update_of(campaign, update_id)
     require_author_org(org, update)
     record(actor, "update.deleted", update, organization_id=org.id,
-           details={"campaign": campaign.slug, "title": update.title})
+           details={"campaign": campaign.slug, "title": update.title}, ip=ip)
     db.session.delete(update)
     campaign.changed_at = now or utcnow()
     db.session.flush()

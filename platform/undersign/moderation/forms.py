@@ -5,7 +5,7 @@ from __future__ import annotations
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from undersign.moderation.service import REASON_MAX
+from undersign.moderation.rules import REASON_MAX
 from undersign.web.forms import Form, MultiLine
 
 

@@ -5,20 +5,23 @@ Every view is `platform_admin`: anyone else gets 404, signed in or not.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from undersign.accounts.models import User
-from undersign.db import is_row_id
+from undersign.audit import AuditEvent
+from undersign.db import db, is_row_id
 from undersign.errors import DomainError
-from undersign.extensions import db
 from undersign.moderation import service
 from undersign.moderation.forms import ReasonedDecisionForm
-from undersign.moderation.models import AuditEvent
+from undersign.moderation.rules import Decision, decisions_for, needs_reason
 from undersign.organizations.models import Membership, Organization, OrgStatus
-from undersign.web.access import platform_admin
 from undersign.text import has_control_characters
+from undersign.web.access import platform_admin
 from undersign.web.forms import EmptyForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -29,13 +32,13 @@ AUDIT_PAGES_MAX = 100_000  # a larger ?page= would overflow the query's OFFSET
 
 @bp.get("/")
 @platform_admin
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     return redirect(url_for("admin.organizations"))
 
 
 @bp.get("/organizations")
 @platform_admin
-def organizations():  # type: ignore[no-untyped-def]
+def organizations() -> ResponseReturnValue:
     """The organizations in one status, pending (the approval queue) by default."""
     status = request.args.get("status", OrgStatus.PENDING.value)
     if status not in {s.value for s in OrgStatus}:
@@ -44,7 +47,7 @@ def organizations():  # type: ignore[no-untyped-def]
     return render_template(
         "moderation/organizations.html", orgs=orgs, status=status, statuses=[s.value for s in OrgStatus],
         counts=service.status_counts(), owners={org.id: service.owners_of(org) for org in orgs},
-        decisions={org.id: [d.value for d in service.decisions_for(org.status)] for org in orgs},
+        decisions={org.id: [d.value for d in decisions_for(org.status)] for org in orgs},
         lookalikes=service.lookalikes(orgs),
     )
 
@@ -56,15 +59,15 @@ def _organization_or_404(org_id: int) -> Organization:
     return org
 
 
-def _organization_page(  # type: ignore[no-untyped-def]
+def _organization_page(
     org: Organization, form: ReasonedDecisionForm, status: int = 200, error: str | None = None
-):
+) -> ResponseReturnValue:
     events = db.session.scalars(service.audit_query(organization_id=org.id).limit(20)).all()
     member_count = db.session.scalar(
         select(func.count()).select_from(Membership).where(Membership.organization_id == org.id))
     return render_template(
         "moderation/organization.html", org=org, form=form, error=error, owners=service.owners_of(org),
-        member_count=member_count, decisions=service.decisions_for(org.status), needs_reason=service.needs_reason,
+        member_count=member_count, decisions=decisions_for(org.status), needs_reason=needs_reason,
         lookalikes=service.lookalikes([org]).get(org.id, []),
         events=events, actors=_actors(events),
     ), status
@@ -72,37 +75,35 @@ def _organization_page(  # type: ignore[no-untyped-def]
 
 @bp.get("/organizations/<int:org_id>")
 @platform_admin
-def organization(org_id: int):  # type: ignore[no-untyped-def]
+def organization(org_id: int) -> ResponseReturnValue:
     return _organization_page(_organization_or_404(org_id), ReasonedDecisionForm())
 
 
 @bp.post("/organizations/<int:org_id>/<any(approve, reject, suspend, reinstate):decision>")
 @platform_admin
-def decide(org_id: int, decision: str):  # type: ignore[no-untyped-def]
+def decide(org_id: int, decision: str) -> ResponseReturnValue:
     org = _organization_or_404(org_id)
-    chosen = service.Decision(decision)
-    reasoned = service.needs_reason(chosen)
+    chosen = Decision(decision)
+    reasoned = needs_reason(chosen)
     form = ReasonedDecisionForm() if reasoned else EmptyForm()
     # The page always shows the reason box; keep what was typed when it comes back with an error.
     page_form = form if reasoned else ReasonedDecisionForm(formdata=None)
     if not form.validate_on_submit():
         return _organization_page(org, page_form, 400)
     try:
-        service.decide(current_user, org, chosen, form.reason.data if reasoned else "")
+        service.decide(current_user, org, chosen, form.reason.data if reasoned else "", ip=request.remote_addr)
     except DomainError as exc:
-        db.session.rollback()
         if exc.field == "reason" and reasoned:
             form.reason.errors = [*form.reason.errors, exc.message]
             return _organization_page(org, page_form, exc.status_code)
         return _organization_page(org, page_form, exc.status_code, exc.message)
-    db.session.commit()
     flash(f"{org.name} is {org.status}. Its owners have been e-mailed.", "success")
-    if chosen in (service.Decision.APPROVE, service.Decision.REJECT):
+    if chosen in (Decision.APPROVE, Decision.REJECT):
         return redirect(url_for("admin.organizations"))  # on to the next in the queue
     return redirect(url_for("admin.organization", org_id=org.id))
 
 
-def _actors(events: list[AuditEvent]) -> dict[int, User]:
+def _actors(events: Sequence[AuditEvent]) -> dict[int, User]:
     ids = {e.actor_id for e in events if e.actor_id is not None}
     if not ids:
         return {}
@@ -111,7 +112,7 @@ def _actors(events: list[AuditEvent]) -> dict[int, User]:
 
 @bp.get("/audit")
 @platform_admin
-def audit():  # type: ignore[no-untyped-def]
+def audit() -> ResponseReturnValue:
     """The audit log, newest first, paginated; ``?org=<id>`` and ``?action=`` narrow it.
 
     A filter that cannot match anything (an id out of range, control characters) is ignored, like an unknown status.

@@ -1,5 +1,5 @@
 """Input shape for the organization pages. Domain rules (web addresses, who may grant
-which role) are checked by `organizations.service`, which checks the characters again for the API and CLI."""
+which role) are checked by `organizations.rules` (called by the services), which check the characters again for the API and CLI."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from undersign.organizations.models import ORG_KIND_LABELS, ROLE_LABELS, Role
-from undersign.organizations.service import DESCRIPTION_MAX, NAME_MAX, WEBSITE_MAX
+from undersign.organizations.rules import DESCRIPTION_MAX, NAME_MAX, WEBSITE_MAX
 from undersign.web.forms import Form, MultiLine, Readable, SingleLine
 
 KIND_CHOICES = [SelectChoice(kind.value, label) for kind, label in ORG_KIND_LABELS.items()]

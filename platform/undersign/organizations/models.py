@@ -3,11 +3,13 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from undersign.accounts.models import User
 from undersign.db import Model, one_of, utcnow
+# Organizations' logos are `Image` rows; the name stays importable from here for older callers.
+from undersign.images.models import Image as Image
 
 
 class OrgStatus(str, enum.Enum):
@@ -39,25 +41,6 @@ class Role(str, enum.Enum):
     ADMIN = "admin"
     EDITOR = "editor"
     VIEWER = "viewer"
-
-
-class Image(Model):
-    """An uploaded picture, already validated and re-encoded.
-
-    Kept in the database rather than on a web machine's disk so that the web
-    tier stays stateless and scales out; served with a long cache lifetime
-    under a URL that carries its hash.
-    """
-
-    __tablename__ = "images"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    sha256: Mapped[str] = mapped_column(String(64), index=True)
-    content_type: Mapped[str] = mapped_column(String(32))
-    width: Mapped[int]
-    height: Mapped[int]
-    data: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class Organization(Model):

@@ -10,7 +10,6 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from undersign.accounts.models import User
 from undersign.campaigns import images, service
 from undersign.campaigns.content import render_markdown
 from undersign.campaigns.forms import CampaignForm, format_calls_to_action, format_demands
@@ -19,7 +18,7 @@ from undersign.campaigns.updates import updates_of
 from undersign.campaigns.views.console import bp, campaign, is_lead, press_button
 from undersign.db import utcnow
 from undersign.errors import DomainError, InvalidFields, PermissionDenied
-from undersign.organizations.models import Image, Organization, Permission
+from undersign.organizations.models import Image, Permission
 from undersign.web.access import member
 from undersign.web.forms import EmptyForm, attach_error, field_errors
 from undersign.web.transaction import keep_changes
@@ -100,11 +99,11 @@ def _save_draft(form: CampaignForm, petition: Campaign | None) -> tuple[Response
         # A slug taken meanwhile: everything, the picture too, is undone.
         with field_errors(form, "title") as outcome:
             if petition is None:
-                petition = service.create_campaign(current_user, g.org, form.draft(), picture=picture)
+                petition = service.create_campaign(current_user, g.org, form.draft(), picture=picture, ip=request.remote_addr)
                 flash(f"The draft “{petition.title}” is saved. Preview it, invite co-sponsors, then publish it.",
                       "success")
             else:
-                revision = service.edit_campaign(current_user, g.org, petition, form.draft(), picture=picture,
+                revision = service.edit_campaign(current_user, g.org, petition, form.draft(), picture=picture, ip=request.remote_addr,
                                                  remove_image=bool(form.remove_image.data))
                 flash("Saved. The earlier text is kept in the petition's history, which every sponsor can read."
                       if revision is not None else "Saved.", "success")
@@ -189,7 +188,7 @@ def preview(slug: str) -> ResponseReturnValue:
 # --- Lifecycle ------------------------------------------------------------------------------------
 
 
-def _lifecycle(action: Callable[[User, Organization, Campaign], None], done: str,
+def _lifecycle(action: Callable[..., None], done: str,
                confirm_page: str) -> ResponseReturnValue:
     """GET: the page that says what the step will do, with Confirm and Cancel; POST (its Confirm): do it.
 
@@ -201,7 +200,7 @@ def _lifecycle(action: Callable[[User, Organization, Campaign], None], done: str
         service.require_lead(g.org, petition)
         return render_template(confirm_page, org=g.org, campaign=petition, form=EmptyForm(),
                                refusal=service.publishing_refusal(g.org))
-    return press_button(lambda: action(current_user, g.org, petition), lambda _: done,
+    return press_button(lambda: action(current_user, g.org, petition, ip=request.remote_addr), lambda _: done,
                         url_for("campaigns.detail", slug=petition.slug))
 
 

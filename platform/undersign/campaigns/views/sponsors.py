@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import flash, g, redirect, render_template, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from undersign.accounts.models import User
 from undersign.campaigns import service, sponsorship
 from undersign.campaigns.forms import InviteSponsorForm
 from undersign.campaigns.models import Campaign, Sponsorship
 from undersign.campaigns.views.console import bp, campaign, is_lead, press_button
 from undersign.errors import PermissionDenied
-from undersign.organizations.models import Organization, Permission
+from undersign.organizations.models import Permission
 from undersign.web.access import member
 from undersign.web.forms import EmptyForm, field_errors
 
@@ -44,7 +43,8 @@ def invite(slug: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _sponsors_page(petition, form, 400)
     with field_errors(form, "organization") as outcome:
-        invited = sponsorship.invite_sponsor(current_user, g.org, petition, form.organization.data)
+        invited = sponsorship.invite_sponsor(current_user, g.org, petition, form.organization.data,
+                                         ip=request.remote_addr)
     if outcome.error is not None:
         if isinstance(outcome.error, PermissionDenied):
             raise outcome.error
@@ -62,13 +62,14 @@ def _removed(removed: Sponsorship) -> str:
 @member(Permission.MANAGE_CAMPAIGNS)
 def remove_sponsor(slug: str, sponsorship_id: int) -> ResponseReturnValue:
     petition = campaign()
-    return press_button(lambda: sponsorship.remove_sponsor(current_user, g.org, petition, sponsorship_id), _removed,
+    return press_button(lambda: sponsorship.remove_sponsor(current_user, g.org, petition, sponsorship_id,
+                                                                    ip=request.remote_addr), _removed,
                         url_for("campaigns.sponsors", slug=petition.slug))
 
 
-def _answer(action: Callable[[User, Organization, Campaign], Sponsorship], done: str) -> ResponseReturnValue:
+def _answer(action: Callable[..., Sponsorship], done: str) -> ResponseReturnValue:
     petition = campaign()
-    return press_button(lambda: action(current_user, g.org, petition), lambda _: done, url_for("campaigns.index"))
+    return press_button(lambda: action(current_user, g.org, petition, ip=request.remote_addr), lambda _: done, url_for("campaigns.index"))
 
 
 @bp.post("/<slug>/invitation/accept")

@@ -37,7 +37,7 @@ def new_update(slug: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _update_form(petition, form, None, 400 if form.is_submitted() else 200)
     with field_errors(form, "body") as outcome:
-        news.post_update(current_user, g.org, petition, form.title.data, form.body.data)
+        news.post_update(current_user, g.org, petition, form.title.data, form.body.data, ip=request.remote_addr)
     if not outcome.ok:
         return _update_form(petition, form, None, outcome.status)
     flash("The update is posted.", "success")
@@ -54,7 +54,8 @@ def edit_update(slug: str, update_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _update_form(petition, form, update, 400 if form.is_submitted() else 200)
     with field_errors(form, "body") as outcome:
-        news.edit_update(current_user, g.org, petition, update_id, form.title.data, form.body.data)
+        news.edit_update(current_user, g.org, petition, update_id, form.title.data, form.body.data,
+                         ip=request.remote_addr)
     if not outcome.ok:
         return _update_form(petition, form, update, outcome.status)
     flash("The update is saved.", "success")
@@ -67,6 +68,6 @@ def delete_update(slug: str, update_id: int) -> ResponseReturnValue:
     petition = campaign()
     if not EmptyForm().validate_on_submit():
         abort(400)
-    news.delete_update(current_user, g.org, petition, update_id)
+    news.delete_update(current_user, g.org, petition, update_id, ip=request.remote_addr)
     flash("The update is deleted.", "success")
     return redirect(url_for("campaigns.updates", slug=petition.slug))
