@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from werkzeug.http import http_date
 
 from tests.signatures.petitions import counts, make_petition
+from undersign.audit import AuditEvent
 from undersign.campaigns.models import Campaign, Sponsorship
 from undersign.db import utcnow
 from undersign.extensions import db
@@ -149,10 +150,15 @@ def test_invalidation_takes_a_signature_off_the_count_once(app):
     counted = _signed(petition, "Ann Lee", "ann@example.org")
     pending = _signed(petition, "Bo Kim", "bo@example.org", confirmed_ago=None)
     admin = make_user(admin=True)
-    assert service.invalidate(counted, "Same address as 40 others from one IP", actor=admin) is True
+    assert service.invalidate(counted, "Same address as 40 others from one IP", actor=admin, ip="192.0.2.7") is True
     assert service.invalidate(counted, "again", actor=admin) is False
     db.session.commit()
     assert counts(petition)[0] == 0
+    # One audit event, for the call that did it: who, from where, on which signature, and why.
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "signature.invalidated")).all()
+    assert [(e.actor_id, e.ip_address, e.object_type, e.object_id, e.details) for e in events] == [
+        (admin.id, "192.0.2.7", "signatures", counted.id,
+         {"campaign_id": petition.campaign.id, "reason": "Same address as 40 others from one IP"})]
     # An invalidated signature that is confirmed later does not count either.
     assert service.invalidate(pending, "bot", actor=admin) is True
     db.session.execute(update(Signature).where(Signature.id == pending.id).values(token_hash=hash_token("p")))

@@ -25,7 +25,7 @@ from undersign.campaigns.models import Campaign, CampaignStatus, Sponsorship, Up
 from undersign.db import db, utcnow
 from undersign.links import absolute_url
 from undersign.organizations.models import Organization
-from undersign.organizations.views import image_url
+from undersign.images.urls import image_url
 from undersign.public.share import bare, qr_svg, share_links
 from undersign.signatures import rules
 from undersign.signatures.counting import recent_public_signers

@@ -33,6 +33,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
 
 from undersign.accounts.models import User
+from undersign.audit import record
 from undersign.campaigns.models import Campaign, SponsorRole, Sponsorship
 from undersign.db import db, utcnow
 from undersign.errors import Conflict, InvalidInput, NotFound
@@ -260,8 +261,10 @@ def withdraw(campaign: Campaign, raw: str) -> bool:
     return True
 
 
-def invalidate(signature: Signature, reason: str, *, actor: User | None) -> bool:
+def invalidate(signature: Signature, reason: str, *, actor: User | None, ip: str | None = None) -> bool:
     """Mark a signature as fraudulent (moderation); True if this call did it. Takes it off the count once.
+
+    ``ip`` is the moderator's client address, for the audit event (None from a job or the CLI).
 
     :raise InvalidInput: no reason given.
     """
@@ -281,14 +284,7 @@ def invalidate(signature: Signature, reason: str, *, actor: User | None) -> bool
         return False
     if row.confirmed_at is not None and row.withdrawn_at is None:
         count(signature.campaign_id, row.sponsorship_id, -1, now)
-    _audit(actor, "signature.invalidated", signature,
+    record(actor, "signature.invalidated", signature, ip=ip,
            details={"campaign_id": signature.campaign_id, "reason": reason[:500]})
     return True
 
-
-def _audit(actor: User | None, action: str, signature: Signature, *, details: dict[str, Any]) -> None:
-    """The one place signatures writes an audit event."""
-    # Imported late: moderation's service imports the organizations domain, which must not load with this one.
-    from undersign.moderation.service import record
-
-    record(actor, action, signature, details=details)
