@@ -21,7 +21,7 @@ from PIL import Image as PILImage
 from tests.factories import add_member, login_as, make_user
 from tests.helpers import submit
 from tests.signatures.petitions import make_petition, sign, supporter
-from undersign.accounts.service import hash_token
+from undersign.tokens import hash_token
 from undersign.campaigns.models import CampaignRevision, Update
 from undersign.db import utcnow
 from undersign.extensions import db

@@ -11,8 +11,9 @@ from tests.campaigns.campaign_factories import console, make_campaign, staff
 from tests.factories import login_as, make_org, make_user, png_bytes
 from tests.helpers import csrf_token, text_of
 from undersign.extensions import db
-from undersign.organizations.images import store_image
-from undersign.organizations.models import Image, OrgStatus, Role
+from undersign.images.store import store_image
+from undersign.images.models import Image
+from undersign.organizations.models import OrgStatus, Role
 
 
 def _forms_posting_to(html: str, url: str) -> int:

@@ -14,7 +14,8 @@ from tests.factories import login_as, make_org, make_user
 from tests.helpers import csrf_token, submit, text_of
 from undersign.campaigns.models import Campaign
 from undersign.extensions import db
-from undersign.organizations.models import Image, Role
+from undersign.images.models import Image
+from undersign.organizations.models import Role
 
 # Each of these breaks one rule; the first two are the form's own, the others the service's.
 BROKEN = {

@@ -9,7 +9,7 @@ from tests.factories import login_as, make_org, make_user
 from tests.helpers import submit, text_of
 from undersign.campaigns.models import Sponsorship
 from undersign.extensions import db
-from undersign.moderation.models import AuditEvent
+from undersign.audit import AuditEvent
 from undersign.organizations.models import OrgStatus, Role
 
 

@@ -12,7 +12,7 @@ from tests.helpers import submit, text_of
 from undersign.campaigns.models import Update
 from undersign.db import utcnow
 from undersign.extensions import db
-from undersign.moderation.models import AuditEvent
+from undersign.audit import AuditEvent
 from undersign.organizations.models import Role
 
 

@@ -193,7 +193,7 @@ def test_decisions_and_invitations_work_outside_a_request(app):
     from flask import has_request_context
 
     from undersign.mail import OutboxMessage
-    from undersign.moderation.service import Decision
+    from undersign.moderation.rules import Decision
     from undersign.moderation.service import decide as decide_now
     from undersign.organizations import invitations
 

@@ -468,7 +468,7 @@ def test_sponsor_logos_and_the_petition_image_are_shown(client, sponsors):
 
     from PIL import Image as PILImage
 
-    from undersign.organizations.images import store_image
+    from undersign.images.store import store_image
 
     def png() -> io.BytesIO:
         out = io.BytesIO()

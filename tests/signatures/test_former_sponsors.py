@@ -9,7 +9,8 @@ from tests.helpers import csrf_token
 from tests.signatures.petitions import make_petition, sign, supporter
 from undersign.campaigns import sponsorship as campaigns
 from undersign.extensions import db
-from undersign.moderation.service import Decision, decide
+from undersign.moderation.rules import Decision
+from undersign.moderation.service import decide
 
 
 def _signed_and_confirmed(client, mailbox, page: str, email: str) -> None:  # type: ignore[no-untyped-def]

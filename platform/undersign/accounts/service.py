@@ -26,7 +26,6 @@ from undersign.mail import OutboxMessage, queue_mail
 from undersign.tokens import hash_token, new_token
 
 # Still imported from here by other domains; `undersign.links` and `undersign.tokens` are their homes.
-__all__ = ["absolute_url", "hash_token", "new_token", "normalize_email", "check_password_rules", "clean_name"]
 
 VERIFY_LIFETIME = dt.timedelta(days=2)
 RESET_LIFETIME = dt.timedelta(hours=1)

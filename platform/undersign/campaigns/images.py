@@ -15,8 +15,9 @@ from sqlalchemy import exists, select
 
 from undersign.campaigns.models import Campaign
 from undersign.db import db, is_row_id
-from undersign.organizations.images import store_image
-from undersign.organizations.models import Image, Organization
+from undersign.images.store import store_image
+from undersign.images.models import Image
+from undersign.organizations.models import Organization
 
 # A stored picture waiting for its petition is carried by the form for a day at most.
 IMAGE_REF_MAX_AGE = 24 * 3600

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from undersign.accounts.models import User
 from undersign.db import Model, one_of, utcnow
-from undersign.organizations.models import Image, Organization
+from undersign.images.models import Image
+from undersign.organizations.models import Organization
 
 
 class CampaignStatus(str, enum.Enum):

@@ -47,7 +47,8 @@ from undersign.campaigns.rules import (
 from undersign.db import db, utcnow
 from undersign.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from undersign.audit import record
-from undersign.organizations.models import Image, Organization, OrgStatus
+from undersign.images.models import Image
+from undersign.organizations.models import Organization, OrgStatus
 from undersign.scoped import of_organization
 from undersign.text import is_slug_shaped, slugify
 

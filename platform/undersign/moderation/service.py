@@ -1,7 +1,6 @@
 """Platform moderation: administrators' decisions on organizations, and reading the audit log.
 
-Events are written through `undersign.audit.record` (re-exported here as
-``record`` for callers not yet moved to it).
+Events are written through `undersign.audit.record`.
 """
 
 from __future__ import annotations
@@ -14,12 +13,11 @@ from undersign.db import db, utcnow
 from undersign.errors import Conflict, InvalidInput, PermissionDenied
 from undersign.links import absolute_url
 from undersign.mail import queue_mail
-from undersign.moderation.rules import DECISIONS, PAST, REASON_MAX, Decision, decisions_for, needs_reason
+from undersign.moderation.rules import DECISIONS, PAST, REASON_MAX, Decision
 from undersign.organizations.models import Membership, Organization, Role
 from undersign.organizations.rules import clean_text
 from undersign.text import skeletons
 
-__all__ = ["record", "Decision", "decisions_for", "needs_reason", "REASON_MAX"]
 
 
 def decide(admin: User, org: Organization, decision: Decision, reason: str = "", *, ip: str | None = None) -> None:

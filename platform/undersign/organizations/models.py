@@ -8,8 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from undersign.accounts.models import User
 from undersign.db import Model, one_of, utcnow
-# Organizations' logos are `Image` rows; the name stays importable from here for older callers.
-from undersign.images.models import Image as Image
+from undersign.images.models import Image
 
 
 class OrgStatus(str, enum.Enum):

@@ -20,7 +20,6 @@ from werkzeug.wrappers import Response
 from undersign.db import db
 from undersign.errors import DomainError, NotFound
 from undersign.extensions import limiter
-from undersign.images.urls import image_url as image_url
 from undersign.organizations import invitations, service
 from undersign.organizations.forms import InviteForm, OrganizationForm, RoleForm, SettingsForm
 from undersign.organizations.models import ROLE_LABELS, Membership, Permission

@@ -13,7 +13,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from undersign.campaigns.models import Campaign, CampaignStatus, Sponsorship, SponsorshipStatus
 from undersign.db import db
-from undersign.organizations.models import Image, Organization, OrgStatus
+from undersign.images.models import Image
+from undersign.organizations.models import Organization, OrgStatus
 from undersign.text import has_control_characters, is_slug_shaped
 
 PUBLIC_STATUSES = (CampaignStatus.PUBLISHED.value, CampaignStatus.CLOSED.value, CampaignStatus.VICTORY.value)

@@ -18,7 +18,8 @@ from undersign.campaigns.updates import updates_of
 from undersign.campaigns.views.console import bp, campaign, is_lead, press_button
 from undersign.db import utcnow
 from undersign.errors import DomainError, InvalidFields, PermissionDenied
-from undersign.organizations.models import Image, Permission
+from undersign.images.models import Image
+from undersign.organizations.models import Permission
 from undersign.web.access import member
 from undersign.web.forms import EmptyForm, attach_error, field_errors
 from undersign.web.transaction import keep_changes
