@@ -35,6 +35,7 @@ from undersign.extensions import db
 
 if TYPE_CHECKING:
     from redis import Redis
+    from rq import Queue
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ def redis_client(app: Flask | None = None) -> Redis:
     Short timeouts: the web side must never wait long on Redis.
     """
     from redis import Redis
+    from rq import Queue
 
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     client = app.extensions.get("undersign_redis")
@@ -84,7 +86,7 @@ def redis_client(app: Flask | None = None) -> Redis:
     return client
 
 
-def _queue(app: Flask | None = None, connection: Redis | None = None):  # type: ignore[no-untyped-def]
+def _queue(app: Flask | None = None, connection: Redis | None = None) -> Queue:
     from rq import Queue
 
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
@@ -201,6 +203,7 @@ def run_worker(app: Flask, burst: bool = False) -> None:
     :raise redis.exceptions.ConnectionError: in burst mode, Redis cannot be reached.
     """
     from redis import Redis
+    from rq import Queue
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
     from rq import SimpleWorker

@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from flask import current_app, render_template
-from sqlalchemy import String, Text, or_, select
+from sqlalchemy import Select, String, Text, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from undersign.db import Model, unit_of_work, utcnow
@@ -148,7 +148,7 @@ def retry_delay(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
 
 
-def pending_query(now: dt.datetime | None = None):  # type: ignore[no-untyped-def]
+def pending_query(now: dt.datetime | None = None) -> Select[OutboxMessage]:
     now = now or utcnow()
     return (
         select(OutboxMessage)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -26,7 +27,7 @@ MESSAGES = {
 }
 
 
-def render_error(status: int, message: str | None = None):  # type: ignore[no-untyped-def]
+def render_error(status: int, message: str | None = None) -> tuple[dict[str, str] | str, int]:
     """The error page (or JSON for API clients). Shows only our own words, never the exception."""
     title, default = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
     if request.accept_mimetypes.best == "application/json" or request.path.endswith(".json") or request.path.startswith("/api/"):
@@ -56,11 +57,11 @@ def _render_bare(context: dict[str, object]) -> str:
 
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def _csrf(exc: CSRFError):  # type: ignore[no-untyped-def]
+    def _csrf(exc: CSRFError) -> ResponseReturnValue:
         return render_error(400, "This form has expired or was sent from another site. Please reload the page and try again.")
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def _http(exc: HTTPException) -> ResponseReturnValue:
         if exc.code is None:
             return exc
         if exc.code == 429:
@@ -76,12 +77,12 @@ def register(app: Flask) -> None:
         return response
 
     @app.errorhandler(DomainError)
-    def _domain(exc: DomainError):  # type: ignore[no-untyped-def]
+    def _domain(exc: DomainError) -> ResponseReturnValue:
         db.session.rollback()
         return render_error(exc.status_code, exc.message)
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+    def _unexpected(exc: Exception) -> ResponseReturnValue:
         log.exception("unhandled error on %s %s", request.method, request.path)
         db.session.rollback()
         from sqlalchemy.exc import DBAPIError, OperationalError

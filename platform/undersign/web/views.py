@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, abort, current_app, render_template
+from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select, text
 
 from undersign.extensions import db
@@ -17,7 +18,7 @@ bp = Blueprint("web", __name__)
 
 @bp.get("/healthz")
 @public
-def healthz():  # type: ignore[no-untyped-def]
+def healthz() -> ResponseReturnValue:
     """What a load balancer and an operator need to know, never cached.
 
     503 only when the database is unreachable: without it nothing works, and a
@@ -62,7 +63,7 @@ def healthz():  # type: ignore[no-untyped-def]
 
 @bp.get("/privacy")
 @public
-def privacy():  # type: ignore[no-untyped-def]
+def privacy() -> ResponseReturnValue:
     """What the platform keeps about supporters and staff, and why (a short page for now)."""
     return render_template("web/privacy.html")
 
@@ -76,7 +77,7 @@ def mail_viewer_enabled() -> bool:
 
 @bp.get("/_mail")
 @public
-def recent_mail():  # type: ignore[no-untyped-def]
+def recent_mail() -> ResponseReturnValue:
     """The last mail written to the outbox, for trying the flows locally (see `mail_viewer_enabled`)."""
     if not mail_viewer_enabled():
         abort(404)
