@@ -25,11 +25,6 @@ def absolute_url(endpoint: str, **values: Any) -> str:
     return f"{url}#{anchor}" if anchor else url
 
 
-def absolute_path(path: str) -> str:
-    """``BASE_URL`` plus a path the caller already has (e.g. an image's URL)."""
-    return base_url() + path
-
-
 def base_url() -> str:
     """The configured address of the site, without a trailing slash."""
     return str(current_app.config["BASE_URL"]).rstrip("/")

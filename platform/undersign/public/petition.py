@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from flask import current_app, has_request_context, request, url_for
+from flask import has_request_context, request, url_for
 from markupsafe import Markup
 from sqlalchemy import func, select
 
 from undersign.campaigns.content import render_markdown
 from undersign.campaigns.models import Campaign, CampaignStatus, Sponsorship, Update
 from undersign.db import db, utcnow
-from undersign.links import absolute_url
+from undersign.links import absolute_url, base_url
 from undersign.organizations.models import Organization
 from undersign.images.urls import image_url
 from undersign.public.share import bare, qr_svg, share_links
@@ -164,7 +164,7 @@ def petition_context(
         "og:title": campaign.title + (f" #{hashtag}" if hashtag else ""),
         "og:description": campaign.summary or "",
         "og:url": canonical_url,
-        "og:image": current_app.config["BASE_URL"] + image if image else None,
+        "og:image": base_url() + image if image else None,
         "twitter:card": "summary_large_image" if image else "summary",
         "twitter:site": f"@{handle}" if handle else None,
     }
