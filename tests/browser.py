@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any, Iterator
 
@@ -43,9 +44,9 @@ def browser_tests_last(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
-@pytest.fixture
-def live_server(app, committed_db) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """The app served from a thread on 127.0.0.1:<free port>; stopped before ``committed_db`` empties the tables."""
+@contextlib.contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """``app`` served by werkzeug's threaded server on 127.0.0.1:<free port>; yields its address."""
     from tests.conftest import free_port
 
     server = make_server("127.0.0.1", free_port(), app, threaded=True)
@@ -57,6 +58,13 @@ def live_server(app, committed_db) -> Iterator[str]:  # type: ignore[no-untyped-
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app, committed_db) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The app served from a thread; stopped before ``committed_db`` empties the tables."""
+    with serving(app) as address:
+        yield address
 
 
 @pytest.fixture(scope="session")

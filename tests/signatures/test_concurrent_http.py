@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
+from tests.browser import serving
 from tests.conftest import free_port
 from tests.helpers import csrf_token
 from tests.signatures.petitions import form_action, hidden_fields, make_petition
@@ -88,16 +88,8 @@ def together(work: list[Callable[[threading.Barrier], int]]) -> list[int]:
 @pytest.fixture
 def server(make_app, committed) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """The app (one trusted proxy in front) served by werkzeug's threaded server on 127.0.0.1."""
-    app = make_app(PROXY_COUNT=1)
-    http_server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=http_server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{http_server.server_port}"
-    finally:
-        http_server.shutdown()
-        http_server.server_close()
-        thread.join(timeout=10)
+    with serving(make_app(PROXY_COUNT=1)) as address:
+        yield address
 
 
 class Delivery:
