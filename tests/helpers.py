@@ -21,6 +21,8 @@ class ReceivedMail:
     to: list[str]
     subject: str
     body: str
+    headers: dict[str, str] = field(default_factory=dict)
+    html: str | None = None
 
     @property
     def links(self) -> list[str]:
@@ -72,11 +74,18 @@ class _Handler:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message: Message = email.message_from_bytes(envelope.content)
-        payload = message.get_payload(decode=True)
-        body = payload.decode(message.get_content_charset() or "utf-8") if isinstance(payload, bytes) else str(payload)
+        parts = {part.get_content_type(): _text(part) for part in message.walk() if not part.is_multipart()}
+        body = parts.get("text/plain", next(iter(parts.values()), ""))
+        headers = {name: str(value) for name, value in message.items()}
         with self.mailbox.lock:
-            self.mailbox.messages.append(ReceivedMail(list(envelope.rcpt_tos), str(message["Subject"]), body))
+            self.mailbox.messages.append(ReceivedMail(list(envelope.rcpt_tos), str(message["Subject"]), body,
+                                                      headers, parts.get("text/html")))
         return "250 OK"
+
+
+def _text(part: Message) -> str:
+    payload = part.get_payload(decode=True)
+    return payload.decode(part.get_content_charset() or "utf-8") if isinstance(payload, bytes) else str(payload)
 
 
 def start_smtp_server() -> tuple[Mailbox, Controller]:

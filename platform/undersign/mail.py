@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import email.policy
 import smtplib
 from email.message import EmailMessage
 from email.utils import make_msgid
+from collections.abc import Mapping
+from typing import Any
 
 from flask import current_app, render_template
-from sqlalchemy import Select, String, Text, or_, select
+from sqlalchemy import JSON, Select, String, Text, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from undersign.db import Model, unit_of_work, utcnow
@@ -34,6 +37,10 @@ class OutboxMessage(Model):
     recipient: Mapped[str] = mapped_column(String(254), index=True)
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
+    # An HTML alternative to the text (the updates' sanitized Markdown), and extra headers such as
+    # List-Unsubscribe: both optional, both written with the message.
+    body_html: Mapped[str | None] = mapped_column(Text)
+    headers: Mapped[dict[str, str] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime | None]
@@ -44,10 +51,20 @@ class OutboxMessage(Model):
 
 def queue_mail(recipient: str, subject: str, template: str, **context: object) -> OutboxMessage:
     """Render ``templates/mail/<template>.txt`` and add it to the outbox (flush, no commit)."""
+    return queue_message(recipient, subject, template, context)
+
+
+def queue_message(recipient: str, subject: str, template: str, context: Mapping[str, Any], *, html: bool = False,
+                  headers: dict[str, str] | None = None, flush: bool = True) -> OutboxMessage:
+    """`queue_mail` with more: an HTML alternative (``templates/mail/<template>.html``), extra
+    ``headers`` (List-Unsubscribe and the like), and ``flush=False`` for a batch that flushes once."""
     body = render_template(f"mail/{template}.txt", **context)
-    message = OutboxMessage(recipient=recipient, subject=subject, body_text=body)
+    body_html = render_template(f"mail/{template}.html", **context) if html else None
+    message = OutboxMessage(recipient=recipient, subject=subject, body_text=body, body_html=body_html,
+                            headers=headers or None)
     db.session.add(message)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     db.session.info["mail_queued"] = True
     return message
 
@@ -63,13 +80,23 @@ def _smtp_address(address: str) -> str:
         return address
 
 
+# Extra headers are URLs (List-Unsubscribe) that have no place to fold: under the usual 78-column
+# limit the email package would turn them into RFC 2047 encoded words, which mail clients do not
+# read as a URL. RFC 5322's hard limit is 998.
+_LONG_HEADERS = email.policy.default.clone(max_line_length=998)
+
+
 def _build(message: OutboxMessage) -> EmailMessage:
-    email = EmailMessage()
+    email = EmailMessage(policy=_LONG_HEADERS) if message.headers else EmailMessage()
     email["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     email["To"] = _smtp_address(message.recipient)
     email["Subject"] = message.subject
     email["Message-ID"] = make_msgid(domain="undersign")
+    for name, value in (message.headers or {}).items():
+        email[name] = value
     email.set_content(message.body_text)
+    if message.body_html:
+        email.add_alternative(message.body_html, subtype="html")
     return email
 
 
