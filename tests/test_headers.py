@@ -21,6 +21,8 @@ from PIL import Image as PILImage
 from tests.factories import add_member, login_as, make_user
 from tests.helpers import submit
 from tests.signatures.petitions import make_petition, sign, supporter
+from undersign.mailings.tokens import unsubscribe_token
+from undersign.signatures.models import Signature
 from undersign.tokens import hash_token
 from undersign.campaigns.models import CampaignRevision, Update
 from undersign.db import utcnow
@@ -100,6 +102,9 @@ def build_world(client: Any, mailbox: Any, app: Any) -> dict[str, Any]:
             "organizations.invitation": invitation_raw,
             "signing.confirm": last_segment(signed_mail.link("/confirm/")),
             "signing.withdraw": last_segment(signed_mail.link("/withdraw/")),
+            "mailings.unsubscribe": unsubscribe_token(
+                db.session.scalar(db.select(Signature.id).where(Signature.email == "signer@example.org")),
+                petition.lead.id),
         },
     }
 

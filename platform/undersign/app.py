@@ -69,6 +69,7 @@ def import_models() -> None:
     from undersign.api import models as _api  # noqa: F401
     from undersign.campaigns import models as _campaigns  # noqa: F401
     from undersign.images import models as _images  # noqa: F401
+    from undersign.mailings import models as _mailings  # noqa: F401
     from undersign.organizations import models as _organizations  # noqa: F401
     from undersign.signatures import models as _signatures  # noqa: F401
 
@@ -180,6 +181,8 @@ def _register_blueprints(app: Flask) -> None:
     from undersign.api.views import bp as api
     from undersign.campaigns.views import bp as campaigns_console
     from undersign.images.views import bp as images
+    from undersign.mailings.views import bp as mailings
+    from undersign.mailings.views import console as mailings_console
     from undersign.moderation.views import bp as moderation
     from undersign.organizations.views import bp as organizations
     from undersign.organizations.views import console as organization_console
@@ -189,7 +192,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (
         web, accounts, organizations, organization_console, campaigns_console, public_pages, signing, images,
-        moderation, api,
+        moderation, api, mailings, mailings_console,
     ):
         app.register_blueprint(blueprint)
     csrf.exempt(api)

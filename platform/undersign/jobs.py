@@ -1,7 +1,8 @@
 """Background work.
 
-The only background work so far is delivering the mail outbox. How it is
-kicked after a commit depends on ``MAIL_DELIVERY``:
+Two kinds: delivering the mail outbox, and writing an update's mailing to the
+outbox (`undersign.mailings.service.write_mailing`). Both are kicked after
+the commit that asked for them, by the means ``MAIL_DELIVERY`` names:
 
 - ``thread`` (embedded default): a daemon thread in this process, started on
   first use (never before a fork), woken after every commit that queued mail;
@@ -18,6 +19,10 @@ if it can set the queue's "kick" key; the job deletes that key *before* it
 reads the outbox, so mail committed after the job started triggers a new job
 and mail committed before is seen by this one. At most one delivery job waits
 in the queue at any time.
+
+A mailing gets a job of its own (one per mailing, never debounced); the
+in-process thread and the worker's periodic sweep also run every mailing that
+is not finished, so one whose job was lost or died midway is resumed.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DELIVER_JOB = "undersign.jobs.deliver_outbox_job"
+MAILING_JOB = "undersign.jobs.write_mailing_job"
 # After Redis failed, a process leaves it alone this long (no request waits on a dead Redis).
 REDIS_RETRY_SECONDS = 5.0
 
@@ -55,6 +61,7 @@ def _deliver_forever(app: Flask) -> None:
     while True:
         _wakeup.wait(timeout=30)
         _wakeup.clear()
+        sweep_mailings(app)
         sweep_outbox(app)
         close_expired(app)
 
@@ -155,6 +162,43 @@ def kick_outbox() -> None:
         _kick_queue(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
+def kick_mailings(mailing_ids: list[int]) -> None:
+    """Have these mailings written to the outbox soon (see the module docstring)."""
+    mode = current_app.config["MAIL_DELIVERY"]
+    if mode == "thread":
+        _start_thread(current_app._get_current_object())  # type: ignore[attr-defined]
+        _wakeup.set()
+    elif mode == "queue":
+        for mailing_id in mailing_ids:
+            enqueue(MAILING_JOB, mailing_id)  # when Redis is down, the worker's sweep runs it
+
+
+def write_mailing_job(mailing_id: int) -> int:
+    """RQ entry point: write one mailing's messages to the outbox, resuming where an earlier run stopped."""
+    from undersign.mailings.service import write_mailing
+
+    try:
+        return write_mailing(mailing_id)
+    finally:
+        db.session.remove()
+
+
+def sweep_mailings(app: Flask) -> int:
+    """Write every unfinished mailing to the outbox, in a fresh app context; never raises."""
+    from undersign.mailings.service import unfinished_mailings, write_mailing
+
+    written = 0
+    with app.app_context():
+        try:
+            for mailing_id in unfinished_mailings():
+                written += write_mailing(mailing_id)
+        except Exception:
+            log.exception("writing a mailing to the outbox failed")
+        finally:
+            db.session.remove()
+    return written
+
+
 def queue_depth(app: Flask | None = None) -> int:
     """Jobs waiting in this deployment's queue. :raise RedisError: Redis cannot be reached."""
     return int(_queue(app).count)
@@ -214,6 +258,7 @@ def run_worker(app: Flask, burst: bool = False) -> None:
     stop = threading.Event()
     sweeper: threading.Thread | None = None
     if burst:
+        sweep_mailings(app)
         sweep_outbox(app)
         close_expired(app)
     else:
@@ -262,6 +307,7 @@ def close_expired(app: Flask) -> int:
 def _sweep_forever(app: Flask, stop: threading.Event) -> None:
     interval = app.config["OUTBOX_SWEEP_SECONDS"]
     while True:
+        sweep_mailings(app)
         sent = sweep_outbox(app)
         if sent:
             log.info("outbox sweep sent %s message(s)", sent)
@@ -274,8 +320,19 @@ def _sweep_forever(app: Flask, stop: threading.Event) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _kick_after_commit(session: Session) -> None:
+    mailings = session.info.pop("mailings_started", None)
+    if mailings:
+        try:
+            kick_mailings(mailings)
+        except RuntimeError:  # outside an app context (plain scripts)
+            pass
     if session.info.pop("mail_queued", False):
         try:
             kick_outbox()
         except RuntimeError:  # outside an app context (plain scripts)
             pass
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop("mailings_started", None)  # nothing was asked for after all

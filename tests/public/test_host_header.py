@@ -19,6 +19,8 @@ from tests.signatures.petitions import sign, supporter
 from undersign.campaigns.models import Campaign
 from undersign.extensions import db
 from undersign.images.store import store_image
+from undersign.mailings.tokens import unsubscribe_token
+from undersign.organizations.models import Organization
 from undersign.signatures.models import Signature
 from undersign.signatures.tokens import withdraw_token
 
@@ -53,6 +55,7 @@ def _values(client, mailbox) -> dict[str, dict[str, object]]:  # type: ignore[no
     signature = db.session.scalar(
         select(Signature).where(Signature.campaign_id == campaign.id, Signature.email == "host-test@example.org")
     )
+    hanvoice = db.session.scalar(select(Organization).where(Organization.slug == "hanvoice"))
     images = {"image_id": campaign.image.id, "sha": campaign.image.sha256[:16]}
     return {
         "static": {"filename": "css/undersign.css"},
@@ -71,6 +74,7 @@ def _values(client, mailbox) -> dict[str, dict[str, object]]:  # type: ignore[no
         "signing.figures": {"slug": SLUG},
         "signing.embed": {"slug": SLUG},
         "signing.embed_signed": {"slug": SLUG},
+        "mailings.unsubscribe": {"token": unsubscribe_token(signature.id, hanvoice.id)},
     }
 
 

@@ -74,7 +74,12 @@ class Signature(Model):
 
 
 class Consent(Model):
-    """A supporter's agreement to hear from one sponsor, with the words they saw."""
+    """A supporter's agreement to hear from one sponsor, with the words they saw and when.
+
+    Unsubscribing keeps the row and dates its end (``withdrawn_at``): the
+    record of what was agreed and until when stays; only a consent with no
+    end date lets the sponsor write.
+    """
 
     __tablename__ = "consents"
     __table_args__ = (UniqueConstraint("signature_id", "organization_id"),)
@@ -84,3 +89,9 @@ class Consent(Model):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     wording: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[dt.datetime | None]
+
+    @classmethod
+    def current(cls) -> ColumnElement[bool]:
+        """In SQL: the supporter has not withdrawn this consent."""
+        return cls.withdrawn_at.is_(None)
