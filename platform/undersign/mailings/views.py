@@ -60,7 +60,7 @@ def _the_update(update_id: int) -> tuple[Campaign, Update]:
 
 def _page(petition: Campaign, update: Update, form: EmptyForm, status: int = 200) -> ResponseReturnValue:
     mailing = service.mailing_of(update)
-    context = service.message_context(petition, g.org, update.title, update.body, "#unsubscribe")
+    context = service.message_context(petition, g.org, update.title, update.body, None)
     return render_template(
         "mailings/update.html", org=g.org, campaign=petition, update=update, form=form, mailing=mailing,
         progress=service.progress(mailing) if mailing is not None else None,
