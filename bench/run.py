@@ -541,6 +541,17 @@ def integrity(run_id: str, million_id: int, sign_ok: int, confirm_ok: int) -> di
             WHERE s.campaign_id = %s AND s.signature_count <>
                   (SELECT count(*) FROM signatures g WHERE g.sponsorship_id = s.id AND {counts})""",
             (million_id,)).fetchone()[0]
+        # The dashboard's figures moved with the counters: tallies net of removals, and the breakdowns.
+        tallied = conn.execute(
+            "SELECT coalesce(sum(confirmed - withdrawn - invalidated), 0) FROM signature_tallies WHERE campaign_id = %s",
+            (million_id,)).fetchone()[0]
+        broken_down = conn.execute(
+            "SELECT coalesce(sum(signatures), 0) FROM signature_breakdowns WHERE campaign_id = %s",
+            (million_id,)).fetchone()[0]
+        submitted = conn.execute(
+            "SELECT coalesce(sum(submitted), 0) FROM signature_tallies WHERE campaign_id = %s",
+            (million_id,)).fetchone()[0]
+        all_rows = conn.execute("SELECT count(*) FROM signatures WHERE campaign_id = %s", (million_id,)).fetchone()[0]
         signed, distinct, confirmed = conn.execute(
             "SELECT count(*), count(DISTINCT email_key), count(confirmed_at) FROM signatures WHERE email LIKE %s",
             (f"bench-{run_id}-%",),
@@ -552,6 +563,7 @@ def integrity(run_id: str, million_id: int, sign_ok: int, confirm_ok: int) -> di
         "lost_signatures": max(sign_ok - signed, 0), "duplicated_signatures": signed - distinct,
         "confirms_accepted": confirm_ok, "confirmed_rows": confirmed,
         "lost_confirmations": max(confirm_ok - confirmed, 0),
+        "figures_equal_rows": tallied == rows and broken_down == rows and submitted == all_rows,
     }
 
 
@@ -789,7 +801,8 @@ def report(results: dict[tuple[str, int], Result], pages: dict[str, list[Result]
         f"signatures accepted {checks['signs_accepted']:,}, rows {checks['signature_rows']:,}: "
         f"{checks['lost_signatures']} lost, {checks['duplicated_signatures']} duplicated; "
         f"confirmations accepted {checks['confirms_accepted']:,}, confirmed rows {checks['confirmed_rows']:,}: "
-        f"{checks['lost_confirmations']} lost."
+        f"{checks['lost_confirmations']} lost; dashboard figures (tallies, breakdowns) = rows: "
+        f"{'yes' if checks['figures_equal_rows'] else 'NO'}."
     )
     return "\n".join(out)
 
@@ -940,7 +953,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.keep_db and not args.reuse_db:
         drop_database()
     ok = checks["counter_equals_rows"] and not checks["lost_signatures"] and not checks["duplicated_signatures"] \
-        and not checks["lost_confirmations"] and not checks["sponsorship_counters_off"]
+        and not checks["lost_confirmations"] and not checks["sponsorship_counters_off"] and checks["figures_equal_rows"]
     return 0 if ok else 1
 
 
