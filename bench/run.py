@@ -541,6 +541,17 @@ def integrity(run_id: str, million_id: int, sign_ok: int, confirm_ok: int) -> di
             WHERE s.campaign_id = %s AND s.signature_count <>
                   (SELECT count(*) FROM signatures g WHERE g.sponsorship_id = s.id AND {counts})""",
             (million_id,)).fetchone()[0]
+        # The dashboard's figures moved with the counters: tallies net of removals, and the breakdowns.
+        tallied = conn.execute(
+            "SELECT coalesce(sum(confirmed - withdrawn - invalidated), 0) FROM signature_tallies WHERE campaign_id = %s",
+            (million_id,)).fetchone()[0]
+        broken_down = conn.execute(
+            "SELECT coalesce(sum(signatures), 0) FROM signature_breakdowns WHERE campaign_id = %s",
+            (million_id,)).fetchone()[0]
+        submitted = conn.execute(
+            "SELECT coalesce(sum(submitted), 0) FROM signature_tallies WHERE campaign_id = %s",
+            (million_id,)).fetchone()[0]
+        all_rows = conn.execute("SELECT count(*) FROM signatures WHERE campaign_id = %s", (million_id,)).fetchone()[0]
         signed, distinct, confirmed = conn.execute(
             "SELECT count(*), count(DISTINCT email_key), count(confirmed_at) FROM signatures WHERE email LIKE %s",
             (f"bench-{run_id}-%",),
@@ -552,6 +563,7 @@ def integrity(run_id: str, million_id: int, sign_ok: int, confirm_ok: int) -> di
         "lost_signatures": max(sign_ok - signed, 0), "duplicated_signatures": signed - distinct,
         "confirms_accepted": confirm_ok, "confirmed_rows": confirmed,
         "lost_confirmations": max(confirm_ok - confirmed, 0),
+        "figures_equal_rows": tallied == rows and broken_down == rows and submitted == all_rows,
     }
 
 
@@ -588,6 +600,69 @@ def run_outage(logdir: Path, redis_url: str, queue: str, extra_env: dict[str, st
         server.stop()
         proxy.cut()
     return {"result": result, "marks": marks, "healthy_after": healthy_after}
+
+
+def _cookies(response: Any, jar: dict[str, str]) -> None:
+    for header, value in response.getheaders():
+        if header.lower() == "set-cookie":
+            name, _, rest = value.partition("=")
+            jar[name.strip()] = rest.split(";", 1)[0]
+
+
+def _request(conn: Any, method: str, path: str, jar: dict[str, str], body: str | None = None) -> tuple[int, str]:
+    headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items()), "Host": conn.host + f":{conn.port}"}
+    if body is not None:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        headers["Origin"] = f"http://{conn.host}:{conn.port}"
+    conn.request(method, path, body=body, headers=headers)
+    response = conn.getresponse()
+    text = response.read().decode("utf-8", "replace")
+    _cookies(response, jar)
+    return response.status, text
+
+
+def run_dashboard(base: str, data: dict[str, Any], loads: int = 20) -> dict[str, Any]:
+    """Sign in as the lead organization's owner, then GET the million-signature campaign's dashboard ``loads``
+    times, one after another on one keep-alive connection; the time of each, from request to the last byte."""
+    import http.client
+    import urllib.parse
+
+    from undersign.demo import DEMO_PASSWORD, ORGANIZATIONS
+
+    email = next(spec["staff"][0] for spec in ORGANIZATIONS if spec["slug"] == data["lead_slug"])
+    host, port = urllib.parse.urlsplit(base).hostname or "127.0.0.1", urllib.parse.urlsplit(base).port
+    conn = http.client.HTTPConnection(host, port, timeout=30)
+    jar: dict[str, str] = {}
+    status, page = _request(conn, "GET", "/login", jar)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    if status != 200 or token is None:
+        raise SystemExit(f"bench: the login page answered {status} without a form")
+    form = urllib.parse.urlencode({"csrf_token": token.group(1), "email": email, "password": DEMO_PASSWORD})
+    status, _ = _request(conn, "POST", "/login", jar, form)
+    if status not in (302, 303):
+        raise SystemExit(f"bench: signing in as {email} answered {status}")
+    path = f"/orgs/{data['lead_slug']}/campaigns/{MILLION_SLUG}/"
+    for _ in range(3):  # warm-up: templates compiled, connections in the pool
+        _request(conn, "GET", path, jar)
+    times: list[float] = []
+    statuses: list[int] = []
+    for _ in range(loads):
+        started = time.perf_counter()
+        status, page = _request(conn, "GET", path, jar)
+        times.append((time.perf_counter() - started) * 1000)
+        statuses.append(status)
+    conn.close()
+    times.sort()
+    return {"loads": loads, "p50_ms": times[len(times) // 2], "p90_ms": times[int(len(times) * 0.9)],
+            "max_ms": times[-1], "statuses": sorted(set(statuses)), "shows_dashboard": "How the petition is doing" in page}
+
+
+def dashboard_report(result: dict[str, Any], signatures: int) -> str:
+    return "\n".join([
+        f"Campaign dashboard ({signatures:,} signatures, signed in as a member, {result['loads']} loads one after another):",
+        f"p50 {result['p50_ms']:.1f} ms, p90 {result['p90_ms']:.1f} ms, max {result['max_ms']:.1f} ms; "
+        f"statuses {result['statuses']}; dashboard shown: {result['shows_dashboard']}.",
+    ])
 
 
 def outage_report(outage: dict[str, Any]) -> str:
@@ -726,7 +801,8 @@ def report(results: dict[tuple[str, int], Result], pages: dict[str, list[Result]
         f"signatures accepted {checks['signs_accepted']:,}, rows {checks['signature_rows']:,}: "
         f"{checks['lost_signatures']} lost, {checks['duplicated_signatures']} duplicated; "
         f"confirmations accepted {checks['confirms_accepted']:,}, confirmed rows {checks['confirmed_rows']:,}: "
-        f"{checks['lost_confirmations']} lost."
+        f"{checks['lost_confirmations']} lost; dashboard figures (tallies, breakdowns) = rows: "
+        f"{'yes' if checks['figures_equal_rows'] else 'NO'}."
     )
     return "\n".join(out)
 
@@ -740,7 +816,7 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"length of each scenario (at most {MAX_SECONDS})")
     parser.add_argument("--signatures", type=int, default=int(os.environ.get("BENCH_SIGNATURES", 1_000_000)))
     parser.add_argument("--concurrency", default="8,32")
-    parser.add_argument("--only", default="", help="comma-separated scenarios (ceiling,page,json,sign,confirm,mixed,size,outage)")
+    parser.add_argument("--only", default="", help="comma-separated scenarios (ceiling,page,json,sign,confirm,mixed,size,outage,dashboard)")
     parser.add_argument("--keep-db", action="store_true", help="keep the undersign_bench database afterwards")
     parser.add_argument("--reuse-db", action="store_true", help="skip creating and loading the database")
     parser.add_argument("--quiet-load", type=float, default=float(os.environ.get("BENCH_QUIET_LOAD", 1.5)),
@@ -786,6 +862,7 @@ def main(argv: list[str] | None = None) -> int:
     pages: dict[str, list[Result]] = {}
     memory = Memory()
     sign_ok = confirm_ok = 0
+    dashboard: dict[str, Any] | None = None
     server: Server | None = None
     try:
         server = start_undersign(logdir, redis_url, queue, extra_env)
@@ -834,6 +911,9 @@ def main(argv: list[str] | None = None) -> int:
                     r = run_wrk("page-size", f"{base}/p/{slug}", 8, size_seconds, "read.lua", [], False, server, logdir)
                     pages.setdefault(slug, []).append(r)
             memory.sample(server)
+        if wanted("dashboard"):
+            log("campaign dashboard, signed in")
+            dashboard = run_dashboard(base, data)
         # Let the job worker finish the mail before the checks (it is not what is measured).
         time.sleep(2)
     finally:
@@ -860,6 +940,8 @@ def main(argv: list[str] | None = None) -> int:
     text = report(results, pages, memory, checks, concurrencies, seconds, info, config_note, args.signatures)
     if outage is not None:
         text += "\n" + outage_report(outage)
+    if dashboard is not None:
+        text += "\n" + dashboard_report(dashboard, args.signatures)
     print()
     print(text)
     (logdir / "report.md").write_text(text + "\n")
@@ -871,7 +953,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.keep_db and not args.reuse_db:
         drop_database()
     ok = checks["counter_equals_rows"] and not checks["lost_signatures"] and not checks["duplicated_signatures"] \
-        and not checks["lost_confirmations"] and not checks["sponsorship_counters_off"]
+        and not checks["lost_confirmations"] and not checks["sponsorship_counters_off"] and checks["figures_equal_rows"]
     return 0 if ok else 1
 
 

@@ -72,6 +72,8 @@ def _values(client, mailbox) -> dict[str, dict[str, object]]:  # type: ignore[no
         "signing.confirm": {"slug": SLUG, "token": token},
         "signing.withdraw": {"slug": SLUG, "token": withdraw_token(signature)},
         "signing.figures": {"slug": SLUG},
+        "public.history": {"slug": SLUG},
+        "public.history_as_csv": {"slug": SLUG},
         "signing.embed": {"slug": SLUG},
         "signing.embed_signed": {"slug": SLUG},
         "mailings.unsubscribe": {"token": unsubscribe_token(signature.id, hanvoice.id)},

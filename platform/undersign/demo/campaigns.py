@@ -18,6 +18,7 @@ from sqlalchemy import func, insert, select
 from undersign.campaigns.models import Campaign, CampaignStatus, SponsorRole, Sponsorship, SponsorshipStatus, Update
 from undersign.db import db, utcnow
 from undersign.organizations.models import Organization
+from undersign.signatures import tallies
 from undersign.signatures.models import Signature
 
 LEAD = "fathom-film-group"
@@ -280,7 +281,7 @@ def _sponsorships(campaign: Campaign, orgs: dict[str, Organization], published: 
 
 
 def _recount(campaign: Campaign, sponsorships: dict[str, Sponsorship]) -> None:
-    """Set the cached counters from the rows (confirmed, not invalidated, not withdrawn)."""
+    """Set the cached counters, the tallies and the breakdowns from the rows (confirmed, not invalidated, not withdrawn)."""
     counting = (
         Signature.campaign_id == campaign.id,
         Signature.confirmed_at.is_not(None),
@@ -346,6 +347,7 @@ def load(orgs: dict[str, Organization]) -> list[Campaign]:
         if rows:
             db.session.execute(insert(Signature), rows)
         _recount(campaign, sponsorships)
+        tallies.rebuild(campaign.id)
 
         titles = set(db.session.scalars(select(Update.title).where(Update.campaign_id == campaign.id)))
         for update in spec["updates"]:

@@ -8,12 +8,13 @@ blueprint's (`undersign.signatures.views`).
 
 from __future__ import annotations
 
-from flask import Blueprint, make_response, render_template, request
+from flask import Blueprint, current_app, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from undersign.campaigns.models import Campaign, Sponsorship
 from undersign.db import utcnow
+from undersign.public.history import history_csv, history_json
 from undersign.public.petition import last_modified, petition_context, safe_link
 from undersign.public.visibility import (
     clean_search,
@@ -88,3 +89,37 @@ def hosted_petition(org: str, slug: str) -> ResponseReturnValue:
         return render_petition(campaign, hosting_sponsorship(campaign, org))
 
     return cached_public(render, finish=public_cache_control)
+
+
+def _open_data(response: Response, campaign: Campaign) -> Response:
+    """The ``.json``'s headers: CORS-open, cacheable, ``Last-Modified`` from the count's last move (304 on a match)."""
+    response.last_modified = campaign.changed_at.replace(microsecond=0)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = (
+        f"public, max-age={current_app.config['PUBLIC_CACHE_MAX_AGE']}, stale-while-revalidate=60"
+    )
+    return response.make_conditional(request)
+
+
+@bp.get("/p/<slug>/history.json")
+@public
+def history(slug: str) -> ResponseReturnValue:
+    """How the petition grew, per day and sponsor (`public.history`). :raise 404: as the petition page."""
+    def render() -> Response:
+        campaign = public_campaign(slug)
+        return _open_data(jsonify(history_json(campaign)), campaign)
+
+    return cached_public(render, for_everyone=True)
+
+
+@bp.get("/p/<slug>/history.csv")
+@public
+def history_as_csv(slug: str) -> ResponseReturnValue:
+    """The same as CSV, to open in a spreadsheet. :raise 404: as the petition page."""
+    def render() -> Response:
+        campaign = public_campaign(slug)
+        response = Response(history_csv(campaign), mimetype="text/csv")
+        response.headers["Content-Disposition"] = f'inline; filename="{campaign.slug}-history.csv"'
+        return _open_data(response, campaign)
+
+    return cached_public(render, for_everyone=True)

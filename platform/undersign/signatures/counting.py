@@ -40,13 +40,15 @@ from sqlalchemy.orm.util import identity_key
 from undersign.campaigns.models import Campaign, Sponsorship
 from undersign.db import db, utcnow
 from undersign.organizations.models import Organization
-from undersign.signatures import rules
+from undersign.signatures import rules, tallies
 from undersign.signatures.display import PublicSigner, display_name
 from undersign.signatures.models import Signature
 
 
-def count(campaign_id: int, sponsorship_id: int, delta: int, now: dt.datetime) -> None:
-    """Move the campaign's and the sponsorship's cached counters by ``delta`` in SQL (never read-modify-write).
+def count(campaign_id: int, sponsorship_id: int, delta: int, now: dt.datetime, *,
+          event: tallies.Event, country: str, source: str | None) -> None:
+    """Move the campaign's and the sponsorship's cached counters by ``delta`` in SQL (never read-modify-write),
+    and the hour's tally and the breakdown of the signature's ``country`` and ``source`` with them (`tallies`).
 
     A decrement never goes below zero even if a counter had drifted (the CHECK
     would otherwise turn a withdrawal into an error); `recount` repairs drift.
@@ -66,6 +68,7 @@ def count(campaign_id: int, sponsorship_id: int, delta: int, now: dt.datetime) -
         .values(signature_count=moved(Sponsorship.signature_count))
         .execution_options(synchronize_session=False)
     )
+    tallies.moved(campaign_id, sponsorship_id, event, now, country=country, source=source)
     _forget_counters(campaign_id, sponsorship_id)
 
 
@@ -107,7 +110,8 @@ class Recount:
 
 
 def recount(campaign: Campaign) -> Recount:
-    """Recompute the campaign's and its sponsorships' counters from the rows and store them.
+    """Recompute the campaign's and its sponsorships' counters from the rows and store them, and rebuild
+    its tallies and breakdowns (`tallies.rebuild`).
 
     The campaign row is locked first (``FOR UPDATE`` on PostgreSQL), the lock
     every confirmation takes before touching the counters, so a confirmation
@@ -134,19 +138,20 @@ def recount(campaign: Campaign) -> Recount:
         .where(Sponsorship.campaign_id == campaign.id)
         .order_by(Sponsorship.id)
     ).all()
-    tallies = []
+    sponsors = []
     for sponsorship_id, stored, slug in sponsorships:
         right = per_sponsor.get(sponsorship_id, 0)
-        tallies.append(Tally(slug, stored, right))
+        sponsors.append(Tally(slug, stored, right))
         if stored != right:
             db.session.execute(update(Sponsorship).where(Sponsorship.id == sponsorship_id).values(signature_count=right))
     if locked != actual:
         db.session.execute(
             update(Campaign).where(Campaign.id == campaign.id).values(signature_count=actual, changed_at=utcnow())
         )
+    tallies.rebuild(campaign.id)
     _forget_counters(campaign.id)
     db.session.flush()
-    return Recount(Tally(campaign.slug, locked, actual), tallies)
+    return Recount(Tally(campaign.slug, locked, actual), sponsors)
 
 
 # ---------------------------------------------------------------------------------------------

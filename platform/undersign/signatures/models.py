@@ -95,3 +95,46 @@ class Consent(Model):
     def current(cls) -> ColumnElement[bool]:
         """In SQL: the supporter has not withdrawn this consent."""
         return cls.withdrawn_at.is_(None)
+
+
+class SignatureTally(Model):
+    """What happened to one campaign's signatures credited to one sponsorship in one hour (UTC).
+
+    ``submitted``: signatures sent that hour; ``confirmed``: confirmations that
+    counted; ``withdrawn`` and ``invalidated``: counted signatures taken off the
+    count that hour. ``confirmed - withdrawn - invalidated`` summed over every
+    hour is the sponsorship's count. Kept by `signatures.tallies`, rebuilt from
+    the rows by ``flask recount``.
+    """
+
+    __tablename__ = "signature_tallies"
+    __table_args__ = (
+        CheckConstraint("submitted >= 0 AND confirmed >= 0 AND withdrawn >= 0 AND invalidated >= 0",
+                        name="non_negative"),
+    )
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    sponsorship_id: Mapped[int] = mapped_column(ForeignKey("sponsorships.id", ondelete="CASCADE"), primary_key=True)
+    hour: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    submitted: Mapped[int] = mapped_column(Integer, default=0)
+    confirmed: Mapped[int] = mapped_column(Integer, default=0)
+    withdrawn: Mapped[int] = mapped_column(Integer, default=0)
+    invalidated: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SignatureBreakdown(Model):
+    """How many counted signatures of a campaign are credited to a sponsorship, from a country, by a channel.
+
+    ``channel`` is `signatures.tallies.channel` of the signature's ``source``
+    (form, sponsor page, embed, API, offline), never the free-form tag itself.
+    Counts only, never people.
+    """
+
+    __tablename__ = "signature_breakdowns"
+    __table_args__ = (CheckConstraint("signatures >= 0", name="non_negative"),)
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    sponsorship_id: Mapped[int] = mapped_column(ForeignKey("sponsorships.id", ondelete="CASCADE"), primary_key=True)
+    country: Mapped[str] = mapped_column(String(2), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    signatures: Mapped[int] = mapped_column(Integer, default=0)

@@ -39,7 +39,7 @@ from undersign.db import db, utcnow
 from undersign.errors import Conflict, InvalidInput, NotFound
 from undersign.links import absolute_url
 from undersign.mail import queue_mail
-from undersign.signatures import rules
+from undersign.signatures import rules, tallies
 from undersign.signatures.counting import count
 from undersign.signatures.models import Consent, Signature
 from undersign.signatures.rules import SignatureInput
@@ -106,6 +106,7 @@ def sign(campaign: Campaign, sponsorship: Sponsorship, data: SignatureInput, *, 
     if not campaign.accepts_signatures(utcnow()):
         raise Conflict("This petition is no longer taking signatures.")
     clean = rules.check_input(data)
+    now = utcnow()
     raw, digest, expires_at = new_confirm_token()
     values = {
         "campaign_id": campaign.id,
@@ -120,6 +121,7 @@ def sign(campaign: Campaign, sponsorship: Sponsorship, data: SignatureInput, *, 
         "source": clean.source,
         "ip_hash": ip_hash(ip),
         "confirmation_sends": 1,
+        "created_at": now,
         "token_hash": digest,
         "token_expires_at": expires_at,
     }
@@ -144,6 +146,8 @@ def sign(campaign: Campaign, sponsorship: Sponsorship, data: SignatureInput, *, 
     db.session.flush()
     queue_mail(clean.email, _subject(f"Please confirm your signature: {campaign.title}"), "signatures/confirm",
                campaign=campaign, name=signature.name, **_links(campaign, signature, raw))
+    # Last: the hour's tally row is shared by every signature of this sponsor, so its lock is held briefly.
+    tallies.submitted(campaign.id, sponsorship.id, now)
     return signature
 
 
@@ -216,7 +220,7 @@ def confirm(campaign: Campaign, raw: str) -> tuple[Signature, bool]:
         update(Signature)
         .where(Signature.id == signature.id, Signature.confirmed_at.is_(None), Signature.withdrawn_at.is_(None))
         .values(confirmed_at=now)
-        .returning(Signature.invalidated_at, Signature.sponsorship_id)
+        .returning(Signature.invalidated_at, Signature.sponsorship_id, Signature.country, Signature.source)
         .execution_options(synchronize_session=False)
     ).first()
     if row is None:
@@ -226,7 +230,7 @@ def confirm(campaign: Campaign, raw: str) -> tuple[Signature, bool]:
             raise NotFound(INVALID_LINK)
         return signature, False
     if row.invalidated_at is None:
-        count(campaign.id, row.sponsorship_id, +1, now)
+        count(campaign.id, row.sponsorship_id, +1, now, event="confirmed", country=row.country, source=row.source)
     # The UPDATE matched, so the row is what it was plus this confirmation: no need to read it again.
     set_committed_value(signature, "confirmed_at", now)
     return signature, True
@@ -248,7 +252,8 @@ def withdraw(campaign: Campaign, raw: str) -> bool:
         .where(Signature.id == signature.id, Signature.withdrawn_at.is_(None))
         .values(withdrawn_at=now, name=None, email=None, email_key=None, postcode=None, comment=None,
                 ip_hash=None, token_hash=None, token_expires_at=None, show_publicly=False)
-        .returning(Signature.confirmed_at, Signature.invalidated_at, Signature.sponsorship_id)
+        .returning(Signature.confirmed_at, Signature.invalidated_at, Signature.sponsorship_id,
+                   Signature.country, Signature.source)
         .execution_options(synchronize_session=False)
     ).first()
     if row is None:
@@ -256,7 +261,7 @@ def withdraw(campaign: Campaign, raw: str) -> bool:
         return False
     db.session.execute(delete(Consent).where(Consent.signature_id == signature.id).execution_options(synchronize_session=False))
     if row.confirmed_at is not None and row.invalidated_at is None:
-        count(campaign.id, row.sponsorship_id, -1, now)
+        count(campaign.id, row.sponsorship_id, -1, now, event="withdrawn", country=row.country, source=row.source)
     db.session.refresh(signature)
     return True
 
@@ -276,14 +281,16 @@ def invalidate(signature: Signature, reason: str, *, actor: User | None, ip: str
         update(Signature)
         .where(Signature.id == signature.id, Signature.invalidated_at.is_(None))
         .values(invalidated_at=now, invalidated_reason=reason[:2000])
-        .returning(Signature.confirmed_at, Signature.withdrawn_at, Signature.sponsorship_id)
+        .returning(Signature.confirmed_at, Signature.withdrawn_at, Signature.sponsorship_id,
+                   Signature.country, Signature.source)
         .execution_options(synchronize_session=False)
     ).first()
     db.session.refresh(signature)
     if row is None:
         return False
     if row.confirmed_at is not None and row.withdrawn_at is None:
-        count(signature.campaign_id, row.sponsorship_id, -1, now)
+        count(signature.campaign_id, row.sponsorship_id, -1, now, event="invalidated",
+              country=row.country, source=row.source)
     record(actor, "signature.invalidated", signature, ip=ip,
            details={"campaign_id": signature.campaign_id, "reason": reason[:500]})
     return True

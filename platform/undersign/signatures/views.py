@@ -12,6 +12,7 @@ CSRF check; the confirm and withdraw buttons keep the session token.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable, TypeVar
 from urllib.parse import urlsplit
 
@@ -28,7 +29,7 @@ from undersign.links import absolute_url
 from undersign.public.embed import embed_context
 from undersign.public.petition import page_sign_form, petition_context
 from undersign.public.visibility import hosting_sponsorship, public_campaign
-from undersign.signatures import counting, service, tokens
+from undersign.signatures import counting, service, tallies, tokens
 from undersign.signatures.canonical import load_rules
 from undersign.signatures.forms import SignForm, form_token_valid
 from undersign.text import is_slug_shaped
@@ -113,7 +114,11 @@ def _sign(campaign: Campaign, host: Sponsorship | None, *, embed: bool = False) 
         return _rerender(campaign, host, form, 400, embed)
     with field_errors(form) as outcome:
         sponsorship = host or service.attributed_sponsorship(campaign, form.via.data)
-        service.sign(campaign, sponsorship, form.to_input(), ip=request.remote_addr)
+        data = form.to_input()
+        if not data.source and (embed or host is not None):
+            # Without a tag of its own, the signature still says which way it came (the dashboard's channels).
+            data = replace(data, source=tallies.EMBED_SOURCE if embed else tallies.SPONSOR_PAGE_SOURCE)
+        service.sign(campaign, sponsorship, data, ip=request.remote_addr)
     if not outcome.ok:
         return _rerender(campaign, host, form, outcome.status, embed)
     # The same answer for a first signature and a repeated one (DESIGN §9).

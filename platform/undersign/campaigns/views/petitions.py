@@ -13,9 +13,10 @@ from werkzeug.wrappers import Response
 from undersign.campaigns import images, service
 from undersign.campaigns.content import render_markdown
 from undersign.campaigns.forms import CampaignForm, format_calls_to_action, format_demands
-from undersign.campaigns.models import Campaign, SponsorshipStatus
+from undersign.campaigns.models import Campaign, CampaignStatus, SponsorshipStatus
 from undersign.campaigns.updates import updates_of
 from undersign.campaigns.views.console import bp, campaign, is_lead, press_button
+from undersign.dashboard import campaign_dashboard, trends
 from undersign.db import utcnow
 from undersign.errors import DomainError, InvalidFields, PermissionDenied
 from undersign.images.models import Image
@@ -30,9 +31,12 @@ from undersign.web.transaction import keep_changes
 @bp.get("/")
 @member(Permission.VIEW)
 def index() -> ResponseReturnValue:
-    """The organization's petitions (as lead and as co-sponsor) and its unanswered invitations."""
+    """The organization's dashboard of petitions (as lead and as co-sponsor, each with its last days) and its
+    unanswered invitations."""
+    sponsorships = service.campaigns_of(g.org)
     return render_template(
-        "campaigns/index.html", org=g.org, sponsorships=service.campaigns_of(g.org),
+        "campaigns/index.html", org=g.org, sponsorships=sponsorships,
+        trends=trends([s.campaign for s in sponsorships], utcnow()),
         invitations=service.invitations_for(g.org), form=EmptyForm(),
         refusal=service.publishing_refusal(g.org),
     )
@@ -59,6 +63,8 @@ def detail(slug: str) -> ResponseReturnValue:
         "campaigns/detail.html", org=g.org, campaign=petition, sponsorship=g.sponsorship, is_lead=is_lead(),
         updates=updates_of(petition)[:5], revisions=service.revisions_of(petition), form=EmptyForm(),
         refusal=service.publishing_refusal(g.org), now=utcnow(),
+        dashboard=None if petition.status == CampaignStatus.DRAFT.value
+        else campaign_dashboard(petition, g.sponsorship, utcnow()),
     )
 
 

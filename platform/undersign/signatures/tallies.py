@@ -1,0 +1,153 @@
+"""The pre-aggregated figures the dashboards and the count history read (DESIGN §5, §9): kept in step with
+the counters by the code that moves them, rebuilt from the rows by ``flask recount``.
+
+``signature_tallies`` holds, per campaign, credited sponsorship and hour (UTC),
+how many signatures were submitted, confirmed (and counted), withdrawn and
+invalidated (taken off the count); ``signature_breakdowns`` the counted
+signatures per campaign, sponsorship, country and channel. Both are moved by
+one ``INSERT ... ON CONFLICT DO UPDATE`` each (PostgreSQL and SQLite), in the
+transaction that moves the counters, after the campaign and sponsorship rows
+are locked (`counting.count`), so the lock order stays signature, campaign,
+sponsorship, tallies. A page reads a few hundred small rows, never the
+signatures.
+
+Functions flush but never commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, and_, case, delete, func, insert, or_, select, type_coerce
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from undersign.db import UTCDateTime, db
+from undersign.signatures.models import Signature, SignatureBreakdown, SignatureTally
+
+Event = Literal["confirmed", "withdrawn", "invalidated"]
+
+# The channels a signature can come through, in the order the dashboard lists them, with their words.
+CHANNELS = {"form": "Petition page", "sponsor_page": "Sponsor's page", "embed": "Embedded form",
+            "api": "API", "offline": "Offline (paper, imports)"}
+# Stored ``source`` values that name a channel; any other tag (``?source=newsletter-may``) is the form.
+_CHANNEL_OF_SOURCE = {"embed": "embed", "widget": "embed", "api": "api", "offline": "offline",
+                      "paper": "offline", "import": "offline", "sponsor-page": "sponsor_page"}
+# What the signing views store as ``source`` when the link carried no tag of its own.
+EMBED_SOURCE = "embed"
+SPONSOR_PAGE_SOURCE = "sponsor-page"
+
+
+def channel(source: str | None) -> str:
+    """The channel (a key of `CHANNELS`) a stored ``source`` value stands for."""
+    return _CHANNEL_OF_SOURCE.get((source or "").lower(), "form")
+
+
+def hour_of(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
+
+
+def _dialect() -> str:
+    return db.session.get_bind(mapper=SignatureTally.__mapper__).dialect.name
+
+
+def _upsert(model: Any, keys: dict[str, Any], moves: dict[str, int]) -> None:
+    """Add ``moves`` to the row of ``keys`` (creating it), never taking a column below zero."""
+    table = model.__table__
+    statement: Any = (postgresql_insert if _dialect() == "postgresql" else sqlite_insert)(model)
+    statement = statement.values(**keys, **{name: max(delta, 0) for name, delta in moves.items()})
+    changes: dict[str, Any] = {}
+    for name, delta in moves.items():
+        column = table.c[name]
+        changes[name] = column + delta if delta >= 0 else case((column + delta >= 0, column + delta), else_=0)
+    db.session.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=changes))
+
+
+def submitted(campaign_id: int, sponsorship_id: int, at: dt.datetime) -> None:
+    """A signature was sent (confirmed or not, it counts toward the confirmation rate)."""
+    _upsert(SignatureTally, {"campaign_id": campaign_id, "sponsorship_id": sponsorship_id, "hour": hour_of(at)},
+            {"submitted": 1})
+
+
+def moved(campaign_id: int, sponsorship_id: int, event: Event, at: dt.datetime, *,
+          country: str, source: str | None) -> None:
+    """A counted signature was confirmed (+1) or taken off the count by a withdrawal or an invalidation (-1)."""
+    delta = 1 if event == "confirmed" else -1
+    _upsert(SignatureTally, {"campaign_id": campaign_id, "sponsorship_id": sponsorship_id, "hour": hour_of(at)},
+            {event: 1})
+    _upsert(SignatureBreakdown, {"campaign_id": campaign_id, "sponsorship_id": sponsorship_id,
+                                 "country": country, "channel": channel(source)}, {"signatures": delta})
+
+
+# ---------------------------------------------------------------------------------------------
+# Rebuilding from the rows
+
+
+def _hour_sql(column: Any) -> ColumnElement[dt.datetime]:
+    if _dialect() == "postgresql":
+        expression = func.date_trunc("hour", column)
+    else:
+        expression = func.strftime("%Y-%m-%d %H:00:00", column)
+    return type_coerce(expression, UTCDateTime())
+
+
+def _events() -> dict[str, tuple[Any, ColumnElement[bool]]]:
+    """Each tally column: the moment it happened and which rows it happened to, as `signatures.service` counts.
+
+    A confirmation of a signature already invalidated does not count; a
+    withdrawal or an invalidation takes a signature off the count only if it
+    was still counted then.
+    """
+    s = Signature
+    confirmed_counted = and_(s.confirmed_at.is_not(None),
+                             or_(s.invalidated_at.is_(None), s.invalidated_at > s.confirmed_at))
+    return {
+        "submitted": (s.created_at, s.id.is_not(None)),
+        "confirmed": (s.confirmed_at, confirmed_counted),
+        "withdrawn": (s.withdrawn_at, and_(confirmed_counted, s.withdrawn_at.is_not(None),
+                                           or_(s.invalidated_at.is_(None), s.invalidated_at > s.withdrawn_at))),
+        "invalidated": (s.invalidated_at, and_(confirmed_counted, s.invalidated_at.is_not(None),
+                                               or_(s.withdrawn_at.is_(None), s.withdrawn_at > s.invalidated_at))),
+    }
+
+
+def rebuild(campaign_id: int) -> None:
+    """Replace the campaign's tallies and breakdowns with what its signature rows say.
+
+    Call it with the campaign row locked (`counting.recount` does), so no
+    confirmation moves the figures meanwhile.
+    """
+    db.session.execute(delete(SignatureTally).where(SignatureTally.campaign_id == campaign_id))
+    db.session.execute(delete(SignatureBreakdown).where(SignatureBreakdown.campaign_id == campaign_id))
+    hours: dict[tuple[int, dt.datetime], dict[str, int]] = {}
+    for name, (moment, condition) in _events().items():
+        bucket = _hour_sql(moment).label("hour")
+        for sponsorship_id, hour, n in db.session.execute(
+            select(Signature.sponsorship_id, bucket, func.count())
+            .where(Signature.campaign_id == campaign_id, condition)
+            .group_by(Signature.sponsorship_id, bucket)
+        ):
+            row = hours.setdefault((sponsorship_id, hour), {})
+            row[name] = row.get(name, 0) + n
+    if hours:
+        db.session.execute(insert(SignatureTally), [
+            {"campaign_id": campaign_id, "sponsorship_id": sponsorship_id, "hour": hour,
+             **{name: row.get(name, 0) for name in ("submitted", "confirmed", "withdrawn", "invalidated")}}
+            for (sponsorship_id, hour), row in hours.items()
+        ])
+    parts: dict[tuple[int, str, str], int] = {}
+    for sponsorship_id, country, source, n in db.session.execute(
+        select(Signature.sponsorship_id, Signature.country, Signature.source, func.count())
+        .where(Signature.campaign_id == campaign_id, Signature.counted())
+        .group_by(Signature.sponsorship_id, Signature.country, Signature.source)
+    ):
+        key = (sponsorship_id, country, channel(source))
+        parts[key] = parts.get(key, 0) + n
+    if parts:
+        db.session.execute(insert(SignatureBreakdown), [
+            {"campaign_id": campaign_id, "sponsorship_id": sponsorship_id, "country": country, "channel": ch,
+             "signatures": n}
+            for (sponsorship_id, country, ch), n in parts.items()
+        ])
+    db.session.flush()
