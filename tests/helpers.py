@@ -6,6 +6,7 @@ import email
 import re
 import threading
 from dataclasses import dataclass, field
+from email.header import decode_header, make_header
 from email.message import Message
 from html import unescape
 from typing import Any
@@ -74,8 +75,9 @@ class _Handler:
         message: Message = email.message_from_bytes(envelope.content)
         payload = message.get_payload(decode=True)
         body = payload.decode(message.get_content_charset() or "utf-8") if isinstance(payload, bytes) else str(payload)
+        subject = str(make_header(decode_header(message["Subject"] or "")))  # as a mail client shows it
         with self.mailbox.lock:
-            self.mailbox.messages.append(ReceivedMail(list(envelope.rcpt_tos), str(message["Subject"]), body))
+            self.mailbox.messages.append(ReceivedMail(list(envelope.rcpt_tos), subject, body))
         return "250 OK"
 
 
