@@ -6,6 +6,7 @@ import email
 import re
 import threading
 from dataclasses import dataclass, field
+from email.header import decode_header, make_header
 from email.message import Message
 from html import unescape
 from typing import Any
@@ -76,9 +77,10 @@ class _Handler:
         message: Message = email.message_from_bytes(envelope.content)
         parts = {part.get_content_type(): _text(part) for part in message.walk() if not part.is_multipart()}
         body = parts.get("text/plain", next(iter(parts.values()), ""))
+        subject = str(make_header(decode_header(message["Subject"] or "")))  # as a mail client shows it
         headers = {name: str(value) for name, value in message.items()}
         with self.mailbox.lock:
-            self.mailbox.messages.append(ReceivedMail(list(envelope.rcpt_tos), str(message["Subject"]), body,
+            self.mailbox.messages.append(ReceivedMail(list(envelope.rcpt_tos), subject, body,
                                                       headers, parts.get("text/html")))
         return "250 OK"
 

@@ -12,7 +12,7 @@ in the campaign, checked here: only the lead changes the petition's content,
 status and sponsors; any accepted sponsor posts updates and reads figures and
 history; an invited organization sees only the invitation. Co-sponsorship is
 in `campaigns.sponsorship`, updates in `campaigns.updates`, the input rules in
-`campaigns.rules`.
+`campaigns.rules`; every change of status is mailed to the sponsors' owners (`campaigns.notices`).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from undersign.campaigns.models import (
     Sponsorship,
     SponsorshipStatus,
 )
+from undersign.campaigns.notices import status_changed
 from undersign.campaigns.rules import (
     RESERVED_SLUGS,
     SLUG_BASE_MAX,
@@ -319,6 +320,7 @@ def _set_status(actor: User | None, campaign: Campaign, status: CampaignStatus, 
     db.session.flush()
     record(actor, f"campaign.{status.value}", campaign, organization_id=campaign.lead_organization_id,
            details={"from": previous, **details}, ip=ip)
+    status_changed(actor, campaign, status)
 
 
 def publish_campaign(actor: User, org: Organization, campaign: Campaign, now: dt.datetime | None = None, *, ip: str | None = None) -> None:

@@ -3,7 +3,8 @@ may leave and the lead may remove one. The signatures a sponsor brought stay cou
 
 Like `campaigns.service`: explicit actor and organization, flush but never
 commit, `undersign.errors` on refusal. The invited organization's admins and
-owners are told by mail (through the outbox, sent after the commit).
+owners are told by mail (through the outbox, sent after the commit), and the
+lead's of the answer (`campaigns.notices`).
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from sqlalchemy import select
 
 from undersign.accounts.models import User
 from undersign.campaigns.models import Campaign, CampaignStatus, SponsorRole, Sponsorship, SponsorshipStatus
+from undersign.campaigns.notices import OWNERS_AND_ADMINS, invitation_answered, members_with
 from undersign.campaigns.service import own_sponsorship, publishing_refusal, require_accepted, require_lead
 from undersign.db import db, utcnow
 from undersign.errors import Conflict, InvalidInput, NotFound
 from undersign.links import absolute_url
 from undersign.mail import queue_mail
 from undersign.audit import record
-from undersign.organizations.models import Membership, Organization, OrgStatus, Role
+from undersign.organizations.models import Organization, OrgStatus
 from undersign.text import is_slug_shaped
 
 # A petition takes new co-sponsors until it is closed or won.
@@ -37,14 +39,6 @@ def approved_organizations(excluding: Campaign) -> list[Organization]:
         select(Organization)
         .where(Organization.status == OrgStatus.APPROVED.value, Organization.id.not_in(current))
         .order_by(Organization.name).limit(500)
-    ))
-
-
-def _admins_of(org: Organization) -> list[User]:
-    return list(db.session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.organization_id == org.id, Membership.role.in_([Role.OWNER.value, Role.ADMIN.value]))
-        .order_by(User.id)
     ))
 
 
@@ -96,7 +90,7 @@ def invite_sponsor(actor: User, org: Organization, campaign: Campaign, invitee_s
     record(actor, "sponsorship.invited", sponsorship, organization_id=org.id,
            details={"campaign": campaign.slug, "invitee": invitee.slug, "previous": previous}, ip=ip)
     link = absolute_url("campaigns.detail", org=invitee.slug, slug=campaign.slug)
-    for admin in _admins_of(invitee):
+    for admin in members_with(invitee, OWNERS_AND_ADMINS):
         queue_mail(admin.email, f"{org.name} invites {invitee.name} to co-sponsor a petition", "campaigns/invitation",
                    person=admin, lead=org, invitee=invitee, campaign=campaign, inviter=actor, link=link)
     return sponsorship
@@ -125,6 +119,7 @@ def accept_invitation(actor: User, org: Organization, campaign: Campaign, now: d
     campaign.changed_at = now
     db.session.flush()
     record(actor, "sponsorship.accepted", sponsorship, organization_id=org.id, details={"campaign": campaign.slug}, ip=ip)
+    invitation_answered(actor, sponsorship)
     return sponsorship
 
 
@@ -135,6 +130,7 @@ def decline_invitation(actor: User, org: Organization, campaign: Campaign, now: 
     sponsorship.ended_at = now or utcnow()
     db.session.flush()
     record(actor, "sponsorship.declined", sponsorship, organization_id=org.id, details={"campaign": campaign.slug}, ip=ip)
+    invitation_answered(actor, sponsorship)
     return sponsorship
 
 
