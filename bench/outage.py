@@ -59,6 +59,10 @@ class CuttableProxy:
             for s in (client, server):
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self.lock:
+                if self.listener is not listener:  # cut while this connection was being made
+                    client.close()
+                    server.close()
+                    return
                 self.sockets.update((client, server))
             for a, b in ((client, server), (server, client)):
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
