@@ -55,6 +55,10 @@ def _sign(campaign: Campaign, via: Organization, name: str, email: str, consents
 
 @pytest.fixture
 def scene() -> Scene:
+    return make_scene()
+
+
+def make_scene() -> Scene:
     """Three sponsors; signers who consent to one, to two, to none; one withdrew; one never confirmed."""
     lead, second, third = make_org("Fathom Film Group"), make_org("Hanvoice"), make_org("NK Film Festival")
     outsider, former = make_org("Unrelated NGO"), make_org("Left Early")
@@ -245,3 +249,43 @@ def test_the_form_page_offers_the_filters(client, scene):  # type: ignore[no-unt
     assert 'name="from"' in html and 'name="to"' in html and 'name="status"' in html
     overview = client.get(f"/orgs/{scene.lead.slug}/campaigns/{scene.campaign.slug}/")
     assert "Export supporters" in overview.get_data(as_text=True)
+
+
+def test_a_download_in_progress_holds_up_no_signer_and_reads_one_snapshot(app, committed, client, monkeypatch):  # type: ignore[no-untyped-def]
+    """On real connections (no test savepoints): the stream reads in a transaction of its own after the
+    request has committed, takes no write lock (SQLite), and a signer confirming meanwhile is not half in it."""
+    import threading
+
+    from undersign.db import unit_of_work
+    from undersign.signatures import export
+
+    scene_ = make_scene()
+    monkeypatch.setattr(export.csv_chunks, "__kwdefaults__", {"batch": 1})
+    browser = _admin_of(client, scene_.lead)
+    response = browser.get(scene_.url(scene_.lead), buffered=False)
+    chunks = iter(response.response)
+    received = [next(chunks), next(chunks)]  # the header, then the first row: the read is open
+    campaign_id, lead_id = scene_.campaign.id, scene_.lead.id
+    sponsorship_id = scene_.campaign.sponsorships[0].id
+    done: list[float] = []
+
+    def sign_meanwhile() -> None:
+        started = dt.datetime.now()
+        with app.app_context(), unit_of_work():
+            late = Signature(campaign_id=campaign_id, sponsorship_id=sponsorship_id, name="Late Lou",
+                             email="lou@example.org", email_key="lou@example.org", country="CA", confirmed_at=utcnow())
+            db.session.add(late)
+            db.session.flush()
+            db.session.add(Consent(signature_id=late.id, organization_id=lead_id, wording="Keep me updated"))
+        done.append((dt.datetime.now() - started).total_seconds())
+
+    writer = threading.Thread(target=sign_meanwhile)
+    writer.start()
+    writer.join(10)
+    assert done and done[0] < 2  # not kept waiting for the download
+    received.extend(chunks)
+    response.close()
+    text = b"".join(received).decode("utf-8")
+    names = [row["Name"] for row in csv.DictReader(io.StringIO(text[len(BOM):]))]
+    assert names == ["Ann Lee", "김민지", "'" + HYPERLINK]
+    assert _names(browser.get(scene_.url(scene_.lead)))[-1] == "Late Lou"
