@@ -26,7 +26,7 @@ def add_consents_and_admin(db: Any, campaign_id: int, organization: Any) -> None
     from sqlalchemy import text
 
     from undersign.accounts.models import User
-    from undersign.accounts.service import password_hasher
+    from undersign.accounts.service import hash_password
     from undersign.db import utcnow
     from undersign.organizations.models import Membership, Role
 
@@ -34,7 +34,7 @@ def add_consents_and_admin(db: Any, campaign_id: int, organization: Any) -> None
         "INSERT INTO consents (signature_id, organization_id, wording, created_at) "
         "SELECT id, :org, :wording, created_at FROM signatures WHERE campaign_id = :campaign"),
         {"org": organization.id, "wording": f"Keep me updated by {organization.name}", "campaign": campaign_id})
-    user = User(email=ADMIN_EMAIL, name="Bench Admin", password_hash=password_hasher().hash(ADMIN_PASSWORD),
+    user = User(email=ADMIN_EMAIL, name="Bench Admin", password_hash=hash_password(ADMIN_PASSWORD),
                 email_verified_at=utcnow())
     db.session.add(user)
     db.session.flush()
@@ -70,14 +70,16 @@ class Browser:
         token = html.unescape(re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1))  # type: ignore[union-attr]
         answer = self.request("POST", "/login", {"csrf_token": token, "email": ADMIN_EMAIL,
                                                  "password": ADMIN_PASSWORD, "next": ""})
-        answer.read()
+        text = answer.read().decode(errors="replace")
         if answer.status != 302:
-            raise SystemExit(f"bench: the export admin could not sign in (HTTP {answer.status})")
+            errors = re.findall(r'class="(?:form-errors|field-error)"[^>]*>(.*?)</', text, re.S)
+            raise SystemExit(f"bench: the export admin could not sign in (HTTP {answer.status}): {errors or text[:500]}")
 
 
 def run(port: int, worker_pids: list[int], proc_status: Any, org_slug: str, campaign_slug: str,
-        log: Any) -> dict[str, Any]:
-    """Download the export once; returns rows, seconds, time to first byte and each worker's VmHWM growth."""
+        database_url: str, log: Any) -> dict[str, Any]:
+    """Download the export once; returns rows, seconds, time to first byte, each worker's VmHWM growth
+    and the row count the audit log recorded."""
     browser = Browser(port)
     browser.sign_in()
     before = {pid: proc_status(pid).get("VmHWM", 0) for pid in worker_pids}
@@ -96,24 +98,33 @@ def run(port: int, worker_pids: list[int], proc_status: Any, org_slug: str, camp
     seconds = time.monotonic() - started
     after = {pid: proc_status(pid).get("VmHWM", 0) for pid in worker_pids}
     growth = {pid: after[pid] - before[pid] for pid in worker_pids}
+    import psycopg
+
+    time.sleep(0.5)  # the row count is written after the last chunk has left
+    with psycopg.connect(database_url) as conn:
+        audited = conn.execute("SELECT details FROM audit_events WHERE action = 'supporters.exported' "
+                               "ORDER BY id DESC LIMIT 1").fetchone()
     result = {
+        "audited": audited[0] if audited else None,
         "rows": lines - 1, "bytes": size, "seconds": seconds, "first_byte_s": first_byte,
         "chunked": response.getheader("Transfer-Encoding") == "chunked",
         "peak_growth_kb": max(growth.values(), default=0), "growth_kb": growth,
         "rss_before_kb": rss_before, "hwm_before_kb": before, "hwm_after_kb": after,
     }
     log(f"export: {result['rows']:,} rows, {size / 1e6:.0f} MB in {seconds:.1f} s, first byte after "
-        f"{first_byte * 1000:.0f} ms, worker peak memory +{result['peak_growth_kb'] / 1024:.1f} MB")
+        f"{first_byte * 1000:.0f} ms, worker peak memory +{result['peak_growth_kb'] / 1024:.1f} MB; "
+        f"audit log: {result['audited']}")
     return result
 
 
 def report(result: dict[str, Any]) -> str:
     return "\n".join([
         "## Supporters' export (one download, signed in as the lead's admin)", "",
-        "| rows | MB | seconds | rows/s | first byte ms | worker VmHWM growth MB | streamed |",
-        "|---|---|---|---|---|---|---|",
+        "| rows | MB | seconds | rows/s | first byte ms | worker VmHWM growth MB | streamed | rows in the audit log |",
+        "|---|---|---|---|---|---|---|---|",
         f"| {result['rows']:,} | {result['bytes'] / 1e6:.0f} | {result['seconds']:.1f} | "
         f"{result['rows'] / max(result['seconds'], 1e-9):,.0f} | {result['first_byte_s'] * 1000:.0f} | "
-        f"{result['peak_growth_kb'] / 1024:.1f} | {'chunked' if result['chunked'] else 'no'} |",
+        f"{result['peak_growth_kb'] / 1024:.1f} | {'chunked' if result['chunked'] else 'no'} | "
+        f"{(result['audited'] or {}).get('rows')} |",
         "",
     ])

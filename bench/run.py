@@ -49,7 +49,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 BIN = Path(sys.executable).parent
-DB_NAME = "undersign_bench"
+DB_NAME = os.environ.get("BENCH_DB_NAME", "undersign_bench")  # another name keeps parallel runs apart
 MILLION_SLUG = "bench-viral-petition"
 THOUSAND_SLUG = "bench-small-petition"
 COUNTRIES = ["GB", "US", "CA", "KR", "DE", "FR", "AU", "NL", "SE", "JP"]
@@ -880,7 +880,7 @@ def main(argv: list[str] | None = None) -> int:
         if wanted("export"):
             log("export of the lead's consenting supporters")
             exported = export_bench.run(server.port, children(server.master.pid), proc_status, data["lead_slug"],
-                                        MILLION_SLUG, log)
+                                        MILLION_SLUG, bench_database_url(), log)
         for c in concurrencies:
             for name, path in (("page", f"/p/{MILLION_SLUG}"), ("json", f"/p/{MILLION_SLUG}.json")):
                 if wanted(name):
