@@ -59,7 +59,8 @@ def scene() -> Scene:
 
 
 def make_scene() -> Scene:
-    """Three sponsors; signers who consent to one, to two, to none; one withdrew; one never confirmed."""
+    """Three sponsors; signers who consent to one, to two, to none; one withdrew; one unsubscribed from the
+    lead; one never confirmed."""
     lead, second, third = make_org("Fathom Film Group"), make_org("Hanvoice"), make_org("NK Film Festival")
     outsider, former = make_org("Unrelated NGO"), make_org("Left Early")
     campaign = make_campaign(lead, status="published", co_sponsors=(second, third))
@@ -68,6 +69,10 @@ def make_scene() -> Scene:
     _sign(campaign, second, "김민지", "minji@example.org", (lead, second), country="KR", source="newsletter-may")
     _sign(campaign, lead, "Bo Quiet", "bo@example.org")
     _sign(campaign, third, "Cy Third", "cy@example.org", (third,), comment="-1 for the delay")
+    ula = _sign(campaign, second, "Ula Unsubscribed", "ula@example.org", (lead, second))
+    # She unsubscribed from the lead's mailings (the link in an update): her consent to it ends.
+    db.session.execute(update(Consent).where(Consent.signature_id == ula.id, Consent.organization_id == lead.id)
+                       .values(withdrawn_at=utcnow()))
     gone = _sign(campaign, lead, "Wes Withdrawn", "wes@example.org", (lead, second))
     assert service.withdraw(campaign, withdraw_token(gone))
     _sign(campaign, lead, "Una Unconfirmed", "una@example.org", (lead, second, third), confirm=False)
@@ -101,7 +106,7 @@ def _names(response: Any) -> list[str]:
 def test_each_sponsor_exports_exactly_its_consenting_confirmed_signers(client, scene):  # type: ignore[no-untyped-def]
     expected = {
         scene.lead: ["Ann Lee", "김민지", "'" + HYPERLINK],
-        scene.second: ["김민지"],
+        scene.second: ["김민지", "Ula Unsubscribed"],
         scene.third: ["Cy Third"],
     }
     for org, names in expected.items():
@@ -121,7 +126,9 @@ def test_the_csv_holds_every_column_as_excel_should_read_it(client, scene):  # t
     assert "김민지".encode() in body
     ann, minji, formula = _rows(response)
     assert list(ann) == ["Name", "E-mail", "Country", "Postcode", "Comment", "Signed at (UTC)", "Confirmed at (UTC)",
-                         "Consent wording", "Consented at (UTC)", "Sponsor credited", "Source", "Status"]
+                         "Consent wording", "Consented at (UTC)", "Sponsor credited", "Source", "Status",
+                         "Consent withdrawn at (UTC)"]
+    assert ann["Consent withdrawn at (UTC)"] == ""
     assert ann["E-mail"] == "ann@example.org" and ann["Postcode"] == "M5V 2T6" and ann["Comment"] == "For my cousin"
     assert ann["Consent wording"] == "Keep me updated by Fathom Film Group"
     assert ann["Sponsor credited"] == "Fathom Film Group" and ann["Status"] == "confirmed"
@@ -163,7 +170,8 @@ def test_no_url_reaches_another_organizations_supporters(client, scene):  # type
     second = _admin_of(client, scene.second)
     assert second.get(scene.url(scene.lead)).status_code == 404
     # Parameters do not widen it: other filters, or an organization in the query string.
-    assert _names(second.get(scene.url(scene.second, f"?status=all&org={scene.lead.slug}"))) == ["김민지"]
+    assert _names(second.get(scene.url(scene.second, f"?status=all&org={scene.lead.slug}"))) == [
+        "김민지", "Ula Unsubscribed"]
 
 
 def test_a_sponsor_that_left_gets_404(client, scene):  # type: ignore[no-untyped-def]
@@ -180,9 +188,13 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, scene):  # type: ignore
 
 def test_status_filter(client, scene):  # type: ignore[no-untyped-def]
     client = _admin_of(client, scene.lead)
-    # Withdrawal erases the signer and their consents: nothing of them is left to export.
-    assert _names(client.get(scene.url(scene.lead, "?status=withdrawn"))) == []
-    assert _names(client.get(scene.url(scene.lead, "?status=all"))) == ["Ann Lee", "김민지", "'" + HYPERLINK]
+    # Withdrawing a signature erases it and its consents: nothing of Wes is left. Ula unsubscribed
+    # from the lead: the lead learns that and when, not who.
+    (ula,) = _rows(client.get(scene.url(scene.lead, "?status=withdrawn")))
+    assert ula["Status"] == "unsubscribed" and ula["Consent withdrawn at (UTC)"] != ""
+    assert ula["Name"] == ula["E-mail"] == ula["Postcode"] == ula["Comment"] == ""
+    assert ula["Sponsor credited"] == "Hanvoice" and ula["Country"] == "CA"
+    assert _names(client.get(scene.url(scene.lead, "?status=all"))) == ["Ann Lee", "김민지", "", "'" + HYPERLINK]
     assert _names(client.get(scene.url(scene.lead, "?status=confirmed"))) == ["Ann Lee", "김민지", "'" + HYPERLINK]
     refused = client.get(scene.url(scene.lead, "?status=everyone"))
     assert refused.status_code == 400 and "Signatures: choose" in refused.get_data(as_text=True)
@@ -216,13 +228,13 @@ def test_a_date_that_does_not_parse_is_400_naming_the_field(client, scene, query
 def test_every_export_is_in_the_audit_log_with_its_filters_and_rows(client, scene):  # type: ignore[no-untyped-def]
     client = _admin_of(client, scene.lead)
     response = client.get(scene.url(scene.lead, "?status=all&from=2026-01-01"))
-    assert len(_rows(response)) == 3
+    assert len(_rows(response)) == 4
     db.session.expire_all()
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == EXPORTED))
     assert event is not None
     assert event.organization_id == scene.lead.id and event.object_id == scene.campaign.id
     assert event.actor_id is not None and event.created_at is not None
-    assert event.details == {"filters": {"status": "all", "from": "2026-01-01", "to": None}, "rows": 3, "complete": True}
+    assert event.details == {"filters": {"status": "all", "from": "2026-01-01", "to": None}, "rows": 4, "complete": True}
 
 
 def test_a_download_cut_off_is_recorded_as_incomplete(client, scene, monkeypatch):  # type: ignore[no-untyped-def]

@@ -2,7 +2,9 @@
 
 Co-sponsors share the count, not the people (DESIGN §9): the query is built
 around the ``consents`` row of the exporting organization, so no filter can
-reach a signer who did not tick its box. The rows are streamed from a
+reach a signer who did not tick its box, and a supporter who unsubscribed from
+it since (``Consent.withdrawn_at``) is listed, when asked for, without name,
+e-mail, postcode or comment. The rows are streamed from a
 server-side cursor in batches (`csv_chunks`), so memory stays flat however
 many there are and the first line leaves before the last row is read.
 
@@ -36,7 +38,7 @@ EXPORTED = "supporters.exported"
 BATCH_ROWS = 1000
 COLUMNS = (
     "Name", "E-mail", "Country", "Postcode", "Comment", "Signed at (UTC)", "Confirmed at (UTC)",
-    "Consent wording", "Consented at (UTC)", "Sponsor credited", "Source", "Status",
+    "Consent wording", "Consented at (UTC)", "Sponsor credited", "Source", "Status", "Consent withdrawn at (UTC)",
 )
 # OWASP's list for CSV injection: what a spreadsheet runs as a formula, plus tab and carriage return.
 _NEUTRALIZE = FORMULA_STARTS + ("\t", "\r")
@@ -49,17 +51,18 @@ def neutralize(cell: str) -> str:
 
 def supporters_query(campaign_id: int, organization_id: int, filters: ExportFilters) -> Select[Unpack[tuple[Any, ...]]]:
     """The rows of the export, oldest signature first: only signatures with a consent to ``organization_id``."""
-    if filters.status is ExportStatus.CONFIRMED:
-        state = Signature.counted()
-    elif filters.status is ExportStatus.WITHDRAWN:
-        state = Signature.withdrawn_at.is_not(None)
-    else:
-        state = or_(Signature.counted(), Signature.withdrawn_at.is_not(None))
+    consenting = and_(Signature.counted(), Consent.current())
+    # A withdrawn signature is erased (and its consents with it); an unsubscribed supporter's row stays,
+    # its personal columns left out by `_cells`. A signature never confirmed is in neither.
+    left = or_(Signature.withdrawn_at.is_not(None),
+               and_(Signature.confirmed_at.is_not(None), Signature.invalidated_at.is_(None), ~Consent.current()))
+    state = {ExportStatus.CONFIRMED: consenting, ExportStatus.WITHDRAWN: left}.get(filters.status, or_(consenting, left))
     query: Select[Unpack[tuple[Any, ...]]] = (
         select(
             Signature.name, Signature.email, Signature.country, Signature.postcode, Signature.comment,
             Signature.created_at, Signature.confirmed_at, Consent.wording, Consent.created_at.label("consented_at"),
             Organization.name.label("sponsor"), Signature.source, Signature.withdrawn_at,
+            Consent.withdrawn_at.label("unsubscribed_at"),
         )
         .join(Consent, and_(Consent.signature_id == Signature.id, Consent.organization_id == organization_id))
         .join(Sponsorship, Sponsorship.id == Signature.sponsorship_id)
@@ -119,9 +122,14 @@ def csv_chunks(campaign_id: int, organization_id: int, filters: ExportFilters, e
 
 
 def _cells(row: Sequence[Any]) -> list[str]:
-    name, email, country, postcode, comment, signed, confirmed, wording, consented, sponsor, source, withdrawn = row
+    """One CSV line; a supporter who unsubscribed from this organization is a date, not a person, to it."""
+    (name, email, country, postcode, comment, signed, confirmed, wording, consented, sponsor, source, withdrawn,
+     unsubscribed) = row
+    status = "withdrawn" if withdrawn is not None else "unsubscribed" if unsubscribed is not None else "confirmed"
+    if status != "confirmed":
+        name = email = postcode = comment = None
     values = (name, email, country, postcode, comment, _moment(signed), _moment(confirmed), wording,
-              _moment(consented), sponsor, source, "withdrawn" if withdrawn is not None else "confirmed")
+              _moment(consented), sponsor, source, status, _moment(unsubscribed))
     return [neutralize(value or "") for value in values]
 
 

@@ -166,7 +166,7 @@ def new_sign_form(campaign: Campaign, *, action_url: str, consent_choices: list[
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 EXPORT_STATUS_CHOICES = [
     SelectChoice(ExportStatus.CONFIRMED.value, "Confirmed (the signatures that count)"),
-    SelectChoice(ExportStatus.WITHDRAWN.value, "Withdrawn"),
+    SelectChoice(ExportStatus.WITHDRAWN.value, "Withdrawn or unsubscribed (dates only, no personal data)"),
     SelectChoice(ExportStatus.ALL.value, "Both"),
 ]
 

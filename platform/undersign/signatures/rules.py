@@ -233,7 +233,8 @@ def clean_via(raw: str | None) -> str | None:
 
 
 class ExportStatus(str, enum.Enum):
-    """Which consenting signers an export holds: the counted ones (the default), the withdrawn ones, or both.
+    """Which signers an export holds: the counted ones still consenting (the default); those who withdrew
+    their signature or unsubscribed from the organization (without their personal data); or both.
 
     A signature never confirmed is in no export: nobody proved the address belongs to whoever typed it.
     """
