@@ -5,7 +5,7 @@ What it does, in one run (details in the README, "Benchmark"):
 1. creates the PostgreSQL database ``undersign_bench`` (dropped and re-made
    each run), its tables, three sponsoring organizations and two petitions,
    one with 1,000,000 confirmed signatures (one ``INSERT ... SELECT`` over
-   ``generate_series``) and one with 1,000;
+   ``generate_series``, every one consenting to the lead) and one with 1,000;
 2. starts undersign exactly as in production — gunicorn with gunicorn.conf.py,
    ``flask worker``, Redis on loopback — with rate limits off;
 3. drives it with wrk (C, from Debian; LuaJIT scripts in bench/lua) at
@@ -14,7 +14,8 @@ What it does, in one run (details in the README, "Benchmark"):
    (GET the page for its form and CSRF token, POST the signature with a unique
    e-mail), (d) confirming (GET the link from the e-mail, POST its button),
    (e) 95% page reads and 5% signature POSTs; then the page of a petition with
-   1,000 signatures against the one with 1,000,000;
+   1,000 signatures against the one with 1,000,000; (f) the lead's admin downloading
+   the export of its million consenting supporters (bench/export.py);
 4. stops undersign and serves the ceiling (bench/ceiling.py: one query, one
    template) under the same gunicorn settings, at the same concurrencies;
 5. prints requests/s, p50, p99, the ratio to the ceiling, each worker's peak
@@ -48,7 +49,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 BIN = Path(sys.executable).parent
-DB_NAME = "undersign_bench"
+DB_NAME = os.environ.get("BENCH_DB_NAME", "undersign_bench")  # another name keeps parallel runs apart
 MILLION_SLUG = "bench-viral-petition"
 THOUSAND_SLUG = "bench-small-petition"
 COUNTRIES = ["GB", "US", "CA", "KR", "DE", "FR", "AU", "NL", "SE", "JP"]
@@ -94,6 +95,8 @@ def load_data(signatures: int, log: Any) -> dict[str, Any]:
     from undersign.demo import load_organizations
     from undersign.extensions import db
 
+    from bench.export import add_consents_and_admin
+
     app = create_app({
         "SQLALCHEMY_DATABASE_URI": bench_database_url(), "REDIS_URL": None, "RATELIMIT_ENABLED": False,
         "MAIL_DELIVERY": "manual", "LOG_FORMAT": "text",
@@ -131,6 +134,7 @@ def load_data(signatures: int, log: Any) -> dict[str, Any]:
             campaign = campaigns[slug]
             sponsor_ids = [s.id for s in campaign.sponsorships]
             insert_signatures(db, campaign.id, sponsor_ids, n, prefix=slug)
+        add_consents_and_admin(db, campaigns[MILLION_SLUG].id, lead)
         db.session.commit()
         log(f"inserted {signatures + 1000:,} signatures in {time.monotonic() - started:.1f} s")
         recount_sql(db)
@@ -816,13 +820,15 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"length of each scenario (at most {MAX_SECONDS})")
     parser.add_argument("--signatures", type=int, default=int(os.environ.get("BENCH_SIGNATURES", 1_000_000)))
     parser.add_argument("--concurrency", default="8,32")
-    parser.add_argument("--only", default="", help="comma-separated scenarios (ceiling,page,json,sign,confirm,mixed,size,outage,dashboard)")
+    parser.add_argument("--only", default="", help="comma-separated scenarios (ceiling,page,json,sign,confirm,mixed,size,outage,dashboard,export)")
     parser.add_argument("--keep-db", action="store_true", help="keep the undersign_bench database afterwards")
     parser.add_argument("--reuse-db", action="store_true", help="skip creating and loading the database")
     parser.add_argument("--quiet-load", type=float, default=float(os.environ.get("BENCH_QUIET_LOAD", 1.5)),
                         help="before measuring, wait (at most --quiet-wait minutes) until the load average is below this")
     parser.add_argument("--quiet-wait", type=float, default=float(os.environ.get("BENCH_QUIET_WAIT", 5)))
     args = parser.parse_args(argv)
+    from bench import export as export_bench
+
     seconds = min(max(args.seconds, 1), MAX_SECONDS)
     concurrencies = [int(c) for c in args.concurrency.split(",")]
     only = set(filter(None, args.only.split(",")))
@@ -864,12 +870,17 @@ def main(argv: list[str] | None = None) -> int:
     sign_ok = confirm_ok = 0
     dashboard: dict[str, Any] | None = None
     server: Server | None = None
+    exported: dict[str, Any] | None = None
     try:
         server = start_undersign(logdir, redis_url, queue, extra_env)
         base = f"http://127.0.0.1:{server.port}"
         consent = data["lead_slug"]
         # Warm up: templates compiled, pools filled, every worker touched.
         run_wrk("warmup", f"{base}/p/{MILLION_SLUG}", 8, 2, "read.lua", [], False, server, logdir)
+        if wanted("export"):
+            log("export of the lead's consenting supporters")
+            exported = export_bench.run(server.port, children(server.master.pid), proc_status, data["lead_slug"],
+                                        MILLION_SLUG, bench_database_url(), log)
         for c in concurrencies:
             for name, path in (("page", f"/p/{MILLION_SLUG}"), ("json", f"/p/{MILLION_SLUG}.json")):
                 if wanted(name):
@@ -942,6 +953,8 @@ def main(argv: list[str] | None = None) -> int:
         text += "\n" + outage_report(outage)
     if dashboard is not None:
         text += "\n" + dashboard_report(dashboard, args.signatures)
+    if exported is not None:
+        text += "\n" + export_bench.report(exported)
     print()
     print(text)
     (logdir / "report.md").write_text(text + "\n")

@@ -187,12 +187,13 @@ def _register_blueprints(app: Flask) -> None:
     from undersign.organizations.views import bp as organizations
     from undersign.organizations.views import console as organization_console
     from undersign.public.views import bp as public_pages
+    from undersign.signatures.console import bp as supporters
     from undersign.signatures.views import bp as signing
     from undersign.web.views import bp as web
 
     for blueprint in (
-        web, accounts, organizations, organization_console, campaigns_console, public_pages, signing, images,
-        moderation, api, mailings, mailings_console,
+        web, accounts, organizations, organization_console, campaigns_console, supporters, public_pages, signing,
+        images, moderation, api, mailings, mailings_console,
     ):
         app.register_blueprint(blueprint)
     csrf.exempt(api)

@@ -10,6 +10,8 @@ where our cookies are not sent, and a supporter who blocks cookies can sign.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -19,6 +21,7 @@ from flask_wtf import FlaskForm
 from itsdangerous import BadData, URLSafeTimedSerializer
 from markupsafe import Markup, escape
 from wtforms import BooleanField, EmailField, Field, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 from wtforms.widgets import Select, html_params
 
@@ -26,7 +29,7 @@ from undersign.campaigns.models import Campaign
 from undersign.errors import InvalidInput
 from undersign.signatures import rules
 from undersign.signatures.canonical import current_rules
-from undersign.signatures.rules import SignatureInput
+from undersign.signatures.rules import ExportFilters, ExportStatus, SignatureInput
 from undersign.web.forms import Form
 
 # A cached page may hand out a form for a while; two days leaves room for a tab left open.
@@ -158,3 +161,59 @@ def new_sign_form(campaign: Campaign, *, action_url: str, consent_choices: list[
         form.source.data = source or ""
     form.csrf_token.data = form_token(campaign, form.purpose)
     return form
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+EXPORT_STATUS_CHOICES = [
+    SelectChoice(ExportStatus.CONFIRMED.value, "Confirmed (the signatures that count)"),
+    SelectChoice(ExportStatus.WITHDRAWN.value, "Withdrawn or unsubscribed (dates only, no personal data)"),
+    SelectChoice(ExportStatus.ALL.value, "Both"),
+]
+
+
+def _day(label: str) -> Callable[[FlaskForm, Field], None]:
+    def check(form: FlaskForm, field: Field) -> None:
+        raw = (field.data or "").strip()
+        if not raw:
+            return
+        try:
+            if not _ISO_DAY.fullmatch(raw):
+                raise ValueError(raw)
+            dt.date.fromisoformat(raw)
+        except ValueError:
+            raise ValidationError(f"{label}: “{raw[:20]}” is not a date; write it as YYYY-MM-DD, e.g. 2026-12-31.") from None
+    return check
+
+
+class ExportForm(Form):
+    """The filters of a supporters' export, read from the query string (``?status=&from=&to=``)."""
+
+    class Meta:
+        csrf = False  # a GET that changes nothing but the audit log, which records every one
+
+    status = SelectField("Signatures", choices=EXPORT_STATUS_CHOICES, default=ExportStatus.CONFIRMED.value,
+                         validate_choice=False)
+    signed_from = StringField("Signed from", name="from", validators=[_day("Signed from")], render_kw={"type": "date"})
+    signed_to = StringField("Signed until (included)", name="to", validators=[_day("Signed until")],
+                          render_kw={"type": "date"})
+
+    def validate_status(self, field: Field) -> None:
+        if (field.data or ExportStatus.CONFIRMED.value) not in {s.value for s in ExportStatus}:
+            raise ValidationError("Signatures: choose confirmed, withdrawn or both (all).")
+
+    def validate_signed_to(self, field: Field) -> None:
+        try:
+            start, end = _parsed(self.signed_from.data), _parsed(field.data)
+        except ValueError:
+            return  # the field's own check names the date that does not parse
+        if start is not None and end is not None and end < start:
+            raise ValidationError("Signed until: this day comes before the “signed from” day.")
+
+    def filters(self) -> ExportFilters:
+        """The validated filters (call after ``validate()``); an empty date means no bound."""
+        return ExportFilters(ExportStatus(self.status.data or ExportStatus.CONFIRMED.value),
+                             _parsed(self.signed_from.data), _parsed(self.signed_to.data))
+
+
+def _parsed(raw: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(raw.strip()) if raw and raw.strip() else None

@@ -16,6 +16,8 @@ plus the direction marks, since a signer's name and comment are shown to everyon
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
 import json
 import re
 import unicodedata
@@ -228,3 +230,32 @@ def clean_via(raw: str | None) -> str | None:
     """An organization slug from ``?via=`` or the form's hidden field, or None if it cannot be one."""
     value = (raw or "").strip()
     return value if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", value) else None
+
+
+class ExportStatus(str, enum.Enum):
+    """Which signers an export holds: the counted ones still consenting (the default); those who withdrew
+    their signature or unsubscribed from the organization (without their personal data); or both.
+
+    A signature never confirmed is in no export: nobody proved the address belongs to whoever typed it.
+    """
+
+    CONFIRMED = "confirmed"
+    WITHDRAWN = "withdrawn"
+    ALL = "all"
+
+
+@dataclass(frozen=True)
+class ExportFilters:
+    """An export's filters: status, and the days of signing from and to (UTC, both included)."""
+
+    status: ExportStatus = ExportStatus.CONFIRMED
+    signed_from: dt.date | None = None
+    signed_to: dt.date | None = None
+
+    def as_details(self) -> dict[str, str | None]:
+        """The filters as the audit log keeps them."""
+        return {
+            "status": self.status.value,
+            "from": self.signed_from.isoformat() if self.signed_from else None,
+            "to": self.signed_to.isoformat() if self.signed_to else None,
+        }
