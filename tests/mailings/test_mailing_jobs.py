@@ -19,6 +19,7 @@ def _send(app, found, title: str) -> Update:  # type: ignore[no-untyped-def]
     client = app.test_client()
     login_as(client, editor(found, found.lead))
     assert submit(client, found.url(found.lead, "updates/new"), {"title": title, "body": "News."}).status_code == 302
+    db.session.commit()  # end this session's read, so that it sees what the app just wrote (SQLite snapshots)
     update = db.session.scalar(db.select(Update).where(Update.title == title))
     page = found.url(found.lead, f"updates/{update.id}/mailing")
     assert submit(client, page, {}, action=page + "/send").status_code == 302
