@@ -223,7 +223,8 @@ def create_campaign(actor: User, org: Organization, draft: CampaignDraft, *, ima
     )
     db.session.add(campaign)
     _flush_unique_slug(slug)
-    record(actor, "campaign.created", campaign, organization_id=org.id, details={"slug": slug, "title": campaign.title}, ip=ip)
+    record(actor, "campaign.created", campaign, organization_id=org.id, ip=ip,
+           details={"slug": slug, "title": campaign.title})
     record(actor, "sponsorship.created", lead, organization_id=org.id,
            details={"campaign": slug, "role": SponsorRole.LEAD.value}, ip=ip)
     return campaign
@@ -323,7 +324,8 @@ def _set_status(actor: User | None, campaign: Campaign, status: CampaignStatus, 
     status_changed(actor, campaign, status)
 
 
-def publish_campaign(actor: User, org: Organization, campaign: Campaign, now: dt.datetime | None = None, *, ip: str | None = None) -> None:
+def publish_campaign(actor: User, org: Organization, campaign: Campaign, now: dt.datetime | None = None, *,
+                     ip: str | None = None) -> None:
     """draft → published.
 
     :raise PermissionDenied: ``org`` does not lead the campaign.
@@ -347,7 +349,8 @@ def publish_campaign(actor: User, org: Organization, campaign: Campaign, now: dt
     _set_status(actor, campaign, CampaignStatus.PUBLISHED, now, ip=ip)
 
 
-def close_campaign(actor: User, org: Organization, campaign: Campaign, now: dt.datetime | None = None, *, ip: str | None = None) -> None:
+def close_campaign(actor: User, org: Organization, campaign: Campaign, now: dt.datetime | None = None, *,
+                   ip: str | None = None) -> None:
     """published → closed: no more signatures; the page says how many signed.
 
     :raise PermissionDenied: ``org`` does not lead the campaign.
@@ -359,7 +362,8 @@ def close_campaign(actor: User, org: Organization, campaign: Campaign, now: dt.d
     _set_status(actor, campaign, CampaignStatus.CLOSED, now or utcnow(), ip=ip)
 
 
-def declare_victory(actor: User, org: Organization, campaign: Campaign, now: dt.datetime | None = None, *, ip: str | None = None) -> None:
+def declare_victory(actor: User, org: Organization, campaign: Campaign, now: dt.datetime | None = None, *,
+                    ip: str | None = None) -> None:
     """published or closed → victory: the demands were met.
 
     :raise PermissionDenied: ``org`` does not lead the campaign.

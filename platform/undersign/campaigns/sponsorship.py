@@ -103,7 +103,8 @@ def _invitation(org: Organization, campaign: Campaign) -> Sponsorship:
     return sponsorship
 
 
-def accept_invitation(actor: User, org: Organization, campaign: Campaign, now: dt.datetime | None = None, *, ip: str | None = None) -> Sponsorship:
+def accept_invitation(actor: User, org: Organization, campaign: Campaign, now: dt.datetime | None = None, *,
+                      ip: str | None = None) -> Sponsorship:
     """``org`` becomes a co-sponsor: listed on the page, with its own hosted page and share of the count.
 
     :raise NotFound: ``org`` was not invited.
@@ -118,18 +119,21 @@ def accept_invitation(actor: User, org: Organization, campaign: Campaign, now: d
     sponsorship.accepted_at = now
     campaign.changed_at = now
     db.session.flush()
-    record(actor, "sponsorship.accepted", sponsorship, organization_id=org.id, details={"campaign": campaign.slug}, ip=ip)
+    record(actor, "sponsorship.accepted", sponsorship, organization_id=org.id, ip=ip,
+           details={"campaign": campaign.slug})
     invitation_answered(actor, sponsorship)
     return sponsorship
 
 
-def decline_invitation(actor: User, org: Organization, campaign: Campaign, now: dt.datetime | None = None, *, ip: str | None = None) -> Sponsorship:
+def decline_invitation(actor: User, org: Organization, campaign: Campaign, now: dt.datetime | None = None, *,
+                       ip: str | None = None) -> Sponsorship:
     """:raise NotFound: ``org`` was not invited. :raise InvalidInput: the invitation is no longer open."""
     sponsorship = _invitation(org, campaign)
     sponsorship.status = SponsorshipStatus.DECLINED.value
     sponsorship.ended_at = now or utcnow()
     db.session.flush()
-    record(actor, "sponsorship.declined", sponsorship, organization_id=org.id, details={"campaign": campaign.slug}, ip=ip)
+    record(actor, "sponsorship.declined", sponsorship, organization_id=org.id, ip=ip,
+           details={"campaign": campaign.slug})
     invitation_answered(actor, sponsorship)
     return sponsorship
 
@@ -182,6 +186,6 @@ def remove_sponsor(actor: User, org: Organization, campaign: Campaign, sponsorsh
     sponsorship.ended_at = now
     campaign.changed_at = now
     db.session.flush()
-    record(actor, "sponsorship.removed", sponsorship, organization_id=org.id,
-           details={"campaign": campaign.slug, "organization": sponsorship.organization.slug, "previous": previous}, ip=ip)
+    record(actor, "sponsorship.removed", sponsorship, organization_id=org.id, ip=ip,
+           details={"campaign": campaign.slug, "organization": sponsorship.organization.slug, "previous": previous})
     return sponsorship

@@ -106,12 +106,13 @@ def _save_draft(form: CampaignForm, petition: Campaign | None) -> tuple[Response
         # A slug taken meanwhile: everything, the picture too, is undone.
         with field_errors(form, "title") as outcome:
             if petition is None:
-                petition = service.create_campaign(current_user, g.org, form.draft(), picture=picture, ip=request.remote_addr)
+                petition = service.create_campaign(current_user, g.org, form.draft(), picture=picture,
+                                                   ip=request.remote_addr)
                 flash(f"The draft “{petition.title}” is saved. Preview it, invite co-sponsors, then publish it.",
                       "success")
             else:
-                revision = service.edit_campaign(current_user, g.org, petition, form.draft(), picture=picture, ip=request.remote_addr,
-                                                 remove_image=bool(form.remove_image.data))
+                revision = service.edit_campaign(current_user, g.org, petition, form.draft(), picture=picture,
+                                                 remove_image=bool(form.remove_image.data), ip=request.remote_addr)
                 flash("Saved. The earlier text is kept in the petition's history, which every sponsor can read."
                       if revision is not None else "Saved.", "success")
         if outcome.error is not None:

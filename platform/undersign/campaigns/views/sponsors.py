@@ -69,7 +69,8 @@ def remove_sponsor(slug: str, sponsorship_id: int) -> ResponseReturnValue:
 
 def _answer(action: Callable[..., Sponsorship], done: str) -> ResponseReturnValue:
     petition = campaign()
-    return press_button(lambda: action(current_user, g.org, petition, ip=request.remote_addr), lambda _: done, url_for("campaigns.index"))
+    return press_button(lambda: action(current_user, g.org, petition, ip=request.remote_addr), lambda _: done,
+                        url_for("campaigns.index"))
 
 
 @bp.post("/<slug>/invitation/accept")
