@@ -82,7 +82,6 @@ def redis_client(app: Flask | None = None) -> Redis:
     Short timeouts: the web side must never wait long on Redis.
     """
     from redis import Redis
-    from rq import Queue
 
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     client = app.extensions.get("undersign_redis")
@@ -247,7 +246,6 @@ def run_worker(app: Flask, burst: bool = False) -> None:
     :raise redis.exceptions.ConnectionError: in burst mode, Redis cannot be reached.
     """
     from redis import Redis
-    from rq import Queue
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
     from rq import SimpleWorker

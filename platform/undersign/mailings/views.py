@@ -14,30 +14,17 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from undersign.campaigns import service as campaigns
-from undersign.campaigns.models import Campaign, SponsorshipStatus, Update
+from undersign.campaigns.models import Campaign, Update
 from undersign.campaigns.updates import require_author_org, update_of
 from undersign.extensions import csrf
 from undersign.mailings import service
 from undersign.organizations.models import Permission
 from undersign.web.access import member, public
 from undersign.web.forms import EmptyForm, field_errors
-from undersign.web.tenancy import console_blueprint, load_membership
+from undersign.web.tenancy import campaign_console_blueprint, console_campaign
 
-console = console_blueprint("update_mailings", __name__, "/campaigns")
+console = campaign_console_blueprint("update_mailings", __name__)
 bp = Blueprint("mailings", __name__)
-
-
-@console.url_value_preprocessor
-def _pull_campaign(_endpoint: str | None, values: dict[str, Any] | None) -> None:
-    """``g.campaign`` through ``g.org``'s accepted sponsorship, or 404 (see `campaigns.views.console`)."""
-    slug = (values or {}).get("slug")
-    if slug is None or g.get("org") is None or not current_user.is_authenticated or load_membership() is None:
-        return
-    sponsorship = campaigns.sponsorship_of(g.org, slug)
-    if sponsorship is None or sponsorship.status != SponsorshipStatus.ACCEPTED.value:
-        abort(404)
-    g.campaign = sponsorship.campaign
 
 
 @console.context_processor
@@ -50,9 +37,7 @@ def _helpers() -> dict[str, Any]:
 
 def _the_update(update_id: int) -> tuple[Campaign, Update]:
     """:raise NotFound: not this campaign's update. :raise PermissionDenied: another sponsor posted it."""
-    petition: Campaign | None = g.get("campaign")
-    if petition is None:
-        abort(404)
+    petition = console_campaign()
     update = update_of(petition, update_id)
     require_author_org(g.org, update)
     return petition, update

@@ -11,45 +11,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, g, render_template, request, stream_with_context
+from flask import Response, g, render_template, request, stream_with_context
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from undersign.campaigns import service as campaigns
-from undersign.campaigns.models import Campaign, SponsorshipStatus
+from undersign.campaigns.models import Campaign
 from undersign.organizations.models import Permission
 from undersign.signatures import export
 from undersign.signatures.forms import ExportForm
 from undersign.web.access import member
 from undersign.web.database import writes
-from undersign.web.tenancy import console_blueprint, load_membership
+from undersign.web.tenancy import campaign_console_blueprint, console_campaign
 
-bp = console_blueprint("supporters", __name__, "/campaigns")
-
-
-@bp.url_value_preprocessor
-def _pull_campaign(_endpoint: str | None, values: dict[str, Any] | None) -> None:
-    """``g.campaign`` through ``g.org``'s accepted sponsorship, or 404, before the role is checked
-    (as `campaigns.views.console` does): another organization gets 404 whatever its role."""
-    slug = (values or {}).get("slug")
-    if slug is None or g.get("org") is None or not current_user.is_authenticated or load_membership() is None:
-        return  # the access guard answers these
-    sponsorship = campaigns.sponsorship_of(g.org, slug)
-    if sponsorship is None or sponsorship.status != SponsorshipStatus.ACCEPTED.value:
-        abort(404)
-    g.campaign = sponsorship.campaign
+bp = campaign_console_blueprint("supporters", __name__)
 
 
 @bp.context_processor
 def _console_helpers() -> dict[str, Any]:
     return {"Permission": Permission}  # the campaign's console navigation asks what the member may do
-
-
-def _campaign() -> Campaign:
-    loaded: Campaign | None = g.get("campaign")
-    if loaded is None:
-        abort(404)
-    return loaded
 
 
 def _page(petition: Campaign, form: ExportForm, status: int = 200) -> ResponseReturnValue:
@@ -59,7 +38,7 @@ def _page(petition: Campaign, form: ExportForm, status: int = 200) -> ResponseRe
 @bp.get("/<slug>/export")
 @member(Permission.VIEW_SUPPORTERS)
 def export_page(slug: str) -> ResponseReturnValue:
-    return _page(_campaign(), ExportForm(formdata=None))
+    return _page(console_campaign(), ExportForm(formdata=None))
 
 
 @bp.get("/<slug>/export.csv")
@@ -70,7 +49,7 @@ def export_csv(slug: str) -> ResponseReturnValue:
 
     :raise 400: a filter does not parse (the form page again, naming the field).
     """
-    petition = _campaign()
+    petition = console_campaign()
     form = ExportForm(formdata=request.args)
     if not form.validate():
         return _page(petition, form, 400)

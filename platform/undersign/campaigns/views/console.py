@@ -8,55 +8,21 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import abort, flash, g, redirect
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from undersign.campaigns import service
 from undersign.campaigns.models import Campaign, SponsorRole, SponsorshipStatus
 from undersign.db import utcnow
 from undersign.organizations.models import Permission
 from undersign.web.forms import EmptyForm, field_errors
-from undersign.web.tenancy import console_blueprint, load_membership
-
-bp = console_blueprint("campaigns", "undersign.campaigns.views", "/campaigns")
+from undersign.web.tenancy import campaign_console_blueprint, console_campaign
 
 # The only pages an organization that is invited (and has not accepted) may open.
 INVITATION_ENDPOINTS = frozenset({"campaigns.detail", "campaigns.accept_invitation", "campaigns.decline_invitation"})
 
+bp = campaign_console_blueprint("campaigns", "undersign.campaigns.views", invited_endpoints=INVITATION_ENDPOINTS)
+campaign = console_campaign
+
 T = TypeVar("T")
-
-
-@bp.url_value_preprocessor
-def _pull_campaign(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    """Load ``g.campaign`` through ``g.org``'s sponsorship, or answer 404.
-
-    Runs before the access guard's permission check, so that a member of an
-    unrelated organization gets 404 on every URL of the campaign whatever their
-    role. Signed-out visitors and non-members are left to the guard, which
-    answers them the same way whether or not the campaign exists.
-    """
-    slug = (values or {}).get("slug")
-    if slug is None or g.get("org") is None:
-        return
-    if not current_user.is_authenticated or load_membership() is None:
-        return
-    sponsorship = service.sponsorship_of(g.org, slug)
-    if sponsorship is None:
-        abort(404)
-    if sponsorship.status != SponsorshipStatus.ACCEPTED.value and not (
-        sponsorship.status == SponsorshipStatus.INVITED.value and endpoint in INVITATION_ENDPOINTS
-    ):
-        abort(404)
-    g.sponsorship = sponsorship
-    g.campaign = sponsorship.campaign
-
-
-def campaign() -> Campaign:
-    """The campaign of this URL, as `_pull_campaign` loaded it."""
-    loaded: Campaign | None = g.get("campaign")
-    if loaded is None:  # the guard let the request through, so the preprocessor must have run
-        abort(404)
-    return loaded
 
 
 def is_lead() -> bool:
