@@ -32,6 +32,7 @@ from tests.campaigns.campaign_factories import make_campaign
 from tests.factories import add_member, login_as, make_org, make_user
 from tests.helpers import csrf_token, submit, text_of
 from undersign.accounts.models import User
+from undersign.api.models import ApiToken
 from undersign.audit import AuditEvent
 from undersign.tokens import new_token
 from undersign.campaigns.models import Campaign, CampaignRevision, SponsorRole, Sponsorship, Update
@@ -106,6 +107,14 @@ def _revision_id(t: Tenant) -> int:
     return revision.id
 
 
+def _token_id(t: Tenant) -> int:
+    token = ApiToken(organization_id=t.org.id, name=f"CRM of {t.org.name}", prefix="usk_test",
+                     secret_hash=new_token()[1], scopes=["read"])
+    db.session.add(token)
+    db.session.commit()
+    return token.id
+
+
 URL_VALUES: dict[str, Callable[[Tenant], Any]] = {
     "member_id": _member_id,
     "invitation_id": _invitation_id,
@@ -113,6 +122,7 @@ URL_VALUES: dict[str, Callable[[Tenant], Any]] = {
     "sponsorship_id": _sponsorship_id,
     "update_id": _update_id,
     "revision_id": _revision_id,
+    "token_id": _token_id,
 }
 
 
@@ -166,6 +176,8 @@ def snapshot(org: Organization) -> dict[str, Any]:
                                       .where(Update.campaign_id.in_(campaign_ids)).order_by(Update.id)).all(),
         "revisions": db.session.scalar(select(func.count()).select_from(CampaignRevision)
                                        .where(CampaignRevision.campaign_id.in_(campaign_ids))),
+        "api_tokens": db.session.execute(select(ApiToken.id, ApiToken.name, ApiToken.revoked_at)
+                                         .where(ApiToken.organization_id == org.id).order_by(ApiToken.id)).all(),
         "audit": db.session.scalar(select(func.count()).select_from(AuditEvent)
                                    .where(AuditEvent.organization_id == org.id)),
     }

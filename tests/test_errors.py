@@ -129,7 +129,9 @@ def test_429(client):
     assert "Retry-After" in response.headers
 
 
-def test_api_clients_get_json_errors(client):
+def test_api_clients_get_problem_documents(client):
     response = client.get("/api/v1/no-such-thing")
     assert response.status_code == 404
-    assert response.is_json and set(response.json) == {"error", "message"}
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json(force=True) == {"type": "about:blank", "title": "Not Found", "status": 404,
+                                             "detail": "There is no such resource."}

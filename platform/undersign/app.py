@@ -178,6 +178,7 @@ def _init_database(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from undersign.accounts.views import bp as accounts
+    from undersign.api.console import bp as api_console
     from undersign.api.views import bp as api
     from undersign.campaigns.views import bp as campaigns_console
     from undersign.images.views import bp as images
@@ -193,7 +194,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (
         web, accounts, organizations, organization_console, campaigns_console, supporters, public_pages, signing,
-        images, moderation, api, mailings, mailings_console,
+        images, moderation, api, api_console, mailings, mailings_console,
     ):
         app.register_blueprint(blueprint)
     csrf.exempt(api)

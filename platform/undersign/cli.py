@@ -20,6 +20,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(close_expired_command)
     app.cli.add_command(recount_command)
+    app.cli.add_command(api_token_group)
 
 
 @click.command("create-admin")
@@ -136,3 +137,27 @@ def recount_command(slug: str | None) -> None:
             click.echo(f"  {tally.label}: stored {tally.stored}, actual {tally.actual}{mark}")
     click.echo(f"{len(ids)} campaign(s) recounted; "
                + (f"{drifted} had drifted and are fixed." if drifted else "no drift."))
+
+
+@click.group("api-token")
+def api_token_group() -> None:
+    """API tokens of organizations."""
+
+
+@api_token_group.command("create")
+@click.argument("org_slug")
+@click.argument("name")
+@click.option("--write", is_flag=True, help="Scope read+write (default: read).")
+def api_token_create_command(org_slug: str, name: str, write: bool) -> None:
+    """Create an API token for ORG_SLUG named NAME; the token is printed alone on the last line, once."""
+    from undersign.api import service
+
+    try:
+        with unit_of_work():
+            org = service.organization_by_slug(org_slug)
+            token, secret = service.create_token(None, org, name, write=write, via="flask api-token create")
+            about = f"Token {token.prefix}… ({token.scope_label}) for {org.name}."
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"{about} It is shown only now; store it safely:")
+    click.echo(secret)

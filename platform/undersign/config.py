@@ -117,6 +117,8 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
         "DB_CONNECT_TIMEOUT": _int(env, "DB_CONNECT_TIMEOUT", 5),
         "RATELIMIT_STRATEGY": "fixed-window",
+        # Requests per API token (all API routes together), in Flask-Limiter's notation.
+        "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "300 per minute"),
         "PROXY_COUNT": _int(env, "PROXY_COUNT", 0),
         "PASSWORD_HASH_TIME_COST": _int(env, "PASSWORD_HASH_TIME_COST", 3),
         "PASSWORD_HASH_MEMORY_COST": _int(env, "PASSWORD_HASH_MEMORY_COST", 65536),

@@ -1,11 +1,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from undersign.db import Model, utcnow
+
+if TYPE_CHECKING:
+    from undersign.accounts.models import User
+    from undersign.organizations.models import Organization
+
+
+READ = "read"
+WRITE = "write"
+# The scopes a token may carry, as the console and the CLI offer them.
+SCOPE_LABELS = {READ: "read", WRITE: "read+write"}
 
 
 class ApiToken(Model):
@@ -23,4 +34,20 @@ class ApiToken(Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[dt.datetime | None]
+    last_used_ip: Mapped[str | None] = mapped_column(String(45))
     revoked_at: Mapped[dt.datetime | None]
+
+    organization: Mapped[Organization] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+    @property
+    def scope_label(self) -> str:
+        """``read`` or ``read+write``."""
+        return SCOPE_LABELS[WRITE] if WRITE in self.scopes else SCOPE_LABELS[READ]
+
+    def allows(self, scope: str) -> bool:
+        return scope == READ or scope in self.scopes
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

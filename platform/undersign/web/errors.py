@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, render_template, request
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
 from undersign.errors import DomainError
 from undersign.extensions import db, login_manager
@@ -27,10 +31,57 @@ MESSAGES = {
 }
 
 
-def render_error(status: int, message: str | None = None) -> tuple[dict[str, str] | str, int]:
-    """The error page (or JSON for API clients). Shows only our own words, never the exception."""
+API_MESSAGES = {
+    401: "Send a valid API token: Authorization: Bearer usk_...",
+    403: "This token's scope does not allow this request.",
+    404: "There is no such resource.",
+    405: "This resource cannot be used with this method.",
+    429: "This token has sent too many requests. Wait a minute and try again.",
+}
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def problem(status: int, detail: str | None = None, *, errors: list[dict[str, str]] | None = None,
+            headers: dict[str, str] | None = None) -> Response:
+    """An RFC 9457 problem document (``application/problem+json``), the API's error answer.
+
+    ``errors`` names the fields at fault: ``[{"field": ..., "message": ...}]``.
+    """
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": phrase,
+        "status": status,
+        "detail": detail or API_MESSAGES.get(status) or MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])[1],
+    }
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="undersign"'
+    response.headers.update(headers or {})
+    return response
+
+
+def render_error(status: int, message: str | None = None) -> ResponseReturnValue:
+    """The error page (a problem document under /api/, JSON for other JSON clients).
+    Shows only our own words, never the exception."""
+    if is_api_request():
+        return problem(status, message)
+    return _page(status, message)
+
+
+def _page(status: int, message: str | None = None) -> tuple[dict[str, str] | str, int]:
     title, default = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
-    if request.accept_mimetypes.best == "application/json" or request.path.endswith(".json") or request.path.startswith("/api/"):
+    if request.accept_mimetypes.best == "application/json" or request.path.endswith(".json"):
         return {"error": title, "message": message or default}, status
     context = {"status": status, "title": title, "message": message or default}
     if status >= 500:
@@ -70,15 +121,22 @@ def register(app: Flask) -> None:
             return render_error(429, exc.description if getattr(limit, "error_message", None) else None)
         if exc.code >= 500:
             db.session.rollback()
-        response = render_error(exc.code)
-        if exc.code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
-            body, status = response
-            return body, status, {"Allow": ", ".join(exc.valid_methods)}
-        return response
+        methods = getattr(exc, "valid_methods", None) if exc.code == 405 else None
+        allow = {"Allow": ", ".join(methods)} if methods else {}
+        if is_api_request():
+            return problem(exc.code, headers=allow)
+        if allow:
+            body, status = _page(exc.code)
+            return body, status, allow
+        return render_error(exc.code)
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> ResponseReturnValue:
         db.session.rollback()
+        if is_api_request():
+            problems = getattr(exc, "problems", None) or [exc]
+            errors = [{"field": p.field, "message": p.message} for p in problems if p.field]
+            return problem(exc.status_code, exc.message, errors=errors)
         return render_error(exc.status_code, exc.message)
 
     @app.errorhandler(Exception)
