@@ -4,7 +4,8 @@ Public pages are cacheable by shared caches: a page built from a foreign
 ``Host`` would hand every later visitor links to another site. So every public
 GET route in the URL map is requested with ``Host: evil.example`` and the name
 must appear nowhere in the answer. A new public route without a value here
-fails the test, so it cannot be forgotten.
+fails the test, so it cannot be forgotten. API routes (declared public, authenticated
+by a token) are requested with a token of the demo organization.
 """
 
 from __future__ import annotations
@@ -83,7 +84,12 @@ def _values(client, mailbox) -> dict[str, dict[str, object]]:  # type: ignore[no
 def test_no_public_page_takes_links_from_the_host_header(app, client, mailbox, demo):  # type: ignore[no-untyped-def]
     from undersign.web.access import Audience
 
+    from undersign.api.service import create_token
+
     values = _values(client, mailbox)
+    hanvoice = db.session.scalar(select(Organization).where(Organization.slug == "hanvoice"))
+    _token, secret = create_token(None, hanvoice, "host header test", write=False)
+    db.session.commit()
     checked = []
     for rule in app.url_map.iter_rules():
         access = getattr(app.view_functions[rule.endpoint], "access", None)
@@ -98,7 +104,10 @@ def test_no_public_page_takes_links_from_the_host_header(app, client, mailbox, d
             path = url_for(rule.endpoint, **args)
         for query in ("", "?via=hanvoice"):
             # A fresh visitor each time: no session, so shared-cache rules apply.
-            response = app.test_client().get(path + query, headers={"Host": FOREIGN})
+            headers = {"Host": FOREIGN}
+            if hasattr(app.view_functions[rule.endpoint], "api_scope"):
+                headers["Authorization"] = f"Bearer {secret}"
+            response = app.test_client().get(path + query, headers=headers)
             if rule.endpoint == "web.healthz":
                 assert response.status_code in (200, 503)
             elif rule.endpoint in REDIRECTS:
