@@ -216,3 +216,34 @@ def test_scopes_and_field_errors_on_routes_of_a_test_app(make_app, committed_db)
     wrong_method = client.get("/api/v1/probe/write", headers=bearer(write_token))
     assert wrong_method.status_code == 405 and "POST" in wrong_method.headers["Allow"].split(", ")
     assert wrong_method.mimetype == "application/problem+json"
+
+
+def test_noting_a_use_survives_a_writer_that_commits_while_the_request_reads(app, client, committed_db,
+                                                                          monkeypatch):
+    """On SQLite a read transaction cannot become a write after another commit; the note must not 503."""
+    from sqlalchemy import text
+
+    from undersign.api import service
+
+    org = make_org(owner=make_user())
+    _token, secret = service.create_token(None, org, "busy", write=False)
+    db.session.commit()
+    org_id = org.id
+    db.session.remove()
+    real = service.use_is_news
+    writes = []
+
+    def another_writer_commits_meanwhile(token, ip, now=None):  # type: ignore[no-untyped-def]
+        if not writes:  # once: after the request has read the token, before it notes the use
+            writes.append(1)
+            with db.engine.begin() as other:
+                other.execute(text("UPDATE organizations SET description = 'changed' WHERE id = :id"),
+                              {"id": org_id})
+        return real(token, ip, now)
+
+    monkeypatch.setattr(service, "use_is_news", another_writer_commits_meanwhile)
+    response = client.get("/api/v1/me", headers=bearer(secret))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    db.session.remove()
+    token = db.session.scalar(select(ApiToken).where(ApiToken.organization_id == org_id))
+    assert token.last_used_at is not None and token.last_used_ip == "127.0.0.1"

@@ -16,7 +16,8 @@ from typing import Any, Callable, TypeVar, cast
 from flask import current_app, g, request
 
 from undersign.api import service
-from undersign.api.models import READ, WRITE
+from undersign.api.models import READ, WRITE, ApiToken
+from undersign.db import db, unit_writes, writing
 from undersign.extensions import limiter
 from undersign.web.access import public
 from undersign.web.errors import problem
@@ -42,6 +43,27 @@ def bearer_secret() -> str | None:
     return secret.strip()
 
 
+def _noted(token: ApiToken, ip: str | None) -> ApiToken | None:
+    """``token`` with its last use noted, in the request's transaction (None: revoked meanwhile).
+
+    A reading request (GET) begins a read transaction, which on SQLite cannot
+    turn into a write once another writer has committed. So when the note is due
+    (at most once a minute per token and address) the read transaction, which
+    has written nothing, is ended and the request goes on in one that holds the
+    write lock from its start; it is committed at the edge as every request's.
+    """
+    if service.use_is_news(token, ip) and not unit_writes():
+        token_id = token.id
+        db.session.rollback()
+        with writing():
+            reloaded = db.session.get(ApiToken, token_id)
+        if reloaded is None or reloaded.revoked_at is not None:
+            return None
+        token = reloaded
+    service.note_use(token, ip)
+    return token
+
+
 def api(scope: str = READ) -> Callable[[F], F]:
     """An API view usable with a valid token holding ``scope`` (``read`` or ``write``)."""
     if scope not in SCOPES:
@@ -62,9 +84,11 @@ def api(scope: str = READ) -> Callable[[F], F]:
             if not token.allows(scope):
                 return problem(403, f"This token may only read; {request.method} {request.path} needs a "
                                     "read+write token.")
-            g.api_token = token
-            g.api_org = token.organization
-            service.note_use(token, request.remote_addr)
+            noted = _noted(token, request.remote_addr)
+            if noted is None:
+                return problem(401, "This token is not valid or was revoked.")
+            g.api_token = noted
+            g.api_org = noted.organization
             return limited(*args, **kwargs)
 
         run.api_scope = scope  # type: ignore[attr-defined]

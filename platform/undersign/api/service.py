@@ -88,9 +88,15 @@ def active_token(raw: str) -> ApiToken | None:
     return token
 
 
+def use_is_news(token: ApiToken, ip: str | None, now: dt.datetime | None = None) -> bool:
+    """Whether `note_use` would write: a first use, another address, or a minute since the last note."""
+    now = now or utcnow()
+    return token.last_used_at is None or token.last_used_ip != ip or now - token.last_used_at >= TOUCH_EVERY
+
+
 def note_use(token: ApiToken, ip: str | None, now: dt.datetime | None = None) -> None:
     """Remember when and from where ``token`` was last used (at most once a minute per address)."""
     now = now or utcnow()
-    if token.last_used_at is None or token.last_used_ip != ip or now - token.last_used_at >= TOUCH_EVERY:
+    if use_is_news(token, ip, now):
         token.last_used_at = now
         token.last_used_ip = ip

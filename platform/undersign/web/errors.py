@@ -37,6 +37,8 @@ API_MESSAGES = {
     404: "There is no such resource.",
     405: "This resource cannot be used with this method.",
     429: "This token has sent too many requests. Wait a minute and try again.",
+    500: "An error on our side stopped this request. Nothing was saved. Please try again.",
+    503: "The API is briefly unavailable. Please try again in a minute.",
 }
 
 
