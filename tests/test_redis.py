@@ -167,3 +167,47 @@ def test_flask_worker_closes_petitions_past_their_closing_date(make_app, redis_u
     db.session.expire_all()
     assert db.session.get(Campaign, expired.id).status == "closed"
     assert db.session.get(Campaign, running.id).status == "published"
+
+
+API_INSTANCE = textwrap.dedent("""
+    import json, sys, tempfile
+    from pathlib import Path
+    from undersign import create_app
+
+    redis_url, namespace, database, secret, attempts = sys.argv[1:6]
+    tmp = Path(tempfile.mkdtemp())
+    app = create_app({
+        "TESTING": True, "SECRET_KEY": "second-instance-secret-key-0123456789abcdef",
+        "SQLALCHEMY_DATABASE_URI": database, "INSTANCE_PATH": str(tmp),
+        "MAIL_DELIVERY": "manual", "REDIS_URL": None, "LOG_FORMAT": "text", "API_RATE_LIMIT": "3 per minute",
+        "RATELIMIT_STORAGE_URI": redis_url, "RATELIMIT_KEY_PREFIX": namespace,
+        "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": namespace, "socket_connect_timeout": 2, "socket_timeout": 2},
+    })
+    client = app.test_client()
+    print(json.dumps([client.get("/api/v1/me", headers={"Authorization": "Bearer " + secret}).status_code
+                      for _ in range(int(attempts))]))
+""")
+
+
+def test_an_api_tokens_rate_limit_is_shared_between_app_instances(app, make_app, redis_url, namespace,
+                                                                   committed_db):
+    """Another process spends 2 of a token's 3 requests a minute; this instance gets the last one, then 429,
+    while another token of the same organization is unaffected."""
+    from tests.factories import make_org, make_user
+    from undersign.api.service import create_token
+
+    org = make_org(owner=make_user())
+    _one, busy = create_token(None, org, "busy", write=False)
+    _two, calm = create_token(None, org, "calm", write=False)
+    committed_db.session.commit()
+    second = subprocess.run(
+        [sys.executable, "-c", API_INSTANCE, redis_url, namespace, app.config["SQLALCHEMY_DATABASE_URI"], busy, "2"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, env=os.environ | {"UNDERSIGN_ENV": "development"},
+    )
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout.strip().splitlines()[-1]) == [200, 200]
+
+    client = make_app(API_RATE_LIMIT="3 per minute", **limiter_config(redis_url, namespace)).test_client()
+    statuses = [client.get("/api/v1/me", headers={"Authorization": f"Bearer {busy}"}).status_code for _ in range(2)]
+    assert statuses == [200, 429]
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {calm}"}).status_code == 200
