@@ -29,17 +29,14 @@ def _index(form: EndpointForm, status: int = 200) -> ResponseReturnValue:
                            form=form), status
 
 
-@console.get("/")
+@console.route("/", methods=["GET", "POST"])
 @member(Permission.MANAGE_TOKENS)
 def index() -> ResponseReturnValue:
-    return _index(EndpointForm())
-
-
-@console.post("/")
-@member(Permission.MANAGE_TOKENS)
-def create() -> ResponseReturnValue:
-    """Shows the secret once, in this answer (never in a flash message, which would sit in the cookie)."""
+    """The endpoints and the form to add one. A POST that adds one answers with its secret, shown only then
+    (never in a flash message, which would sit in the session cookie)."""
     form = EndpointForm()
+    if request.method == "GET":
+        return _index(form)
     if not form.validate_on_submit():
         return _index(form, 400)
     with field_errors(form) as outcome:
