@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wtforms import SelectMultipleField, URLField, widgets
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from undersign.web.forms import Form, SingleLine
@@ -21,7 +22,7 @@ class EndpointForm(Form):
                                                 Length(max=2000), SingleLine()],
                    description="Your system's address for our POST requests, e.g. https://crm.example.org/hooks.")
     events = SelectMultipleField(
-        "Events", choices=[(name, EVENT_LABELS[name]) for name in EVENTS],
+        "Events", choices=[SelectChoice(name, EVENT_LABELS[name]) for name in EVENTS],
         validators=[DataRequired("Choose at least one event.")],
         widget=widgets.ListWidget(prefix_label=False), option_widget=widgets.CheckboxInput(),
     )

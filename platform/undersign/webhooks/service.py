@@ -88,7 +88,8 @@ def register_endpoint(actor: User, org: Organization, url: str, chosen: list[str
 
 def set_enabled(actor: User, org: Organization, endpoint: WebhookEndpoint, enabled: bool, *,
                 ip: str | None = None) -> None:
-    """Enabling again sends what is still pending; what failed for good stays failed (send it again by hand)."""
+    """A disabled endpoint is sent nothing and given no new events; enabling it sends what was still
+    pending when it was disabled. What failed for good stays failed (send it again by hand)."""
     if endpoint.enabled == enabled:
         return
     endpoint.enabled = enabled

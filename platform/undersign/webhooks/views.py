@@ -69,7 +69,7 @@ def _posted_endpoint(endpoint_id: int) -> WebhookEndpoint:
 def enable(endpoint_id: int) -> ResponseReturnValue:
     hook = _posted_endpoint(endpoint_id)
     service.set_enabled(current_user, g.org, hook, True, ip=request.remote_addr)
-    flash("The endpoint is enabled; deliveries still waiting go out now.", "success")
+    flash("The endpoint is enabled: new events are sent to it again.", "success")
     return redirect(url_for("webhooks.endpoint", endpoint_id=hook.id))
 
 
@@ -78,7 +78,7 @@ def enable(endpoint_id: int) -> ResponseReturnValue:
 def disable(endpoint_id: int) -> ResponseReturnValue:
     hook = _posted_endpoint(endpoint_id)
     service.set_enabled(current_user, g.org, hook, False, ip=request.remote_addr)
-    flash("The endpoint is disabled; nothing is sent to it until it is enabled again.", "success")
+    flash("The endpoint is disabled: nothing is sent to it until it is enabled again.", "success")
     return redirect(url_for("webhooks.endpoint", endpoint_id=hook.id))
 
 
