@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -67,6 +66,3 @@ class WebhookDelivery(Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     endpoint: Mapped[WebhookEndpoint] = relationship()
-
-    def payload_preview(self) -> dict[str, Any]:
-        return {"type": self.event_type}

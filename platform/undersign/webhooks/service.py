@@ -156,17 +156,22 @@ def endpoint_gave_up(endpoint: WebhookEndpoint, now: dt.datetime) -> None:
 # Events
 
 
-def emit(event_type: str, organization_ids: set[int], data: dict[str, Any], now: dt.datetime | None = None) -> int:
+def listening(event_type: str, organization_ids: Any) -> list[WebhookEndpoint]:
+    """The enabled endpoints of ``organization_ids`` (a set, or a subquery of ids) that chose ``event_type``."""
+    found = db.session.scalars(select(WebhookEndpoint).where(
+        WebhookEndpoint.organization_id.in_(organization_ids), WebhookEndpoint.enabled.is_(True)))
+    return [endpoint for endpoint in found if event_type in (endpoint.events or [])]
+
+
+def emit(event_type: str, organization_ids: set[int], data: dict[str, Any]) -> int:
     """Write a delivery of one event for every enabled endpoint of ``organization_ids`` that chose it."""
-    if not organization_ids:
-        return 0
-    now = now or utcnow()
-    endpoints = [e for e in db.session.scalars(
-        select(WebhookEndpoint).where(WebhookEndpoint.organization_id.in_(organization_ids),
-                                      WebhookEndpoint.enabled.is_(True))
-    ) if event_type in (e.events or [])]
+    return _deliver_to(listening(event_type, organization_ids), event_type, data) if organization_ids else 0
+
+
+def _deliver_to(endpoints: list[WebhookEndpoint], event_type: str, data: dict[str, Any]) -> int:
     if not endpoints:
         return 0
+    now = utcnow()
     event_id = "msg_" + secrets.token_urlsafe(18)
     body = json.dumps({"type": event_type, "timestamp": _iso(now), "data": data},
                       ensure_ascii=False, separators=(",", ":"))
@@ -200,22 +205,26 @@ def _signature_identifier(signature_id: int) -> str:
     return f"undersign:signature-{signature_id}"
 
 
+def _consented(signature_id: int, *, current: bool = True) -> Any:
+    """The organizations the signer consented to, as a subquery (ended consents too unless ``current``)."""
+    query = select(Consent.organization_id).where(Consent.signature_id == signature_id)
+    return query.where(Consent.current()) if current else query
+
+
 def on_signature_confirmed(signature_id: int) -> None:
+    # One query on every confirmation; the rest only when some consented organization listens.
+    endpoints = listening("signature.confirmed", _consented(signature_id))
+    if not endpoints:
+        return
     db.session.flush()  # the refreshes below must not drop anything the caller has not written yet
     signature = db.session.get(Signature, signature_id)
-    if signature is None:
+    campaign = db.session.get(Campaign, signature.campaign_id) if signature is not None else None
+    if signature is None or campaign is None:
         return
     db.session.refresh(signature)
-    consented = set(db.session.scalars(
-        select(Consent.organization_id).where(Consent.signature_id == signature_id, Consent.current())
-    ))
-    if not consented:
-        return
-    campaign = db.session.get(Campaign, signature.campaign_id)
-    assert campaign is not None
     db.session.refresh(campaign)
     sponsor = signature.sponsorship.organization
-    emit("signature.confirmed", consented, {
+    _deliver_to(endpoints, "signature.confirmed", {
         "identifiers": [_signature_identifier(signature.id)],
         "action_date": _iso(signature.confirmed_at),
         "petition": _petition(campaign),
@@ -231,16 +240,19 @@ def on_signature_confirmed(signature_id: int) -> None:
 def on_signature_withdrawn(signature_id: int) -> None:
     """A tombstone (the identifier, no personal data) for every organization the signer had consented to:
     they may hold a copy to delete. Called before the consents themselves are deleted."""
+    endpoints = listening("signature.withdrawn", _consented(signature_id, current=False))
+    if not endpoints:
+        return
     row = db.session.execute(
         select(Signature.campaign_id, Signature.confirmed_at, Signature.invalidated_at, Signature.withdrawn_at)
         .where(Signature.id == signature_id)
     ).first()
     if row is None or row.confirmed_at is None or row.invalidated_at is not None:
         return  # never counted, so never sent
-    told = set(db.session.scalars(select(Consent.organization_id).where(Consent.signature_id == signature_id)))
     campaign = db.session.get(Campaign, row.campaign_id)
-    assert campaign is not None
-    emit("signature.withdrawn", told, {
+    if campaign is None:
+        return
+    _deliver_to(endpoints, "signature.withdrawn", {
         "identifiers": [_signature_identifier(signature_id)],
         "action_date": _iso(row.withdrawn_at),
         "petition": {"identifiers": [f"undersign:{campaign.slug}"]},
