@@ -294,3 +294,14 @@ def test_in_production_a_url_that_now_resolves_to_loopback_is_not_called(make_ap
     row = db.session.scalar(select(WebhookDelivery))
     db.session.refresh(row)
     assert row.response_status is None and "private or reserved address" in row.last_error
+
+
+def test_a_sweep_stops_within_its_time_budget_and_the_next_one_goes_on(client, scene, receiver):
+    lead, campaign = scene["lead"], scene["campaign"]
+    login_as(client, scene["owner"])
+    add_endpoint(client, lead, receiver.url("/crm"), ("signature.confirmed",))
+    for name in ("ann", "bob", "cat"):
+        signed_and_confirmed(campaign, f"{name}@example.org", (lead,))
+    assert delivery.deliver_due(budget_seconds=0) == 0
+    assert receiver.requests == []
+    assert delivery.deliver_due() == 3

@@ -37,6 +37,7 @@ TIMEOUT_SECONDS = 5.0
 # Seconds before each retry: ×4 each time, the last capped; together just under a day.
 RETRY_DELAYS = (30, 120, 480, 1920, 7680, 30720, 43200)
 CLAIM_SECONDS = 60
+SWEEP_BUDGET_SECONDS = 20.0
 USER_AGENT = "undersign-webhooks/1"
 
 
@@ -155,9 +156,12 @@ def due_ids(now: dt.datetime, limit: int = 100) -> list[int]:
     ))
 
 
-def deliver_due(now: dt.datetime | None = None) -> int:
-    """Attempt every delivery that is due; returns how many were delivered. Never raises."""
+def deliver_due(now: dt.datetime | None = None, budget_seconds: float = SWEEP_BUDGET_SECONDS) -> int:
+    """Attempt the deliveries that are due, for at most about ``budget_seconds`` (the rest wait for the next
+    sweep: on the embedded default the same thread delivers the mail); returns how many were delivered.
+    Never raises."""
     delivered = 0
+    stop_at = time.monotonic() + budget_seconds
     try:
         with unit_of_work():
             ids = due_ids(now or utcnow())
@@ -165,6 +169,8 @@ def deliver_due(now: dt.datetime | None = None) -> int:
         log.exception("looking up due webhook deliveries failed")
         return 0
     for delivery_id in ids:
+        if time.monotonic() >= stop_at:
+            break
         try:
             delivered += attempt(delivery_id, now)
         except Exception:
