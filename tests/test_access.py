@@ -40,6 +40,8 @@ from undersign.db import utcnow
 from undersign.extensions import db
 from undersign.organizations.models import Invitation, Membership, Organization, Role, role_allows
 from undersign.web.access import Access, Audience, public
+from undersign.webhooks.models import WebhookDelivery, WebhookEndpoint
+from undersign.webhooks.service import new_secret
 
 CONSOLE = "/orgs/<org>"
 PARAMETER = re.compile(r"<(?:[^:<>]+:)?([a-z_]+)>")
@@ -115,6 +117,22 @@ def _token_id(t: Tenant) -> int:
     return token.id
 
 
+def _endpoint_id(t: Tenant) -> int:
+    endpoint = WebhookEndpoint(organization_id=t.org.id, url=f"https://{t.org.slug}.example.org/hooks",
+                               events=["campaign.updated"], secret=new_secret())
+    db.session.add(endpoint)
+    db.session.commit()
+    return endpoint.id
+
+
+def _delivery_id(t: Tenant) -> int:
+    delivery = WebhookDelivery(endpoint_id=t.value("endpoint_id", "delivery_id"), event_id=f"msg_{t.org.slug}",
+                               event_type="campaign.updated", body="{}", status="failed")
+    db.session.add(delivery)
+    db.session.commit()
+    return delivery.id
+
+
 URL_VALUES: dict[str, Callable[[Tenant], Any]] = {
     "member_id": _member_id,
     "invitation_id": _invitation_id,
@@ -123,6 +141,8 @@ URL_VALUES: dict[str, Callable[[Tenant], Any]] = {
     "update_id": _update_id,
     "revision_id": _revision_id,
     "token_id": _token_id,
+    "endpoint_id": _endpoint_id,
+    "delivery_id": _delivery_id,
 }
 
 

@@ -30,6 +30,8 @@ from undersign.extensions import db
 from undersign.images.store import store_image
 from undersign.organizations.models import Invitation, Membership, Role
 from undersign.web.access import Audience, access_of
+from undersign.webhooks.models import WebhookEndpoint
+from undersign.webhooks.service import new_secret
 
 # Pages made to be shown inside other sites' iframes (DESIGN §9: only the embed).
 FRAMABLE = {"signing.embed", "signing.embed_signed"}
@@ -65,7 +67,9 @@ def build_world(client: Any, mailbox: Any, app: Any) -> dict[str, Any]:
     invitation_raw = secrets.token_urlsafe(32)
     invitation = Invitation(organization_id=petition.lead.id, email="newcomer@example.org", role=Role.EDITOR.value,
                             token_hash=hash_token(invitation_raw), expires_at=utcnow().replace(year=utcnow().year + 1))
-    db.session.add_all([revision, update, invitation])
+    endpoint = WebhookEndpoint(organization_id=petition.lead.id, url="https://crm.example.org/hooks",
+                               events=["campaign.updated"], secret=new_secret())
+    db.session.add_all([revision, update, invitation, endpoint])
     db.session.commit()
 
     anonymous = client.application.test_client()
@@ -94,6 +98,7 @@ def build_world(client: Any, mailbox: Any, app: Any) -> dict[str, Any]:
             "sponsorship_id": co_sponsorship.id,
             "member_id": membership.id,
             "invitation_id": invitation.id,
+            "endpoint_id": endpoint.id,
             "filename": "css/undersign.css",
         },
         "tokens": {

@@ -72,6 +72,7 @@ def import_models() -> None:
     from undersign.mailings import models as _mailings  # noqa: F401
     from undersign.organizations import models as _organizations  # noqa: F401
     from undersign.signatures import models as _signatures  # noqa: F401
+    from undersign.webhooks import models as _webhooks  # noqa: F401
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -191,13 +192,16 @@ def _register_blueprints(app: Flask) -> None:
     from undersign.signatures.console import bp as supporters
     from undersign.signatures.views import bp as signing
     from undersign.web.views import bp as web
+    from undersign.webhooks.service import subscribe as subscribe_webhooks
+    from undersign.webhooks.views import console as webhooks
 
     for blueprint in (
         web, accounts, organizations, organization_console, campaigns_console, supporters, public_pages, signing,
-        images, moderation, api, api_console, mailings, mailings_console,
+        images, moderation, api, api_console, mailings, mailings_console, webhooks,
     ):
         app.register_blueprint(blueprint)
     csrf.exempt(api)
+    subscribe_webhooks(app)
 
 
 def _register_web(app: Flask) -> None:

@@ -1,7 +1,9 @@
 """Background work.
 
-Two kinds: delivering the mail outbox, and writing an update's mailing to the
-outbox (`undersign.mailings.service.write_mailing`). Both are kicked after
+Three kinds: delivering the mail outbox, writing an update's mailing to the
+outbox (`undersign.mailings.service.write_mailing`), and sending webhook
+deliveries (`undersign.webhooks.delivery`, kicked like the outbox; retries are
+picked up by the same sweeps once due). All are kicked after
 the commit that asked for them, by the means ``MAIL_DELIVERY`` names:
 
 - ``thread`` (embedded default): a daemon thread in this process, started on
@@ -46,6 +48,7 @@ log = logging.getLogger(__name__)
 
 DELIVER_JOB = "undersign.jobs.deliver_outbox_job"
 MAILING_JOB = "undersign.jobs.write_mailing_job"
+WEBHOOK_JOB = "undersign.jobs.deliver_webhooks_job"
 # After Redis failed, a process leaves it alone this long (no request waits on a dead Redis).
 REDIS_RETRY_SECONDS = 5.0
 
@@ -63,6 +66,7 @@ def _deliver_forever(app: Flask) -> None:
         _wakeup.clear()
         sweep_mailings(app)
         sweep_outbox(app)
+        sweep_webhooks(app)
         close_expired(app)
 
 
@@ -99,8 +103,8 @@ def _queue(app: Flask | None = None, connection: Redis | None = None) -> Queue:
     return Queue(app.config["JOB_QUEUE"], connection=connection or redis_client(app))
 
 
-def _kick_key(app: Flask) -> str:
-    return f"undersign:{app.config['JOB_QUEUE']}:outbox-kick"
+def _kick_key(app: Flask, what: str = "outbox") -> str:
+    return f"undersign:{app.config['JOB_QUEUE']}:{what}-kick"
 
 
 def _redis_available(app: Flask) -> bool:
@@ -130,21 +134,21 @@ def enqueue(function_path: str, *args: Any) -> bool:
         return False
 
 
-def _kick_queue(app: Flask) -> bool:
+def _kick_queue(app: Flask, what: str = "outbox", job: str = DELIVER_JOB) -> bool:
     """Enqueue a delivery job unless one is already waiting (see the module docstring)."""
     from redis.exceptions import RedisError
 
     if not _redis_available(app):
         return False
     try:
-        if not redis_client(app).set(_kick_key(app), "1", nx=True, ex=300):
+        if not redis_client(app).set(_kick_key(app, what), "1", nx=True, ex=300):
             return True  # a job is already waiting and will see this commit's mail
     except RedisError as exc:
-        _redis_failed(app, "outbox kick", exc)
+        _redis_failed(app, f"{what} kick", exc)
         return False
-    if not enqueue(DELIVER_JOB):
+    if not enqueue(job):
         try:
-            redis_client(app).delete(_kick_key(app))
+            redis_client(app).delete(_kick_key(app, what))
         except RedisError:
             pass
         return False
@@ -170,6 +174,46 @@ def kick_mailings(mailing_ids: list[int]) -> None:
     elif mode == "queue":
         for mailing_id in mailing_ids:
             enqueue(MAILING_JOB, mailing_id)  # when Redis is down, the worker's sweep runs it
+
+
+def kick_webhooks() -> None:
+    """Have the webhook deliveries just committed sent soon (debounced like the outbox)."""
+    mode = current_app.config["MAIL_DELIVERY"]
+    if mode == "thread":
+        _start_thread(current_app._get_current_object())  # type: ignore[attr-defined]
+        _wakeup.set()
+    elif mode == "queue":
+        _kick_queue(current_app._get_current_object(), "webhooks", WEBHOOK_JOB)  # type: ignore[attr-defined]
+
+
+def deliver_webhooks_job() -> int:
+    """RQ entry point: send the webhook deliveries that are due."""
+    from redis.exceptions import RedisError
+
+    from undersign.webhooks.delivery import deliver_due
+
+    try:
+        redis_client().delete(_kick_key(current_app, "webhooks"))
+    except RedisError:
+        pass  # the key expires by itself; the sweep covers the gap
+    try:
+        return deliver_due()
+    finally:
+        db.session.remove()
+
+
+def sweep_webhooks(app: Flask) -> int:
+    """Send the webhook deliveries that are due (new ones and retries), in a fresh app context; never raises."""
+    from undersign.webhooks.delivery import deliver_due
+
+    with app.app_context():
+        try:
+            return deliver_due()
+        except Exception:
+            log.exception("webhook delivery failed")
+            return 0
+        finally:
+            db.session.remove()
 
 
 def write_mailing_job(mailing_id: int) -> int:
@@ -258,6 +302,7 @@ def run_worker(app: Flask, burst: bool = False) -> None:
     if burst:
         sweep_mailings(app)
         sweep_outbox(app)
+        sweep_webhooks(app)
         close_expired(app)
     else:
         sweeper = threading.Thread(target=_sweep_forever, args=(app, stop), name="outbox-sweep", daemon=True)
@@ -309,6 +354,9 @@ def _sweep_forever(app: Flask, stop: threading.Event) -> None:
         sent = sweep_outbox(app)
         if sent:
             log.info("outbox sweep sent %s message(s)", sent)
+        hooks = sweep_webhooks(app)
+        if hooks:
+            log.info("webhook sweep delivered %s event(s)", hooks)
         closed = close_expired(app)
         if closed:
             log.info("closed %s petition(s) past their closing date", closed)
@@ -329,8 +377,14 @@ def _kick_after_commit(session: Session) -> None:
             kick_outbox()
         except RuntimeError:  # outside an app context (plain scripts)
             pass
+    if session.info.pop("webhooks_queued", False):
+        try:
+            kick_webhooks()
+        except RuntimeError:  # outside an app context (plain scripts)
+            pass
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop("mailings_started", None)  # nothing was asked for after all
+    session.info.pop("webhooks_queued", None)

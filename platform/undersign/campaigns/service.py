@@ -47,6 +47,7 @@ from undersign.campaigns.rules import (
 )
 from undersign.db import db, utcnow
 from undersign.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from undersign.events import publish
 from undersign.audit import record
 from undersign.images.models import Image
 from undersign.organizations.models import Organization, OrgStatus
@@ -279,6 +280,7 @@ def edit_campaign(actor: User, org: Organization, campaign: Campaign, draft: Cam
     _flush_unique_slug(slug)
     record(actor, "campaign.edited", campaign, organization_id=org.id,
            details={"revision": revision.id if revision is not None else None, "text_changed": text_changed}, ip=ip)
+    publish("campaign.edited", campaign_id=campaign.id)
     return revision
 
 
@@ -322,6 +324,7 @@ def _set_status(actor: User | None, campaign: Campaign, status: CampaignStatus, 
     record(actor, f"campaign.{status.value}", campaign, organization_id=campaign.lead_organization_id,
            details={"from": previous, **details}, ip=ip)
     status_changed(actor, campaign, status)
+    publish("campaign.status_changed", campaign_id=campaign.id, status=status.value)
 
 
 def publish_campaign(actor: User, org: Organization, campaign: Campaign, now: dt.datetime | None = None, *,

@@ -37,6 +37,7 @@ from undersign.audit import record
 from undersign.campaigns.models import Campaign, SponsorRole, Sponsorship
 from undersign.db import db, utcnow
 from undersign.errors import Conflict, InvalidInput, NotFound
+from undersign.events import publish
 from undersign.links import absolute_url
 from undersign.mail import queue_mail
 from undersign.signatures import rules, tallies
@@ -231,6 +232,7 @@ def confirm(campaign: Campaign, raw: str) -> tuple[Signature, bool]:
         return signature, False
     if row.invalidated_at is None:
         count(campaign.id, row.sponsorship_id, +1, now, event="confirmed", country=row.country, source=row.source)
+        publish("signature.confirmed", signature_id=signature.id)
     # The UPDATE matched, so the row is what it was plus this confirmation: no need to read it again.
     set_committed_value(signature, "confirmed_at", now)
     return signature, True
@@ -259,6 +261,7 @@ def withdraw(campaign: Campaign, raw: str) -> bool:
     if row is None:
         db.session.refresh(signature)
         return False
+    publish("signature.withdrawn", signature_id=signature.id)  # before the consents go: whom to tell
     db.session.execute(delete(Consent).where(Consent.signature_id == signature.id).execution_options(synchronize_session=False))
     if row.confirmed_at is not None and row.invalidated_at is None:
         count(campaign.id, row.sponsorship_id, -1, now, event="withdrawn", country=row.country, source=row.source)
