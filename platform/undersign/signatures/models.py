@@ -138,3 +138,20 @@ class SignatureBreakdown(Model):
     country: Mapped[str] = mapped_column(String(2), primary_key=True)
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     signatures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SignatureTombstone(Model):
+    """A withdrawn signature, remembered for each organization that had the supporter's consent.
+
+    Withdrawal erases the signature and deletes its consents; this row (no
+    personal data) is what lets the API tell those organizations to delete
+    their copy. Unsubscribing needs no tombstone: the consent row keeps its end date.
+    """
+
+    __tablename__ = "signature_tombstones"
+    __table_args__ = (UniqueConstraint("signature_id", "organization_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signature_id: Mapped[int] = mapped_column(ForeignKey("signatures.id", ondelete="CASCADE"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -42,7 +42,7 @@ from undersign.links import absolute_url
 from undersign.mail import queue_mail
 from undersign.signatures import rules, tallies
 from undersign.signatures.counting import count
-from undersign.signatures.models import Consent, Signature
+from undersign.signatures.models import Consent, Signature, SignatureTombstone
 from undersign.signatures.rules import SignatureInput
 from undersign.signatures.tokens import (
     INVALID_LINK,
@@ -262,6 +262,10 @@ def withdraw(campaign: Campaign, raw: str) -> bool:
         db.session.refresh(signature)
         return False
     publish("signature.withdrawn", signature_id=signature.id)  # before the consents go: whom to tell
+    if row.confirmed_at is not None:  # the organizations that could have copied it are told to delete it
+        consented = db.session.scalars(select(Consent.organization_id).where(Consent.signature_id == signature.id))
+        db.session.add_all(SignatureTombstone(signature_id=signature.id, organization_id=org_id, created_at=now)
+                           for org_id in consented)
     db.session.execute(delete(Consent).where(Consent.signature_id == signature.id).execution_options(synchronize_session=False))
     if row.confirmed_at is not None and row.invalidated_at is None:
         count(campaign.id, row.sponsorship_id, -1, now, event="withdrawn", country=row.country, source=row.source)
