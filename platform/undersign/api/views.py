@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g
+from typing import Any
+
+from flask import Blueprint, g, request
 from flask.typing import ResponseReturnValue
 
+from undersign.api import resources
 from undersign.api.auth import api
+from undersign.links import absolute_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -20,3 +24,48 @@ def me() -> ResponseReturnValue:
         "token": {"name": token.name, "prefix": token.prefix, "scope": token.scope_label},
         "scope": token.scope_label,
     }
+
+
+@bp.get("/campaigns")
+@api(scope="read")
+def campaigns() -> ResponseReturnValue:
+    """The campaigns the token's organization sponsors."""
+    found = [resources.campaign_resource(s) for s in resources.sponsorships_of(g.api_org)]
+    return {
+        "total_records": len(found),
+        "_links": {"self": {"href": absolute_url("api.campaigns")}},
+        "_embedded": {"osdi:petitions": found},
+    }
+
+
+@bp.get("/campaigns/<slug>")
+@api(scope="read")
+def campaign(slug: str) -> ResponseReturnValue:
+    """One campaign the organization sponsors. :raise 404: it does not sponsor it."""
+    return resources.campaign_resource(resources.sponsorship_of(g.api_org, slug))
+
+
+@bp.get("/campaigns/<slug>/signatures")
+@api(scope="read")
+def campaign_signatures(slug: str) -> ResponseReturnValue:
+    """The campaign's signers who consented to the organization, and tombstones, a page at a time.
+
+    :raise 400: a bad ``cursor``, ``per_page`` or ``modified_since``. :raise 404: not a sponsor.
+    """
+    sponsorship = resources.sponsorship_of(g.api_org, slug)
+    args = request.args
+    per_page = resources.parse_per_page(args.get("per_page"))
+    since_raw = args.get("modified_since")
+    since = resources.parse_modified_since(since_raw) if since_raw is not None else None
+    cursor = args.get("cursor")
+    after = resources.parse_cursor(cursor) if cursor is not None else None
+    page = resources.signature_page(sponsorship, after=after, modified_since=since, per_page=per_page)
+    kept: dict[str, Any] = {"per_page": per_page}
+    if since_raw is not None:
+        kept["modified_since"] = since_raw
+    links: dict[str, Any] = {"self": {"href": absolute_url("api.campaign_signatures", slug=slug, **kept,
+                                                          **({"cursor": cursor} if cursor else {}))}}
+    if page.next is not None:
+        links["next"] = {"href": absolute_url("api.campaign_signatures", slug=slug, **kept,
+                                              cursor=page.next.encode())}
+    return {"per_page": per_page, "_links": links, "_embedded": {"osdi:signatures": page.items}}
