@@ -78,6 +78,8 @@ def _values(client, mailbox) -> dict[str, dict[str, object]]:  # type: ignore[no
         "signing.embed": {"slug": SLUG},
         "signing.embed_signed": {"slug": SLUG},
         "mailings.unsubscribe": {"token": unsubscribe_token(signature.id, hanvoice.id)},
+        "api.campaign": {"slug": SLUG},
+        "api.campaign_signatures": {"slug": SLUG},
     }
 
 
