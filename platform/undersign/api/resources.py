@@ -31,6 +31,7 @@ from undersign.errors import InvalidInput, NotFound
 from undersign.links import absolute_url
 from undersign.organizations.models import Organization
 from undersign.signatures.models import Consent, Signature, SignatureTombstone
+from undersign.text import is_slug_shaped
 
 DEFAULT_PER_PAGE = 100
 MAX_PER_PAGE = 500
@@ -63,7 +64,7 @@ def sponsorship_of(org: Organization, slug: str) -> Sponsorship:
         select(Sponsorship).join(Campaign, Campaign.id == Sponsorship.campaign_id)
         .where(Campaign.slug == slug, Sponsorship.organization_id == org.id,
                Sponsorship.status == SponsorshipStatus.ACCEPTED.value)
-    )
+    ) if is_slug_shaped(slug) else None
     if found is None:
         raise NotFound("Your organization sponsors no campaign with this address.")
     return found
