@@ -12,12 +12,12 @@ from undersign.accounts.models import User
 from undersign.campaigns.models import Campaign, Sponsorship
 from undersign.extensions import db
 from undersign.organizations.models import Membership, Organization, OrgStatus, Role
-from undersign.signatures.models import Signature
+from undersign.signatures.models import Consent, Signature
 
 
 def counts() -> tuple[int, ...]:
     return tuple(db.session.scalar(select(func.count()).select_from(model)) or 0  # type: ignore[return-value]
-                 for model in (User, Organization, Membership, Campaign, Sponsorship, Signature))
+                 for model in (User, Organization, Membership, Campaign, Sponsorship, Signature, Consent))
 
 
 def test_seed_demo_twice_gives_the_same_rows(app):
@@ -97,3 +97,17 @@ def test_seed_demo_gives_a_petition_no_demo_sponsor_shares_and_an_organization_t
     row = queue[queue.index(f'id="org-{pending.id}"'):]
     row = row[:row.index("</tr>")]
     assert "Open Frame Documentary Lab" in row and "pending@undersign.test" in row and "Approve" in row
+
+
+def test_every_demo_sponsor_has_supporters_who_agreed_to_hear_from_it(app):
+    from undersign import demo
+
+    demo.load()
+    campaign = db.session.scalar(select(Campaign).where(Campaign.slug == "help-north-korean-refugees"))
+    per_sponsor = dict(db.session.execute(
+        select(Organization.slug, func.count()).select_from(Consent)
+        .join(Signature, Signature.id == Consent.signature_id).join(Organization, Organization.id == Consent.organization_id)
+        .where(Signature.campaign_id == campaign.id).group_by(Organization.slug)).all())
+    assert set(per_sponsor) == {"fathom-film-group", "hanvoice", "nkhr-film-festival"}
+    # Not everyone: a third of each sponsor's supporters ticked no box of theirs.
+    assert 0 < per_sponsor["hanvoice"] < 176 and 0 < per_sponsor["nkhr-film-festival"] < 117

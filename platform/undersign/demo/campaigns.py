@@ -19,7 +19,8 @@ from undersign.campaigns.models import Campaign, CampaignStatus, SponsorRole, Sp
 from undersign.db import db, utcnow
 from undersign.organizations.models import Organization
 from undersign.signatures import tallies
-from undersign.signatures.models import Signature
+from undersign.signatures.models import Consent, Signature
+from undersign.signatures.rules import consent_wording
 
 LEAD = "fathom-film-group"
 CO_SPONSORS = ("hanvoice", "nkhr-film-festival")
@@ -258,6 +259,24 @@ def _supporter_rows(campaign: Campaign, sponsorships: dict[str, Sponsorship], sp
     return rows
 
 
+def _consents(campaign: Campaign, sponsorships: dict[str, Sponsorship], email_keys: list[str]) -> None:
+    """Two in three demo supporters agree to hear from the sponsor they came through, one in four from
+    the lead too: so that each sponsor's export, API and update mailing hold people of their own."""
+    by_id = {s.id: s for s in sponsorships.values()}
+    lead = next(s for s in sponsorships.values() if s.role == SponsorRole.LEAD.value)
+    new = db.session.execute(select(Signature.id, Signature.sponsorship_id).where(
+        Signature.campaign_id == campaign.id, Signature.email_key.in_(email_keys)).order_by(Signature.id)).all()
+    consents = []
+    for n, (signature_id, sponsorship_id) in enumerate(new):
+        chosen = {by_id[sponsorship_id]} if n % 3 != 2 else set()
+        if n % 4 == 0:
+            chosen.add(lead)
+        consents += [{"signature_id": signature_id, "organization_id": s.organization_id,
+                      "wording": consent_wording(s.organization), "created_at": utcnow()} for s in chosen]
+    if consents:
+        db.session.execute(insert(Consent), consents)
+
+
 def _sponsorships(campaign: Campaign, orgs: dict[str, Organization], published: dt.datetime,
                   spec: dict[str, Any]) -> dict[str, Sponsorship]:
     found = {s.organization_id: s for s in campaign.sponsorships}
@@ -346,6 +365,7 @@ def load(orgs: dict[str, Organization]) -> list[Campaign]:
         rows = _supporter_rows(campaign, sponsorships, spec, existing)
         if rows:
             db.session.execute(insert(Signature), rows)
+            _consents(campaign, sponsorships, [row["email_key"] for row in rows])
         _recount(campaign, sponsorships)
         tallies.rebuild(campaign.id)
 
