@@ -1,8 +1,8 @@
 """One commit per request, at the edge: views keep what they wrote only when they succeed.
 
 Every route is declared with an audience (`web.access`), and the declaration
-makes it transactional (`web.transaction`). The source holds no other commit:
-jobs and commands use `db.unit_of_work`.
+makes it transactional (`undersign.transaction`). The source holds no other commit:
+jobs and commands use `transaction.unit_of_work`.
 """
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ import click
 from flask import Blueprint, abort, redirect
 from sqlalchemy import func, select
 
-from undersign.db import db, unit_of_work
+from undersign.db import db
 from undersign.links import absolute_url
 from undersign.mail import OutboxMessage
+from undersign.transaction import is_transactional, keep_changes, unit_of_work
 from undersign.web.access import public
-from undersign.web.transaction import is_transactional, keep_changes
 
 PACKAGE = Path(__file__).resolve().parents[1] / "platform" / "undersign"
-# The two places that commit: the request's transaction and the unit of work of jobs and commands.
-COMMITTERS = {PACKAGE / "web" / "transaction.py", PACKAGE / "db.py"}
+# The one place that commits, for requests and for jobs and commands alike.
+COMMITTERS = {PACKAGE / "transaction.py"}
 
 
 def _outbox(subject: str) -> int:

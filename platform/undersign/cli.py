@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from undersign.db import unit_of_work
+from undersign.transaction import unit_of_work
 from undersign.errors import DomainError
 from undersign.extensions import db
 

@@ -1,4 +1,4 @@
-"""The database: the declarative base and session, shared column types, the unit of work, engine set-up."""
+"""The database: the declarative base and session, shared column types, engine set-up (commits: `undersign.transaction`)."""
 
 from __future__ import annotations
 
@@ -104,22 +104,6 @@ def writing() -> Iterator[None]:
         yield
     finally:
         _unit_writes.reset(token)
-
-
-@contextmanager
-def unit_of_work() -> Iterator[None]:
-    """A job's or a command's transaction: committed if the block ends normally, else rolled back.
-
-    Requests get the same from `undersign.web.transaction`; outside those two
-    nothing commits. Transactions begun inside take SQLite's write lock at once.
-    """
-    with writing():
-        try:
-            yield
-        except BaseException:
-            db.session.rollback()
-            raise
-        db.session.commit()
 
 
 def configure_sqlite(engine: Engine) -> None:

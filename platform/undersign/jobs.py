@@ -334,7 +334,8 @@ def close_expired(app: Flask) -> int:
     stored status, listings and reports in step without an extra cron entry.
     """
     from undersign.campaigns.service import close_expired_campaigns
-    from undersign.db import unit_of_work, utcnow
+    from undersign.db import utcnow
+    from undersign.transaction import unit_of_work
 
     with app.app_context():
         try:

@@ -21,7 +21,8 @@ from flask import current_app, render_template
 from sqlalchemy import JSON, Select, String, Text, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from undersign.db import Model, unit_of_work, utcnow
+from undersign.db import Model, utcnow
+from undersign.transaction import unit_of_work
 from undersign.extensions import db
 
 log = logging.getLogger(__name__)

@@ -268,7 +268,7 @@ def test_a_download_in_progress_holds_up_no_signer_and_reads_one_snapshot(app, c
     request has committed, takes no write lock (SQLite), and a signer confirming meanwhile is not half in it."""
     import threading
 
-    from undersign.db import unit_of_work
+    from undersign.transaction import unit_of_work
     from undersign.signatures import export
 
     scene_ = make_scene()

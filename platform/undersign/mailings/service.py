@@ -32,7 +32,8 @@ from undersign.campaigns.content import render_markdown
 from undersign.campaigns.models import Campaign, Update
 from undersign.campaigns.service import require_accepted
 from undersign.campaigns.updates import require_author_org
-from undersign.db import db, unit_of_work, utcnow
+from undersign.db import db, utcnow
+from undersign.transaction import unit_of_work
 from undersign.errors import Conflict, NotFound
 from undersign.links import absolute_url
 from undersign.mail import OutboxMessage, queue_message

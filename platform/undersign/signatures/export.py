@@ -28,7 +28,8 @@ from undersign import audit
 from undersign.accounts.models import User
 from undersign.audit import AuditEvent
 from undersign.campaigns.models import Campaign, Sponsorship
-from undersign.db import db, set_unit_writes, unit_of_work
+from undersign.db import db, set_unit_writes
+from undersign.transaction import unit_of_work
 from undersign.organizations.models import Organization
 from undersign.signatures.models import Consent, Signature
 from undersign.signatures.rules import ExportFilters, ExportStatus

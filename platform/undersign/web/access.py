@@ -1,7 +1,7 @@
 """Who may use which route, declared on every view and enforced in one place.
 
 Each view carries an `Access` rule set by one of the decorators below, which
-also make it transactional (committed when it succeeds, see `web.transaction`). One
+also make it transactional (committed when it succeeds, see `undersign.transaction`). One
 ``before_request`` hook on the application reads it: a view without a rule is
 refused (404), so a forgotten declaration fails closed and the URL-map test
 names it. Organization console routes additionally resolve the organization
@@ -19,7 +19,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from undersign.organizations.models import Permission
-from undersign.web.transaction import transactional
+from undersign.transaction import transactional
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -38,7 +38,7 @@ class Access:
 
 
 def _declare(rule: Access) -> Callable[[F], F]:
-    """Declare who may use the view, and run it as one transaction (see `web.transaction`)."""
+    """Declare who may use the view, and run it as one transaction (see `undersign.transaction`)."""
 
     def decorate(view: F) -> F:
         wrapped = transactional(view)

@@ -27,7 +27,8 @@ from flask import current_app
 from sqlalchemy import select, update
 from standardwebhooks.webhooks import Webhook
 
-from undersign.db import db, unit_of_work, utcnow
+from undersign.db import db, utcnow
+from undersign.transaction import unit_of_work
 from undersign.errors import InvalidInput
 from undersign.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 

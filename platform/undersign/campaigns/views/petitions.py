@@ -23,7 +23,7 @@ from undersign.images.models import Image
 from undersign.organizations.models import Permission
 from undersign.web.access import member
 from undersign.web.forms import EmptyForm, attach_error, field_errors
-from undersign.web.transaction import keep_changes
+from undersign.transaction import keep_changes
 
 # --- Lists ----------------------------------------------------------------------------------------
 

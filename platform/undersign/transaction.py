@@ -1,22 +1,24 @@
-"""One commit per request, made here and nowhere else in the web layer.
+"""The one place that commits: a request's transaction and a job's or command's unit of work.
 
 Every view declared with an audience (`web.access`) runs inside `transactional`:
 the session is committed when the view answers below 400 and rolled back when
-it answers 400 or above or raises. A view never commits; a view that must keep
-nothing after a domain error (a form shown again with a message) rolls back
-through `web.forms.field_errors`. Jobs and CLI commands use the same unit of
-work through `undersign.db.unit_of_work`.
+it answers 400 or above or raises. A view never commits; a form shown again
+after a domain error rolls back through `web.forms.field_errors`. Jobs, CLI
+commands and the background work of services use `unit_of_work`, which ends
+the same way. Both go through `_end`, the only commit in the package.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Callable, TypeVar, cast
 
 from flask import current_app, g
 from flask.typing import ResponseReturnValue
 
-from undersign.db import db
+from undersign.db import db, writing
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,16 +29,35 @@ def transactional(view: F) -> F:
         try:
             response = current_app.make_response(view(*args, **kwargs))
         except BaseException:
-            db.session.rollback()
+            _end(keep=False)
             raise
-        if response.status_code < 400 or g.pop("keep_changes", False):
-            db.session.commit()
-        else:
-            db.session.rollback()
+        _end(keep=response.status_code < 400 or g.pop("keep_changes", False))
         return response
 
     run.transactional = True  # type: ignore[attr-defined]
     return cast(F, run)
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """A job's or a command's transaction: committed if the block ends normally, else rolled back.
+
+    Transactions begun inside take SQLite's write lock at once (`undersign.db.writing`).
+    """
+    with writing():
+        try:
+            yield
+        except BaseException:
+            _end(keep=False)
+            raise
+        _end(keep=True)
+
+
+def _end(*, keep: bool) -> None:
+    if keep:
+        db.session.commit()
+    else:
+        db.session.rollback()
 
 
 def keep_changes() -> None:
