@@ -119,7 +119,7 @@ def run(port: int, worker_pids: list[int], proc_status: Any, org_slug: str, camp
 
     time.sleep(0.5)  # the row count is written after the last chunk has left
     with psycopg.connect(database_url) as conn:
-        audited = conn.execute("SELECT details FROM audit_events WHERE action = 'supporters.exported' "
+        audited = conn.execute("SELECT details FROM audit_events WHERE action = 'supporters.export_finished' "
                                "ORDER BY id DESC LIMIT 1").fetchone()
     result = {
         "audited": audited[0] if audited else None,

@@ -179,6 +179,7 @@ def db_session(request: pytest.FixtureRequest, app):  # type: ignore[no-untyped-
 @pytest.fixture
 def committed_db(app):  # type: ignore[no-untyped-def]
     """Real commits on real connections (for concurrency); every table emptied afterwards."""
+    from undersign.audit import append_only_triggers
     from undersign.extensions import db
 
     yield db
@@ -197,8 +198,13 @@ def committed_db(app):  # type: ignore[no-untyped-def]
                 names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
                 conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             else:
+                # The audit log refuses DELETE (undersign.audit): lift its triggers for the clean-up only.
+                conn.exec_driver_sql("DROP TRIGGER audit_events_no_update")
+                conn.exec_driver_sql("DROP TRIGGER audit_events_no_delete")
                 for table in reversed(db.metadata.sorted_tables):
                     conn.execute(table.delete())
+                for statement in append_only_triggers("sqlite"):
+                    conn.exec_driver_sql(statement)
 
 
 @pytest.fixture

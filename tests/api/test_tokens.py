@@ -13,6 +13,7 @@ from tests.factories import add_member, login_as, make_org, make_user
 from tests.helpers import submit, text_of
 from tests.organizations.support import events
 from undersign.api.models import ApiToken
+from undersign.audit import ip_hash
 from undersign.extensions import db
 from undersign.organizations.models import Role
 
@@ -65,7 +66,7 @@ def test_a_token_is_shown_once_stored_as_its_hash_and_identifies_its_organizatio
     assert "never" not in row and "from 127.0.0.1" in row
 
     [event] = events(org.id, "api_token.created")
-    assert (event.actor_id, event.ip_address, event.object_id) == (admin.id, "127.0.0.1", token.id)
+    assert (event.actor_id, event.ip_hash, event.object_id) == (admin.id, ip_hash("127.0.0.1"), token.id)
     assert event.details == {"name": "CRM sync", "scope": "read", "prefix": secret[:8]}
 
 
@@ -88,7 +89,7 @@ def test_a_revoked_token_gets_401_and_the_revocation_is_recorded(client):
     assert refused.get_json(force=True) == {"type": "about:blank", "title": "Unauthorized", "status": 401,
                                             "detail": "This token is not valid or was revoked."}
     [event] = events(org.id, "api_token.revoked")
-    assert (event.actor_id, event.ip_address, event.object_id) == (owner.id, "127.0.0.1", token.id)
+    assert (event.actor_id, event.ip_hash, event.object_id) == (owner.id, ip_hash("127.0.0.1"), token.id)
     assert "revoked" in text_of(client.get(f"/orgs/{org.slug}/api-tokens/"))
 
 

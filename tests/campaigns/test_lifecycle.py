@@ -14,7 +14,7 @@ from undersign.campaigns.models import Campaign
 from undersign.campaigns.service import close_expired_campaigns
 from undersign.db import utcnow
 from undersign.extensions import db
-from undersign.audit import AuditEvent
+from undersign.audit import AuditEvent, ip_hash
 from undersign.organizations.models import OrgStatus, Role
 
 
@@ -52,8 +52,8 @@ def test_lifecycle_events_carry_the_client_address(client):
     campaign = make_campaign(org)
     login_as(client, staff(org, Role.ADMIN))
     assert _post(client, org, campaign, "publish", environ_base={"REMOTE_ADDR": "192.0.2.44"}).status_code == 302
-    assert db.session.scalars(select(AuditEvent.ip_address).where(
-        AuditEvent.object_id == campaign.id, AuditEvent.action == "campaign.published")).all() == ["192.0.2.44"]
+    assert db.session.scalars(select(AuditEvent.ip_hash).where(
+        AuditEvent.object_id == campaign.id, AuditEvent.action == "campaign.published")).all() == [ip_hash("192.0.2.44")]
 
 
 def test_wrong_transitions_are_refused_with_a_message(client):

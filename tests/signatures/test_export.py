@@ -18,7 +18,7 @@ from undersign.db import utcnow
 from undersign.extensions import db
 from undersign.organizations.models import Organization, Role
 from undersign.signatures import service
-from undersign.signatures.export import EXPORTED
+from undersign.signatures.export import EXPORT_FINISHED, EXPORTED
 from undersign.signatures.models import Consent, Signature
 from undersign.signatures.rules import SignatureInput
 from undersign.signatures.tokens import withdraw_token
@@ -234,7 +234,12 @@ def test_every_export_is_in_the_audit_log_with_its_filters_and_rows(client, scen
     assert event is not None
     assert event.organization_id == scene.lead.id and event.object_id == scene.campaign.id
     assert event.actor_id is not None and event.created_at is not None
-    assert event.details == {"filters": {"status": "all", "from": "2026-01-01", "to": None}, "rows": 4, "complete": True}
+    assert event.details == {"filters": {"status": "all", "from": "2026-01-01", "to": None}, "rows": None,
+                             "complete": False}
+    # The row count follows in an event of its own: the first is never changed.
+    finished = db.session.scalar(select(AuditEvent).where(AuditEvent.action == EXPORT_FINISHED))
+    assert (finished.actor_id, finished.organization_id, finished.object_id, finished.details) == (
+        event.actor_id, scene.lead.id, scene.campaign.id, {"event": event.id, "rows": 4, "complete": True})
 
 
 def test_a_download_cut_off_is_recorded_as_incomplete(client, scene, monkeypatch):  # type: ignore[no-untyped-def]
@@ -248,7 +253,7 @@ def test_a_download_cut_off_is_recorded_as_incomplete(client, scene, monkeypatch
     assert b"Ann Lee" in next(chunks)
     response.close()  # the browser went away
     db.session.expire_all()
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == EXPORTED))
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == EXPORT_FINISHED))
     assert event is not None and event.details["rows"] == 1 and event.details["complete"] is False
 
 

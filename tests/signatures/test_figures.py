@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from werkzeug.http import http_date
 
 from tests.signatures.petitions import counts, make_petition
-from undersign.audit import AuditEvent
+from undersign.audit import AuditEvent, ip_hash
 from undersign.campaigns.models import Campaign, Sponsorship
 from undersign.db import utcnow
 from undersign.extensions import db
@@ -156,8 +156,8 @@ def test_invalidation_takes_a_signature_off_the_count_once(app):
     assert counts(petition)[0] == 0
     # One audit event, for the call that did it: who, from where, on which signature, and why.
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "signature.invalidated")).all()
-    assert [(e.actor_id, e.ip_address, e.object_type, e.object_id, e.details) for e in events] == [
-        (admin.id, "192.0.2.7", "signatures", counted.id,
+    assert [(e.actor_id, e.ip_hash, e.object_type, e.object_id, e.details) for e in events] == [
+        (admin.id, ip_hash("192.0.2.7"), "signatures", counted.id,
          {"campaign_id": petition.campaign.id, "reason": "Same address as 40 others from one IP"})]
     # An invalidated signature that is confirmed later does not count either.
     assert service.invalidate(pending, "bot", actor=admin) is True

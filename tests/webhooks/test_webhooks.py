@@ -89,7 +89,7 @@ def test_a_confirmed_signature_arrives_signed_with_the_secret_shown_at_registrat
     lead, campaign = scene["lead"], scene["campaign"]
     login_as(client, scene["owner"])
     endpoint_id, secret = add_endpoint(client, lead, receiver.url("/crm"))
-    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "webhook.created")).ip_address is not None
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "webhook.created")).ip_hash is not None
 
     signed_and_confirmed(campaign, "ann@example.org", (lead,))
     assert delivery.deliver_due() == 1

@@ -265,6 +265,12 @@ def edit_campaign(actor: User, org: Organization, campaign: Campaign, draft: Cam
         )
         db.session.add(revision)
 
+    # Which fields the edit changes, for the audit log (names only, never the text).
+    changed = [name for name, value in values.items() if (getattr(campaign, name) or None) != (value or None)]
+    changed += ["slug"] if slug != campaign.slug else []
+    changed += ["closes_at"] if closes_at != campaign.closes_at else []
+    changed += ["image"] if picture is not None or (remove_image and campaign.image is not None) else []
+    published = campaign.status != CampaignStatus.DRAFT.value
     old_image = campaign.image
     if picture is not None:
         campaign.image = picture
@@ -278,8 +284,9 @@ def edit_campaign(actor: User, org: Organization, campaign: Campaign, draft: Cam
     campaign.closes_at = closes_at
     campaign.changed_at = now
     _flush_unique_slug(slug)
-    record(actor, "campaign.edited", campaign, organization_id=org.id,
-           details={"revision": revision.id if revision is not None else None, "text_changed": text_changed}, ip=ip)
+    record(actor, "campaign.edited", campaign, organization_id=org.id, ip=ip,
+           details={"fields": changed, "after_publication": published,
+                    "revision": revision.id if revision is not None else None, "text_changed": text_changed})
     publish("campaign.edited", campaign_id=campaign.id)
     return revision
 

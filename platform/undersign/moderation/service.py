@@ -1,14 +1,14 @@
-"""Platform moderation: administrators' decisions on organizations, and reading the audit log.
+"""Platform moderation: administrators' decisions on organizations.
 
-Events are written through `undersign.audit.record`.
+Events are written and read through `undersign.audit`, which imports no domain.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 
 from undersign.accounts.models import User
-from undersign.audit import AuditEvent, record
+from undersign.audit import record
 from undersign.db import db, utcnow
 from undersign.errors import Conflict, InvalidInput, PermissionDenied
 from undersign.links import absolute_url
@@ -98,13 +98,3 @@ def owners_of(org: Organization) -> list[User]:
         .where(Membership.organization_id == org.id, Membership.role == Role.OWNER.value)
         .order_by(User.id)
     ))
-
-
-def audit_query(organization_id: int | None = None, action: str | None = None) -> Select[AuditEvent]:
-    """Audit events, newest first, optionally for one organization or one action."""
-    query = select(AuditEvent).order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-    if organization_id is not None:
-        query = query.where(AuditEvent.organization_id == organization_id)
-    if action:
-        query = query.where(AuditEvent.action == action)
-    return query

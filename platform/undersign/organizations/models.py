@@ -139,6 +139,7 @@ class Permission(str, enum.Enum):
     MANAGE_MEMBERS = "manage_members"
     MANAGE_TOKENS = "manage_tokens"
     MANAGE_ORGANIZATION = "manage_organization"  # profile, logo, deletion
+    VIEW_AUDIT = "view_audit"              # the organization's audit log (owners)
 
 
 _VIEWER = frozenset({Permission.VIEW})

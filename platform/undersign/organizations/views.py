@@ -25,6 +25,7 @@ from undersign.organizations.forms import InviteForm, OrganizationForm, RoleForm
 from undersign.organizations.models import ROLE_LABELS, Membership, Permission
 from undersign.organizations.rules import INVITATION_LIFETIME, OrganizationProfile
 from undersign.web.access import member, public, signed_in
+from undersign.web.audit_log import audit_page
 from undersign.web.forms import EmptyForm, field_errors
 from undersign.web.session_keys import PENDING_INVITATION
 from undersign.web.tenancy import console_blueprint
@@ -211,6 +212,13 @@ def ask_for_review() -> ResponseReturnValue:
         return _dashboard(exc.status_code, exc.message)
     flash("Thank you. A platform administrator will review the organization again.", "success")
     return redirect(url_for("org_console.dashboard"))
+
+
+@console.get("/audit")
+@member(Permission.VIEW_AUDIT)
+def audit() -> ResponseReturnValue:
+    """The organization's audit log (owners only): its events alone, with the administrators' filters but the organization's."""
+    return audit_page("organizations/audit.html", organization=g.org)
 
 
 def _members_page(status: int = 200, error: str | None = None) -> ResponseReturnValue:

@@ -11,7 +11,8 @@ many there are and the first line leaves before the last row is read.
 Every export leaves a trace before its first row is sent: `start_export`
 writes the audit event (who, when, which filters) in the request's
 transaction, and `csv_chunks`, once the last row is out (or the download was
-cut off), adds the number of rows sent in its own unit of work.
+cut off), appends a second event with the number of rows sent, in its own unit of work
+(the audit log is append-only: the first event is never changed).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from undersign.signatures.rules import ExportFilters, ExportStatus
 from undersign.text import FORMULA_STARTS
 
 EXPORTED = "supporters.exported"
+EXPORT_FINISHED = "supporters.export_finished"
 BATCH_ROWS = 1000
 COLUMNS = (
     "Name", "E-mail", "Country", "Postcode", "Comment", "Signed at (UTC)", "Confirmed at (UTC)",
@@ -82,7 +84,7 @@ def start_export(actor: User, organization: Organization, campaign: Campaign, fi
                  ip: str | None) -> AuditEvent:
     """Record that ``actor`` exports ``organization``'s supporters of ``campaign``, in the caller's transaction.
 
-    The number of rows is not known yet: `csv_chunks` adds it when the download ends.
+    The number of rows is not known yet: `csv_chunks` records it in a second event when the download ends.
     """
     return audit.record(actor, EXPORTED, campaign, ip=ip, organization_id=organization.id,
                         details={"filters": filters.as_details(), "rows": None, "complete": False})
@@ -94,8 +96,8 @@ def csv_chunks(campaign_id: int, organization_id: int, filters: ExportFilters, e
 
     Runs after the request's transaction has been committed: it reads in a
     transaction of its own that takes no write lock (a long download must not
-    hold up signing on SQLite), then writes the row count on the audit event
-    ``event_id`` in a unit of work, also when the client stops reading half-way.
+    hold up signing on SQLite), then records the row count in an event following ``event_id``,
+    in a unit of work, also when the client stops reading half-way.
     """
     out = io.StringIO()
     writer = csv.writer(out)
@@ -117,9 +119,7 @@ def csv_chunks(campaign_id: int, organization_id: int, filters: ExportFilters, e
     finally:
         db.session.rollback()  # ends the read (and its server-side cursor) before writing
         with unit_of_work():
-            event = db.session.get(AuditEvent, event_id)
-            if event is not None:
-                event.details = {**event.details, "rows": sent, "complete": complete}
+            audit.follow_up(event_id, EXPORT_FINISHED, {"rows": sent, "complete": complete})
 
 
 def _cells(row: Sequence[Any]) -> list[str]:

@@ -298,7 +298,8 @@ def invalidate(signature: Signature, reason: str, *, actor: User | None, ip: str
     if row.confirmed_at is not None and row.withdrawn_at is None:
         count(signature.campaign_id, row.sponsorship_id, -1, now, event="invalidated",
               country=row.country, source=row.source)
-    record(actor, "signature.invalidated", signature, ip=ip,
+    lead = db.session.scalar(select(Campaign.lead_organization_id).where(Campaign.id == signature.campaign_id))
+    record(actor, "signature.invalidated", signature, ip=ip, organization_id=lead,
            details={"campaign_id": signature.campaign_id, "reason": reason[:500]})
     return True
 
