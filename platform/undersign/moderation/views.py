@@ -24,7 +24,6 @@ from undersign.web.forms import EmptyForm
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-
 @bp.get("/")
 @platform_admin
 def index() -> ResponseReturnValue:
