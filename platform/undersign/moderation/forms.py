@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, Field, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -64,7 +65,7 @@ class ReportForm(Form):
     """"Report this petition": no account, a session CSRF token, and a honeypot for bots."""
 
     reason = RadioField("What is wrong with this petition?", id="report-reason",
-                        choices=[(r.value, label) for r, label in REPORT_REASONS.items()],
+                        choices=[SelectChoice(r.value, label) for r, label in REPORT_REASONS.items()],
                         validators=[InputRequired(CHOOSE_REASON)])
     details = TextAreaField(
         "Tell us more", id="report-details", validators=[_Rule(_details_rule)],
@@ -93,7 +94,8 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-OUTCOMES = [*((r.value, label) for r, label in RESOLUTIONS.items()), ("dismiss", "Dismiss the reports")]
+OUTCOMES = [*(SelectChoice(r.value, label) for r, label in RESOLUTIONS.items()),
+            SelectChoice("dismiss", "Dismiss the reports")]
 
 
 class ResolveReportsForm(Form):

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from undersign.accounts.models import User
 from undersign.db import db
@@ -54,7 +55,7 @@ def _report_page(report: Report, form: ResolveReportsForm, status: int = 200) ->
     campaign = report.campaign
     every = service.reports_of(campaign)
     open_reports = [r for r in every if r.is_open]
-    form.reports.choices = [(r.id, f"#{r.id}") for r in open_reports]
+    form.reports.choices = [SelectChoice(r.id, f"#{r.id}") for r in open_reports]
     if not form.is_submitted():
         form.reports.data = [report.id] if report.is_open else []
     resolver_ids = {r.resolved_by_id for r in every if r.resolved_by_id is not None}

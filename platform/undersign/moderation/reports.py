@@ -223,7 +223,7 @@ def _warn_owners(campaign: Campaign, warning: str) -> None:
 
 def _tell_reporters(campaign: Campaign, reports: list[Report], action: Resolution | None) -> None:
     """One mail per address, however many of the closed reports it sent."""
-    addresses = sorted({r.reporter_email for r in reports if r.reporter_email}, key=str.lower)
-    for address in addresses:
+    addresses = {r.reporter_email.lower(): r.reporter_email for r in reports if r.reporter_email}
+    for _key, address in sorted(addresses.items()):
         queue_mail(address, f"Your report about “{campaign.title}”", "moderation/report_outcome",
                    campaign=campaign, outcome=action.value if action is not None else "dismissed")
