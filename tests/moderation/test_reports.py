@@ -201,7 +201,11 @@ def test_take_down_resolves_the_chosen_reports_and_tells_the_reporters(client, a
             "resolved", "take-down", admin.id, "Checked with the agency.")
     db.session.refresh(left_open)
     assert left_open.status == "open"
-    assert [e.object_id for e in events(petition.lead_organization_id, "report.resolved")] == [first.id, second.id]
+    resolved_events = events(petition.lead_organization_id, "report.resolved")
+    assert [e.object_id for e in resolved_events] == [first.id, second.id]
+    assert resolved_events[0].actor_id == admin.id
+    assert resolved_events[0].details["action"] == "take-down"
+    assert resolved_events[0].details["said"] == "The figures are invented."
     assert len(events(petition.lead_organization_id, "campaign.taken_down")) == 1
 
     [mail] = mailbox.to("reader@example.org")  # one mail for the address's two reports
@@ -231,6 +235,8 @@ def test_warn_mails_the_lead_organizations_owners(client, admin, petition, mailb
     db.session.refresh(report)
     assert petition.taken_down_at is None
     assert (report.status, report.resolution) == ("resolved", "warn")
+    [event] = events(petition.lead_organization_id, "report.resolved")
+    assert event.details["said"] == "Remove the home address in the second paragraph."
 
 
 def test_no_action_and_dismiss(client, admin, petition, mailbox):

@@ -153,7 +153,7 @@ def resolve(admin: User, campaign: Campaign, report_ids: Iterable[int], action: 
         take_down(admin, campaign, reason, ip=ip)
     elif action is Resolution.WARN:
         _warn_owners(campaign, reason)
-    _close(admin, campaign, reports, ReportStatus.RESOLVED, action, note, ip)
+    _close(admin, campaign, reports, ReportStatus.RESOLVED, action, note, ip, said=reason)
     return reports
 
 
@@ -183,12 +183,10 @@ def _open_reports(campaign: Campaign, report_ids: Iterable[int]) -> list[Report]
         raise InvalidInput(NO_REPORT_CHOSEN, field="reports")
     reports = list(db.session.scalars(
         select(Report).where(Report.id.in_(ids), Report.campaign_id == campaign.id)
-        .order_by(Report.id).with_for_update()
+        .order_by(Report.id).with_for_update().execution_options(populate_existing=True)
     ))
     if len(reports) != len(ids):
         raise InvalidInput(NO_REPORT_CHOSEN, field="reports")
-    for report in reports:
-        db.session.refresh(report)
     if any(not r.is_open for r in reports):
         raise Conflict("Some of these reports were closed meanwhile, perhaps by another administrator. "
                        "Look at them again.")
@@ -196,7 +194,8 @@ def _open_reports(campaign: Campaign, report_ids: Iterable[int]) -> list[Report]
 
 
 def _close(admin: User, campaign: Campaign, reports: list[Report], status: ReportStatus,
-           action: Resolution | None, note: str, ip: str | None) -> None:
+           action: Resolution | None, note: str, ip: str | None, *, said: str = "") -> None:
+    """Close ``reports`` and record each; ``said`` is the public reason or the warning the action sent."""
     now = utcnow()
     for report in reports:
         report.status = status.value
@@ -209,7 +208,7 @@ def _close(admin: User, campaign: Campaign, reports: list[Report], status: Repor
     for report in reports:
         record(admin, verb, report, ip=ip, organization_id=campaign.lead_organization_id,
                details={"campaign_id": campaign.id, "reason": report.reason,
-                        "action": report.resolution, "note": note})
+                        "action": report.resolution, "said": said, "note": note})
     _tell_reporters(campaign, reports, action)
 
 
