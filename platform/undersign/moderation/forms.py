@@ -9,11 +9,11 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, Field, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from undersign.errors import InvalidInput
 from undersign.moderation.rules import (
     CHOOSE_REASON,
+    NO_REPORT_CHOSEN,
     NOTE_MAX,
     REASON_MAX,
     REPORT_EMAIL_MAX,
@@ -89,11 +89,6 @@ class ReportForm(Form):
         return ReportInput(reason=self.reason.data, text=self.details.data, email=self.email.data)
 
 
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
 OUTCOMES = [*(SelectChoice(r.value, label) for r, label in RESOLUTIONS.items()),
             SelectChoice("dismiss", "Dismiss the reports")]
 
@@ -101,8 +96,9 @@ OUTCOMES = [*(SelectChoice(r.value, label) for r, label in RESOLUTIONS.items()),
 class ResolveReportsForm(Form):
     """Close some of a petition's open reports (the choices are set by the view)."""
 
-    reports = MultiCheckboxField("Reports to close", coerce=int, validate_choice=False,
-                                 validators=[DataRequired("Choose at least one open report of this petition.")])
+    # Check boxes drawn by the template, one per open report.
+    reports = SelectMultipleField("Reports to close", coerce=int, validate_choice=False,
+                                  validators=[DataRequired(NO_REPORT_CHOSEN)])
     outcome = RadioField("Outcome", choices=OUTCOMES, validators=[InputRequired("Choose what to do.")])
     reason = TextAreaField(
         "Reason or warning", id="resolve-reason",

@@ -27,6 +27,7 @@ from undersign.links import absolute_url
 from undersign.mail import queue_mail
 from undersign.moderation.models import Report
 from undersign.moderation.rules import (
+    NO_REPORT_CHOSEN,
     NOTE_MAX,
     REASON_MAX,
     ReportInput,
@@ -41,7 +42,6 @@ from undersign.organizations.rules import clean_text
 from undersign.tokens import keyed_hash
 
 QUEUE_LIMIT = 500  # reports shown per status; the open ones are rarely that many
-NO_REPORT_CHOSEN = "Choose at least one open report of this petition."
 
 
 def reporter_ip_hash(address: str | None) -> str | None:

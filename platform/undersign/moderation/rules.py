@@ -97,6 +97,7 @@ REPORT_TEXT_MAX = 2000
 REPORT_EMAIL_MAX = 254
 NOTE_MAX = 2000
 CHOOSE_REASON = "Choose the reason closest to what is wrong."
+NO_REPORT_CHOSEN = "Choose at least one open report of this petition."
 DESCRIBE_OTHER = "Tell us what is wrong with this petition."
 EMAIL_LOOKS_WRONG = "This e-mail address does not look right. Leave it empty if you do not want to hear back."
 
