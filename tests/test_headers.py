@@ -21,6 +21,7 @@ from PIL import Image as PILImage
 from tests.factories import add_member, login_as, make_user
 from tests.helpers import submit
 from tests.signatures.petitions import make_petition, sign, supporter
+from undersign.moderation.models import Report
 from undersign.mailings.tokens import unsubscribe_token
 from undersign.signatures.models import Signature
 from undersign.tokens import hash_token
@@ -69,7 +70,8 @@ def build_world(client: Any, mailbox: Any, app: Any) -> dict[str, Any]:
                             token_hash=hash_token(invitation_raw), expires_at=utcnow().replace(year=utcnow().year + 1))
     endpoint = WebhookEndpoint(organization_id=petition.lead.id, url="https://crm.example.org/hooks",
                                events=["campaign.updated"], secret=new_secret())
-    db.session.add_all([revision, update, invitation, endpoint])
+    report = Report(campaign_id=petition.campaign.id, reason="spam", text="A report.")
+    db.session.add_all([revision, update, invitation, endpoint, report])
     db.session.commit()
 
     anonymous = client.application.test_client()
@@ -99,6 +101,7 @@ def build_world(client: Any, mailbox: Any, app: Any) -> dict[str, Any]:
             "member_id": membership.id,
             "invitation_id": invitation.id,
             "endpoint_id": endpoint.id,
+            "report_id": report.id,
             "filename": "css/undersign.css",
         },
         "tokens": {

@@ -70,6 +70,7 @@ def import_models() -> None:
     from undersign.campaigns import models as _campaigns  # noqa: F401
     from undersign.images import models as _images  # noqa: F401
     from undersign.mailings import models as _mailings  # noqa: F401
+    from undersign.moderation import models as _moderation  # noqa: F401
     from undersign.organizations import models as _organizations  # noqa: F401
     from undersign.signatures import models as _signatures  # noqa: F401
     from undersign.webhooks import models as _webhooks  # noqa: F401
@@ -185,9 +186,11 @@ def _register_blueprints(app: Flask) -> None:
     from undersign.images.views import bp as images
     from undersign.mailings.views import bp as mailings
     from undersign.mailings.views import console as mailings_console
+    from undersign.moderation.report_views import bp as admin_reports
     from undersign.moderation.views import bp as moderation
     from undersign.organizations.views import bp as organizations
     from undersign.organizations.views import console as organization_console
+    from undersign.public.reports import bp as reports
     from undersign.public.views import bp as public_pages
     from undersign.signatures.console import bp as supporters
     from undersign.signatures.views import bp as signing
@@ -197,7 +200,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (
         web, accounts, organizations, organization_console, campaigns_console, supporters, public_pages, signing,
-        images, moderation, api, api_console, mailings, mailings_console, webhooks,
+        reports, images, moderation, admin_reports, api, api_console, mailings, mailings_console, webhooks,
     ):
         app.register_blueprint(blueprint)
     csrf.exempt(api)

@@ -75,6 +75,8 @@ def _values(client, mailbox) -> dict[str, dict[str, object]]:  # type: ignore[no
         "signing.figures": {"slug": SLUG},
         "public.history": {"slug": SLUG},
         "public.history_as_csv": {"slug": SLUG},
+        "reports.report": {"slug": SLUG},
+        "reports.thanks": {"slug": SLUG},
         "signing.embed": {"slug": SLUG},
         "signing.embed_signed": {"slug": SLUG},
         "mailings.unsubscribe": {"token": unsubscribe_token(signature.id, hanvoice.id)},
