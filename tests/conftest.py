@@ -218,7 +218,7 @@ def make_app(app, smtp_server: Mailbox, tmp_path: Path):  # type: ignore[no-unty
     import copy
     import logging
 
-    from undersign import create_app
+    from undersign import create_app, jobs
     from undersign.extensions import db, limiter
 
     saved_limiter = {name: copy.copy(value) for name, value in vars(limiter).items()}
@@ -233,6 +233,9 @@ def make_app(app, smtp_server: Mailbox, tmp_path: Path):  # type: ignore[no-unty
         return new
 
     yield build
+    # An app built with MAIL_DELIVERY="thread" started the process's delivery thread; left running, it
+    # would wake up in a later test and use that test's connection from another thread.
+    jobs.stop_thread()
     for new in made:
         with new.app_context():  # type: ignore[attr-defined]
             db.session.remove()

@@ -1,7 +1,7 @@
 """reports of petitions by the public: reason, text, optional address, and how an administrator closed them
 
 Revision ID: d41e6b2f8a37
-Revises: 5e7b2c90d4a1
+Revises: d8f1a2b3c4e5
 Create Date: 2026-12-03 18:30:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd41e6b2f8a37'
-down_revision = '5e7b2c90d4a1'
+down_revision = 'd8f1a2b3c4e5'
 branch_labels = None
 depends_on = None
 

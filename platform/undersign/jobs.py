@@ -53,6 +53,7 @@ WEBHOOK_JOB = "undersign.jobs.deliver_webhooks_job"
 REDIS_RETRY_SECONDS = 5.0
 
 _wakeup = threading.Event()
+_stop = threading.Event()
 _thread: threading.Thread | None = None
 _thread_lock = threading.Lock()
 _redis_down_until: dict[str, float] = {}
@@ -64,6 +65,8 @@ def _deliver_forever(app: Flask) -> None:
     while True:
         _wakeup.wait(timeout=30)
         _wakeup.clear()
+        if _stop.is_set():
+            return
         sweep_mailings(app)
         sweep_outbox(app)
         sweep_webhooks(app)
@@ -76,6 +79,19 @@ def _start_thread(app: Flask) -> None:
         if _thread is None or not _thread.is_alive():
             _thread = threading.Thread(target=_deliver_forever, args=(app,), name="mail-outbox", daemon=True)
             _thread.start()
+
+
+def stop_thread(timeout: float = 10.0) -> None:
+    """Stop the in-process delivery thread after its current round (an app torn down in the process that ran it)."""
+    global _thread
+    with _thread_lock:
+        if _thread is not None:
+            _stop.set()
+            _wakeup.set()
+            _thread.join(timeout)
+            _thread = None
+        _stop.clear()
+        _wakeup.clear()
 
 
 # --- Redis and the job queue ------------------------------------------------------------------
