@@ -19,10 +19,12 @@ item, whether its shape (a number where a name goes) or a rule of the sign
 form, is that item's ``invalid`` result naming the field as a path into the
 item (``person.email_addresses[0].address``); the other items are recorded.
 
-The pydantic models are deliberately lenient (every field optional, unknown
-fields ignored) so that they describe the body for the OpenAPI document
-without turning one bad item into a whole-request error; the sign form's
-rules decide, item by item, in `undersign.signatures.collected`.
+The pydantic models describe the body (`BatchIn`, `SignatureIn`) and the
+answer (`BatchResultOut`) for the OpenAPI document. They are lenient (every
+field optional, unknown fields ignored), and `parse` applies `SignatureIn` to
+each item on its own, so a bad item stays that item's result: validating the
+whole body with `BatchIn` before the view would turn it into a 422 for all.
+The sign form's rules then decide, item by item, in `undersign.signatures.collected`.
 """
 
 from __future__ import annotations
