@@ -42,3 +42,10 @@ class InvalidFields(InvalidInput):
     def __init__(self, problems: list[DomainError]) -> None:
         super().__init__(problems[0].message, field=problems[0].field)
         self.problems = problems
+
+
+class Unprocessable(DomainError):
+    """Well-formed, but not something that can be acted on (HTTP 422): a body of the wrong shape, an
+    idempotency key sent again with another request."""
+
+    status_code = 422

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from undersign.db import Model, utcnow
@@ -51,3 +51,28 @@ class ApiToken(Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class IdempotencyKey(Model):
+    """An ``Idempotency-Key`` an organization sent with a writing request, and the answer it got.
+
+    The row is written in the transaction of the request it answers, before
+    anything else that request writes, and committed with it, so another
+    transaction sees either no row or one with its answer. Of two requests with
+    the same key, the unique (organization, key) lets one claim it; the other
+    waits for it (PostgreSQL) or for the write lock (SQLite), then replays its
+    answer. Keys are forgotten after a day (`undersign.api.idempotency`).
+    """
+
+    __tablename__ = "api_idempotency_keys"
+    __table_args__ = (UniqueConstraint("organization_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    # SHA-256 of the method, path and canonical JSON body: the same key with another request is refused.
+    request_hash: Mapped[str] = mapped_column(String(64))
+    # Empty only inside the transaction that claimed the key.
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

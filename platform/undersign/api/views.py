@@ -7,9 +7,10 @@ from typing import Any
 from flask import Blueprint, g, request
 from flask.typing import ResponseReturnValue
 
-from undersign.api import resources
+from undersign.api import idempotency, intake, resources
 from undersign.api.auth import api
 from undersign.links import absolute_url
+from undersign.signatures.collected import record_collected
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -69,3 +70,34 @@ def campaign_signatures(slug: str) -> ResponseReturnValue:
         links["next"] = {"href": absolute_url("api.campaign_signatures", slug=slug, **kept,
                                               cursor=page.next.encode())}
     return {"per_page": per_page, "_links": links, "_embedded": {"osdi:signatures": page.items}}
+
+
+@bp.post("/campaigns/<slug>/signatures")
+@api(scope="write")
+def record_signatures(slug: str) -> ResponseReturnValue:
+    """Record signatures collected elsewhere (`undersign.api.intake`, `undersign.signatures.collected`).
+
+    201 when any was created, else 200; each item's outcome in ``results``. With an ``Idempotency-Key``
+    the same request is answered once and replayed after (`undersign.api.idempotency`).
+
+    :raise 404: not a sponsor. :raise 400/413/415/422: the body as a whole (see `intake.parse`), or the
+        key used with another request. :raise 409: the petition takes no signatures.
+    """
+    sponsorship = resources.sponsorship_of(g.api_org, slug)
+    batch = intake.parse(request.get_data(cache=False), request.mimetype)
+    claimed = None
+    raw_key = request.headers.get("Idempotency-Key")
+    if raw_key is not None:
+        digest = idempotency.request_hash(request.method, request.path, batch.body)
+        outcome = idempotency.claim(g.api_org.id, idempotency.clean_key(raw_key), digest)
+        if isinstance(outcome, idempotency.Replay):
+            return outcome.response, outcome.status_code, {"Idempotent-Replayed": "true"}
+        claimed = outcome
+    token = g.api_token
+    recorded = record_collected(sponsorship.campaign, sponsorship, [item.signature for item in batch.parsed],
+                                via=f"API token {token.prefix} ({token.name})", ip=request.remote_addr)
+    body = intake.answer(batch, recorded)
+    status = 201 if body["created"] else 200
+    if claimed is not None:
+        idempotency.remember(claimed, status, body)
+    return body, status

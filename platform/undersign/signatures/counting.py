@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, SQLColumnExpression, case, func, select, update
@@ -53,6 +54,24 @@ def count(campaign_id: int, sponsorship_id: int, delta: int, now: dt.datetime, *
     A decrement never goes below zero even if a counter had drifted (the CHECK
     would otherwise turn a withdrawal into an error); `recount` repairs drift.
     """
+    _move_counters(campaign_id, sponsorship_id, delta, now)
+    tallies.moved(campaign_id, sponsorship_id, event, now, country=country, source=source)
+    _forget_counters(campaign_id, sponsorship_id)
+
+
+def count_confirmed(campaign_id: int, sponsorship_id: int, now: dt.datetime,
+                    places: Mapping[tuple[str, str], int]) -> None:
+    """`count` for several signatures confirmed at once, all credited to one sponsorship: ``places`` maps
+    (country, `tallies.channel`) to how many. Each counter moves once, by the total."""
+    total = sum(places.values())
+    if total <= 0:
+        return
+    _move_counters(campaign_id, sponsorship_id, total, now)
+    tallies.moved_by_place(campaign_id, sponsorship_id, "confirmed", now, places)
+    _forget_counters(campaign_id, sponsorship_id)
+
+
+def _move_counters(campaign_id: int, sponsorship_id: int, delta: int, now: dt.datetime) -> None:
     def moved(column: SQLColumnExpression[int]) -> ColumnElement[int]:
         if delta >= 0:
             return column + delta
@@ -68,8 +87,6 @@ def count(campaign_id: int, sponsorship_id: int, delta: int, now: dt.datetime, *
         .values(signature_count=moved(Sponsorship.signature_count))
         .execution_options(synchronize_session=False)
     )
-    tallies.moved(campaign_id, sponsorship_id, event, now, country=country, source=source)
-    _forget_counters(campaign_id, sponsorship_id)
 
 
 def _forget_counters(campaign_id: int, sponsorship_id: int | None = None) -> None:

@@ -38,6 +38,11 @@ EMAIL_MAX = 254
 COMMENT_MAX = 1000
 POSTCODE_MAX = 16
 SOURCE_MAX = 64
+CONSENT_WORDING_MAX = 300  # the consents.wording column
+# The ``source`` of a signature a sponsor collected elsewhere and records through the API.
+OFFLINE = "offline"
+API = "api"
+COLLECTED_SOURCES = (OFFLINE, API)
 # What a supporter reads for any malformed address. The validator's own words ("The part after the
 # @-sign is not valid. It should have a period.") are written for programmers; this says what to do.
 EMAIL_LOOKS_WRONG = "That doesn't look like an e-mail address — check for typos, e.g. name@example.org"
@@ -96,6 +101,33 @@ def check_input(data: SignatureInput) -> CleanSignature:
 def consent_wording(organization: Organization) -> str:
     """The words next to a consent checkbox; stored with the consent as shown."""
     return f"Keep me updated by {organization.name}"
+
+
+def clean_consent_wording(raw: str | None) -> str:
+    """The words a sponsor showed next to its consent box on paper (or in its own tool), stored as given:
+    1–300 characters, no control characters, spaces collapsed.
+
+    :raise InvalidInput: ``field="consent_wording"``.
+    """
+    value = " ".join(_normal(raw).split())
+    if not value:
+        raise InvalidInput("Send the words the signer agreed to (consent.wording), or leave consent out.",
+                           field="consent_wording")
+    if _forbidden(value) or len(value) > CONSENT_WORDING_MAX:
+        raise InvalidInput(f"Send the consent wording in at most {CONSENT_WORDING_MAX} ordinary characters.",
+                           field="consent_wording")
+    return value
+
+
+def collected_source(raw: str | None) -> str:
+    """How a signature collected elsewhere came in: `OFFLINE` (the default: paper, a stall) or `API` (another tool).
+
+    :raise InvalidInput: ``field="source"``.
+    """
+    value = (raw or OFFLINE).strip().lower()
+    if value not in COLLECTED_SOURCES:
+        raise InvalidInput(f"source must be one of {', '.join(COLLECTED_SOURCES)}.", field="source")
+    return value
 
 
 def consent_sponsors(campaign: Campaign) -> list[Sponsorship]:

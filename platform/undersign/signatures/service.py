@@ -81,7 +81,7 @@ def attributed_sponsorship(campaign: Campaign, via: str | None) -> Sponsorship:
     return lead_sponsorship(campaign)
 
 
-def _links(campaign: Campaign, signature: Signature, raw: str | None) -> dict[str, str | None]:
+def mail_links(campaign: Campaign, signature: Signature, raw: str | None) -> dict[str, str | None]:
     """The links of a signer's mail, from ``BASE_URL`` (also outside a request: the CLI, a worker, the API's jobs)."""
     return {
         "confirm_url": absolute_url("signing.confirm", slug=campaign.slug, token=raw) if raw else None,
@@ -145,8 +145,8 @@ def sign(campaign: Campaign, sponsorship: Sponsorship, data: SignatureInput, *, 
             db.session.add(Consent(signature_id=signature.id, organization_id=sponsor.organization_id,
                                    wording=rules.consent_wording(sponsor.organization)))
     db.session.flush()
-    queue_mail(clean.email, _subject(f"Please confirm your signature: {campaign.title}"), "signatures/confirm",
-               campaign=campaign, name=signature.name, **_links(campaign, signature, raw))
+    queue_mail(clean.email, mail_subject(f"Please confirm your signature: {campaign.title}"), "signatures/confirm",
+               campaign=campaign, name=signature.name, **mail_links(campaign, signature, raw))
     # Last: the hour's tally row is shared by every signature of this sponsor, so its lock is held briefly.
     tallies.submitted(campaign.id, sponsorship.id, now)
     return signature
@@ -154,19 +154,21 @@ def sign(campaign: Campaign, sponsorship: Sponsorship, data: SignatureInput, *, 
 
 def _insert_unless_signed(values: dict[str, object]) -> Signature | None:
     """INSERT the signature unless its e-mail key already signed this campaign (then None), in one statement."""
-    dialect = db.session.get_bind(mapper=Signature.__mapper__).dialect.name
-    statement: Any
-    if dialect == "postgresql":
-        statement = postgresql_insert(Signature).on_conflict_do_nothing(index_elements=["campaign_id", "email_key"])
-    elif dialect == "sqlite":
-        statement = sqlite_insert(Signature).on_conflict_do_nothing(index_elements=["campaign_id", "email_key"])
-    else:  # pragma: no cover - the two engines undersign runs on
-        statement = insert(Signature)
-    signature: Signature | None = db.session.scalars(statement.returning(Signature), [values]).first()
+    signature: Signature | None = db.session.scalars(insert_unless_signed().returning(Signature), [values]).first()
     return signature
 
 
-def _subject(text: str) -> str:
+def insert_unless_signed() -> Any:
+    """``INSERT INTO signatures ... ON CONFLICT (campaign_id, email_key) DO NOTHING``, for one row or many."""
+    dialect = db.session.get_bind(mapper=Signature.__mapper__).dialect.name
+    if dialect == "postgresql":
+        return postgresql_insert(Signature).on_conflict_do_nothing(index_elements=["campaign_id", "email_key"])
+    if dialect == "sqlite":
+        return sqlite_insert(Signature).on_conflict_do_nothing(index_elements=["campaign_id", "email_key"])
+    return insert(Signature)  # pragma: no cover - the two engines undersign runs on
+
+
+def mail_subject(text: str) -> str:
     """One line (a line break in a header would break the message), at most the outbox's 300 characters."""
     return " ".join(text.split())[:300]
 
@@ -194,8 +196,8 @@ def tell_already_signed(campaign: Campaign, signature: Signature) -> bool:
     confirmed = signature.confirmed_at is not None
     raw = None if confirmed else issue_confirm_token(signature)
     db.session.flush()
-    queue_mail(signature.email, _subject(f"You have already signed: {campaign.title}"), "signatures/already_signed",
-               campaign=campaign, name=signature.name, confirmed=confirmed, **_links(campaign, signature, raw))
+    queue_mail(signature.email, mail_subject(f"You have already signed: {campaign.title}"), "signatures/already_signed",
+               campaign=campaign, name=signature.name, confirmed=confirmed, **mail_links(campaign, signature, raw))
     return True
 
 

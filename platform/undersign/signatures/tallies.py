@@ -17,6 +17,7 @@ Functions flush but never commit.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, case, delete, func, insert, or_, select, type_coerce
@@ -64,20 +65,28 @@ def _upsert(model: Any, keys: dict[str, Any], moves: dict[str, int]) -> None:
     db.session.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=changes))
 
 
-def submitted(campaign_id: int, sponsorship_id: int, at: dt.datetime) -> None:
-    """A signature was sent (confirmed or not, it counts toward the confirmation rate)."""
+def submitted(campaign_id: int, sponsorship_id: int, at: dt.datetime, n: int = 1) -> None:
+    """``n`` signatures were sent (confirmed or not, they count toward the confirmation rate)."""
     _upsert(SignatureTally, {"campaign_id": campaign_id, "sponsorship_id": sponsorship_id, "hour": hour_of(at)},
-            {"submitted": 1})
+            {"submitted": n})
 
 
 def moved(campaign_id: int, sponsorship_id: int, event: Event, at: dt.datetime, *,
           country: str, source: str | None) -> None:
     """A counted signature was confirmed (+1) or taken off the count by a withdrawal or an invalidation (-1)."""
-    delta = 1 if event == "confirmed" else -1
+    moved_by_place(campaign_id, sponsorship_id, event, at, {(country, channel(source)): 1})
+
+
+def moved_by_place(campaign_id: int, sponsorship_id: int, event: Event, at: dt.datetime,
+                   places: Mapping[tuple[str, str], int]) -> None:
+    """Several signatures confirmed, withdrawn or invalidated at once: ``places`` maps (country, `channel`)
+    to how many; one upsert for the hour's tally and one per breakdown row, however many signatures."""
+    sign = 1 if event == "confirmed" else -1
     _upsert(SignatureTally, {"campaign_id": campaign_id, "sponsorship_id": sponsorship_id, "hour": hour_of(at)},
-            {event: 1})
-    _upsert(SignatureBreakdown, {"campaign_id": campaign_id, "sponsorship_id": sponsorship_id,
-                                 "country": country, "channel": channel(source)}, {"signatures": delta})
+            {event: sum(places.values())})
+    for (country, where), n in places.items():
+        _upsert(SignatureBreakdown, {"campaign_id": campaign_id, "sponsorship_id": sponsorship_id,
+                                     "country": country, "channel": where}, {"signatures": sign * n})
 
 
 # ---------------------------------------------------------------------------------------------
