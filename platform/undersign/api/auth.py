@@ -1,9 +1,9 @@
 """Bearer authentication of API requests, and their place in the OpenAPI document: ``@api(...)`` on every API view.
 
 ``@api(scope="read", answer=Campaign, errors=(404,))`` is all an API view
-needs. It validates the request against the models the view's parameters
-name (``query: SomeQuery``, ``json: SomeBody``; a break is 400 with the field
-named), checks the answer against ``answer`` (when ``API_VALIDATE_RESPONSES``),
+needs. It validates the request against the ``query=`` and ``json=`` models
+it is given (a break is 400 with each field named) and hands them to the view
+validated, checks the answer against ``answer`` (when ``API_VALIDATE_RESPONSES``),
 and puts the route in ``/api/v1/openapi.json`` with its summary (the
 docstring's first paragraph), the bearer scheme and every answer it can give:
 ``status`` with ``answer``, and a problem document for 400, 401, 429, 403 for a
