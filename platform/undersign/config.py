@@ -119,6 +119,9 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "RATELIMIT_STRATEGY": "fixed-window",
         # Requests per API token (all API routes together), in Flask-Limiter's notation.
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "300 per minute"),
+        # Check each API answer against the model its document promises (undersign.api.openapi); a break is
+        # a 500. On in development and tests, off in production, where it would cost a validation per answer.
+        "API_VALIDATE_RESPONSES": _bool(env.get("API_VALIDATE_RESPONSES"), not production),
         "PROXY_COUNT": _int(env, "PROXY_COUNT", 0),
         "PASSWORD_HASH_TIME_COST": _int(env, "PASSWORD_HASH_TIME_COST", 3),
         "PASSWORD_HASH_MEMORY_COST": _int(env, "PASSWORD_HASH_MEMORY_COST", 65536),

@@ -173,21 +173,25 @@ def test_the_rate_limit_counts_per_token(app, client, monkeypatch):
 def test_scopes_and_field_errors_on_routes_of_a_test_app(make_app, committed_db):
     """A write route answers 403 to a read token; a domain error names its field in the problem document."""
     from flask import Blueprint
+    from pydantic import BaseModel
 
     from undersign.api.auth import api
     from undersign.errors import InvalidInput
     from undersign.extensions import csrf
 
+    class Written(BaseModel):
+        written: bool
+
     other = make_app()
     probe = Blueprint("probe", __name__, url_prefix="/api/v1/probe")
 
     @probe.post("/write")
-    @api(scope="write")
+    @api(scope="write", answer=Written, status=201)
     def write():  # type: ignore[no-untyped-def]
         return {"written": True}, 201
 
     @probe.post("/invalid")
-    @api(scope="write")
+    @api(scope="write", answer=Written)
     def invalid():  # type: ignore[no-untyped-def]
         raise InvalidInput("Enter a postal code.", field="postal_code")
 

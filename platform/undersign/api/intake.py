@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictBool, ValidationError
 
 from undersign.errors import DomainError, InvalidInput, Unprocessable
 from undersign.signatures.collected import MAX_BATCH, CollectedSignature, ItemResult
@@ -92,6 +92,10 @@ class BatchIn(_Lenient):
     signatures: list[SignatureIn] = Field(min_length=1, max_length=MAX_BATCH)
     source: Literal["offline", "api"] | None = Field(default=None, description="For every item without its own")
     consent: ConsentIn | None = Field(default=None, description="For every item without its own")
+
+
+class SignaturesBody(RootModel[BatchIn | SignatureIn]):
+    """The body as documented: a batch, or one signature on its own (`parse` reads it item by item)."""
 
 
 class _Defaults(_Lenient):

@@ -15,33 +15,21 @@ each row is visited once.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, case, or_, select, type_coerce
 from sqlalchemy.orm import aliased
 
+from undersign.api.schemas import DEFAULT_PER_PAGE, Position, iso
 from undersign.campaigns.models import Campaign, Sponsorship, SponsorshipStatus
 from undersign.db import UTCDateTime, db, utcnow
-from undersign.errors import InvalidInput, NotFound
+from undersign.errors import NotFound
 from undersign.links import absolute_url
 from undersign.organizations.models import Organization
 from undersign.signatures.models import Consent, Signature, SignatureTombstone
 from undersign.text import is_slug_shaped
-
-DEFAULT_PER_PAGE = 100
-MAX_PER_PAGE = 500
-
-
-def iso(moment: dt.datetime | None) -> str | None:
-    """ISO 8601 in UTC with a ``Z``."""
-    if moment is None:
-        return None
-    return moment.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 # -- campaigns ---------------------------------------------------------------------------------------------------
@@ -92,55 +80,6 @@ def campaign_resource(sponsorship: Sponsorship, now: dt.datetime | None = None) 
 
 
 # -- signatures --------------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Position:
-    """Where a page of the signature stream starts: after (modified, signature id)."""
-
-    modified: dt.datetime
-    signature_id: int
-
-    def encode(self) -> str:
-        raw = json.dumps([iso(self.modified), self.signature_id], separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def parse_cursor(value: str) -> Position:
-    """:raise InvalidInput: (field ``cursor``) not a cursor this API handed out."""
-    try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-        moment, signature_id = json.loads(raw)
-        position = Position(aware(dt.datetime.fromisoformat(moment)), int(signature_id))
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
-        raise InvalidInput("This cursor is not one the API handed out; start again without it.", field="cursor")
-    return position
-
-
-def aware(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
-
-
-def parse_modified_since(value: str) -> dt.datetime:
-    """:raise InvalidInput: (field ``modified_since``) not an ISO 8601 date and time."""
-    try:
-        return aware(dt.datetime.fromisoformat(value.strip()))
-    except ValueError:
-        raise InvalidInput("modified_since must be an ISO 8601 date and time, e.g. 2026-12-03T17:00:00Z.",
-                           field="modified_since")
-
-
-def parse_per_page(value: str | None) -> int:
-    """:raise InvalidInput: (field ``per_page``) not a whole number from 1 to 500."""
-    if value is None:
-        return DEFAULT_PER_PAGE
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if not 1 <= number <= MAX_PER_PAGE:
-        raise InvalidInput(f"per_page must be a whole number from 1 to {MAX_PER_PAGE}.", field="per_page")
-    return number
-
 
 def _later(a: Any, b: Any) -> Any:
     return case((a > b, a), else_=b)
