@@ -40,3 +40,6 @@ PAST = {
     Decision.SUSPEND: "suspended",
     Decision.REINSTATE: "reinstated",
 }
+
+# A takedown's reason is public: it is shown on the petition's page.
+TAKEDOWN_REASON_MAX = 1000
