@@ -12,7 +12,7 @@ from tests.factories import add_member, login_as, make_org, make_user
 from tests.helpers import csrf_token, submit, text_of
 from tests.organizations.support import events
 from tests.signatures.petitions import counts, form_action, hidden_fields, make_petition, sign, signature_rows, supporter
-from tests.test_access import console_rules, methods, snapshot, url, values_for
+from tests.test_access import Tenant, console_rules, methods, snapshot, url, values_for
 from undersign.campaigns.models import Campaign
 from undersign.errors import Conflict, PermissionDenied
 from undersign.db import utcnow
@@ -167,6 +167,8 @@ def test_suspension_makes_led_petitions_unavailable_keeps_co_sponsored_ones_runn
     assert page.status_code == 200 and suspended.name not in text_of(page) and "1 supporter" in text_of(page)
     response = supporters.get(other.hosted_url(suspended))
     assert response.status_code == 302 and response.headers["Location"] == other.url
+    response = supporters.post(other.hosted_url(suspended), data=supporter(email="eve@example.org"))
+    assert response.status_code == 307 and response.headers["Location"] == f"{other.url}/sign"
     assert sign(supporters, other.url, supporter(email="eve@example.org")).status_code == 303
 
     # Its owners hear why; the owners of the organizations it campaigns with hear what it means for them.
@@ -231,7 +233,5 @@ def test_nobody_joins_a_suspended_organization_through_an_old_invitation(client)
 
 @pytest.fixture
 def world(db_session):  # type: ignore[no-untyped-def]
-    from tests.test_access import Tenant
-
     owner = make_user(name="Owner of Our Film Company")
     return {"ours": Tenant(make_org("Our Film Company", owner=owner), owner, make_org("Partner Festival"))}

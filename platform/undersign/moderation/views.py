@@ -29,7 +29,7 @@ from undersign.web.forms import EmptyForm
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 AUDIT_PAGE_SIZE = 50
-AUDIT_PAGES_MAX = 100_000  # a larger ?page= would overflow the query's OFFSET
+PAGES_MAX = 100_000  # a larger ?page= would overflow the query's OFFSET
 
 
 @bp.get("/")
@@ -111,7 +111,7 @@ def campaigns() -> ResponseReturnValue:
     words = (request.args.get("q") or "").strip()[:100]
     words = "" if has_control_characters(words) else words
     taken_down_only = request.args.get("taken_down") == "1"
-    number = max(1, min(request.args.get("page", 1, type=int) or 1, AUDIT_PAGES_MAX))
+    number = max(1, min(request.args.get("page", 1, type=int) or 1, PAGES_MAX))
     found, has_next = takedowns.admin_campaigns(words, taken_down_only=taken_down_only, page=number)
     return render_template("moderation/campaigns.html", campaigns=found, q=words, taken_down_only=taken_down_only,
                            page=number, has_next=has_next)
@@ -186,7 +186,7 @@ def audit() -> ResponseReturnValue:
     org_id = org_id if is_row_id(org_id) else None
     action = (request.args.get("action") or "").strip()[:64] or None
     action = None if action is None or has_control_characters(action) else action
-    number = max(1, min(request.args.get("page", 1, type=int) or 1, AUDIT_PAGES_MAX))
+    number = max(1, min(request.args.get("page", 1, type=int) or 1, PAGES_MAX))
     page = db.paginate(service.audit_query(organization_id=org_id, action=action),
                        page=number, per_page=AUDIT_PAGE_SIZE,
                        max_per_page=AUDIT_PAGE_SIZE, error_out=False)

@@ -25,12 +25,12 @@ from undersign.db import utcnow
 from undersign.public.history import history_csv, history_json
 from undersign.public.petition import last_modified, petition_context, safe_link, supporters
 from undersign.public.visibility import (
+    PetitionUnavailable,
     clean_search,
     hosting_sponsorship,
     hosts_page,
     organization_campaigns,
     public_campaign,
-    PetitionUnavailable,
     public_organization,
     search_campaigns,
 )

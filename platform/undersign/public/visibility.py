@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from flask import abort
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from undersign.campaigns.models import Campaign, CampaignStatus, Sponsorship, SponsorshipStatus
 from undersign.db import db
@@ -82,7 +82,8 @@ def public_campaign(slug: str, *, with_sponsors: bool = True, unavailable_ok: bo
         abort(404)
     query = _once_public_campaigns().where(Campaign.slug == slug)
     if not with_sponsors:
-        campaign = db.session.scalar(query)
+        # The lead comes from the join already there: deciding `is_unavailable` costs no second query.
+        campaign = db.session.scalar(query.options(contains_eager(Campaign.lead_organization)))
     else:
         # One round trip: the campaign, its image, its sponsorships with their organizations and
         # logos (an image's bytes are never needed to render a page).
