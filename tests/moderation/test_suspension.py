@@ -13,9 +13,8 @@ from tests.helpers import csrf_token, submit, text_of
 from tests.organizations.support import events
 from tests.signatures.petitions import counts, form_action, hidden_fields, make_petition, sign, signature_rows, supporter
 from tests.test_access import Tenant, console_rules, methods, snapshot, url, values_for
-from undersign.campaigns.models import Campaign
-from undersign.errors import Conflict, PermissionDenied
 from undersign.db import utcnow
+from undersign.errors import Conflict, PermissionDenied
 from undersign.extensions import db
 from undersign.moderation.rules import Decision
 from undersign.moderation.service import decide
@@ -202,7 +201,7 @@ def test_the_admins_page_of_an_organization_lists_its_petitions_and_members(clie
     org = petition.lead
     add_member(org, make_user("olive@example.org", name="Olive Owner"), Role.OWNER)
     add_member(org, make_user("eddie@example.org", name="Eddie Editor"), Role.EDITOR)
-    db.session.execute(select(Campaign).where(Campaign.id == petition.campaign.id)).scalar_one().signature_count = 1234
+    petition.campaign.signature_count = 1234
     db.session.commit()
     login_as(client, make_user(admin=True))
     response = client.get(f"/admin/organizations/{org.id}")
