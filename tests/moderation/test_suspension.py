@@ -133,6 +133,9 @@ def test_suspension_makes_led_petitions_unavailable_keeps_co_sponsored_ones_runn
     led_counts, other_counts = counts(led), counts(other)
     assert led_counts[0] == 2 and other_counts[0] == 1
     rows = signature_rows(led.campaign)
+    led.campaign.changed_at = suspended.status_changed_at = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    db.session.commit()
+    stamp = supporters.get(f"{led.url}.json").headers["Last-Modified"]
     mailbox.clear()
 
     login_as(client, admin)
@@ -154,8 +157,8 @@ def test_suspension_makes_led_petitions_unavailable_keeps_co_sponsored_ones_runn
     assert response.status_code == 410 and "Nothing was recorded" in text_of(response)
     response = supporters.post(late_link, data={"csrf_token": late_button})
     assert response.status_code == 410 and "Nothing was recorded" in text_of(response)
-    figures = supporters.get(f"{led.url}.json")
-    assert figures.status_code == 200
+    figures = supporters.get(f"{led.url}.json", headers={"If-Modified-Since": stamp})
+    assert figures.status_code == 200  # not 304: the suspension changed it
     assert figures.json["status"] == "unavailable" and figures.json["signature_count"] == 2
     assert "sponsors" not in figures.json and figures.json["reason"] is None
     assert signature_rows(led.campaign) == rows and counts(led) == led_counts

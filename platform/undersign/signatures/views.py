@@ -259,7 +259,9 @@ def figures(slug: str) -> ResponseReturnValue:
         figures = (counting.unavailable_figures(campaign) if is_unavailable(campaign)
                    else counting.public_figures(campaign))
         response = jsonify(figures)
-        response.last_modified = campaign.changed_at.replace(microsecond=0)
+        # Suspending or reinstating the lead changes the answer without moving the count.
+        moments = (campaign.changed_at, campaign.lead_organization.status_changed_at)
+        response.last_modified = max(m for m in moments if m is not None).replace(microsecond=0)
         response.headers["Access-Control-Allow-Origin"] = "*"
         response.headers["Cache-Control"] = (
             f"public, max-age={current_app.config['PUBLIC_CACHE_MAX_AGE']}, stale-while-revalidate=60"
