@@ -283,6 +283,8 @@ def test_suspended_and_approved_dashboards(client):
     login_as(client, owner)
     text = text_of(client.get(f"/orgs/{suspended.slug}/"))
     assert "Suspended" in text and "Spam petitions." in text
+    assert "this console is read-only" in text and "unavailable" in text
+    assert "approv" not in text.lower()  # no talk of approval for a suspended organization
     text = text_of(client.get(f"/orgs/{approved.slug}/"))
     assert "Approved" in text and "Waiting for approval" not in text
 

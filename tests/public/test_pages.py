@@ -88,14 +88,16 @@ def test_hosted_page_of_an_organization_that_is_not_an_accepted_sponsor_is_404(c
     assert "Rights Now" not in text_of(client.get(f"/p/{invited.slug}"))
 
 
-def test_hosted_page_of_a_suspended_co_sponsor_is_404_and_it_is_not_named(client, sponsors):
+def test_hosted_page_of_a_suspended_co_sponsor_sends_to_the_canonical_page_which_does_not_name_it(client, sponsors):
     lead, ngo, _ = sponsors
     campaign = make_petition(lead, ngo)
     ngo.status = OrgStatus.SUSPENDED.value
     db.session.commit()
 
-    assert client.get(f"/o/rights-now/p/{campaign.slug}").status_code == 404
-    assert "Rights Now" not in text_of(client.get(f"/p/{campaign.slug}"))
+    response = client.get(f"/o/rights-now/p/{campaign.slug}")
+    assert response.status_code == 302 and response.headers["Location"] == f"/p/{campaign.slug}"
+    page = client.get(f"/p/{campaign.slug}")
+    assert page.status_code == 200 and "Rights Now" not in text_of(page)
 
 
 def test_open_petition_shows_decision_maker_body_demands_calls_to_action_and_the_sign_place(client, sponsors):
@@ -196,20 +198,38 @@ def test_victory_is_shown_as_such(client, sponsors):
     assert "counting on you" not in text and "Petition closed" not in text
 
 
-@pytest.mark.parametrize("case", ["draft", "taken down", "lead suspended", "lead rejected", "lead pending"])
+@pytest.mark.parametrize("case", ["draft", "lead rejected", "lead pending"])
 def test_petitions_the_public_may_not_see_are_404(client, sponsors, case):
     lead, ngo, _ = sponsors
     campaign = make_petition(lead, ngo, status=CampaignStatus.DRAFT if case == "draft" else CampaignStatus.PUBLISHED,
                              title="Hidden petition")
-    if case == "taken down":
-        campaign.taken_down_at = utcnow()
-    elif case.startswith("lead "):
-        lead.status = {"lead suspended": OrgStatus.SUSPENDED, "lead rejected": OrgStatus.REJECTED,
-                       "lead pending": OrgStatus.PENDING}[case].value
+    if case.startswith("lead "):
+        lead.status = {"lead rejected": OrgStatus.REJECTED, "lead pending": OrgStatus.PENDING}[case].value
     db.session.commit()
 
     assert client.get(f"/p/{campaign.slug}").status_code == 404
     assert client.get(f"/o/rights-now/p/{campaign.slug}").status_code == 404
+    assert "Hidden petition" not in text_of(client.get("/?q=hidden"))
+    assert "Hidden petition" not in text_of(client.get("/o/rights-now"))
+
+
+@pytest.mark.parametrize("case", ["taken down", "lead suspended"])
+def test_unavailable_petitions_say_so_with_their_count_and_are_not_listed(client, sponsors, case):
+    lead, ngo, _ = sponsors
+    campaign = make_petition(lead, ngo, counts={lead: 5, ngo: 2}, title="Hidden petition")
+    if case == "taken down":
+        campaign.taken_down_at, campaign.takedown_reason = utcnow(), "It named a private person."
+    else:
+        lead.status = OrgStatus.SUSPENDED.value
+    db.session.commit()
+
+    for url in (f"/p/{campaign.slug}", f"/o/rights-now/p/{campaign.slug}"):
+        response = client.get(url)
+        text = text_of(response)
+        assert response.status_code == 410, url
+        assert "This petition is unavailable" in text and "7 supporters signed it" in text
+        assert "Hidden petition" not in text and "mistyped" not in text
+        assert ("It named a private person." in text) is (case == "taken down")
     assert "Hidden petition" not in text_of(client.get("/?q=hidden"))
     assert "Hidden petition" not in text_of(client.get("/o/rights-now"))
 

@@ -85,7 +85,9 @@ class Campaign(Model):
         return self.status
 
     def accepts_signatures(self, now: dt.datetime) -> bool:
-        return self.public_status(now) == CampaignStatus.PUBLISHED.value and self.taken_down_at is None
+        """Published and open, not taken down, and its lead not suspended (nor otherwise unapproved)."""
+        return (self.public_status(now) == CampaignStatus.PUBLISHED.value and self.taken_down_at is None
+                and self.lead_organization.is_approved)
 
     @property
     def accepted_sponsorships(self) -> list[Sponsorship]:

@@ -20,6 +20,7 @@ from undersign.moderation.rules import (
     REPORT_REASONS,
     REPORT_TEXT_MAX,
     RESOLUTIONS,
+    TAKEDOWN_REASON_MAX,
     ReportInput,
     ReportReason,
     clean_details,
@@ -110,4 +111,17 @@ class ResolveReportsForm(Form):
         "Note for administrators", id="resolve-note",
         validators=[Length(max=NOTE_MAX, message=f"Use at most {NOTE_MAX:,} characters."), MultiLine()],
         description="Kept with the reports; never sent to anyone.", render_kw={"rows": 2},
+    )
+
+
+class TakedownForm(Form):
+    """Take a petition down: the reason is public, on the petition's page."""
+
+    reason = TextAreaField(
+        "Public reason",
+        validators=[DataRequired("Give a reason: it is shown on the petition's page."),
+                    Length(max=TAKEDOWN_REASON_MAX, message=f"Use at most {TAKEDOWN_REASON_MAX:,} characters."),
+                    MultiLine()],
+        description="Everyone who opens the petition reads this, and its sponsors' owners get it by e-mail.",
+        render_kw={"rows": 3},
     )

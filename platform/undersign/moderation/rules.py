@@ -180,3 +180,7 @@ def clean_report(data: ReportInput) -> CleanReport:
     if problems or reason is None:
         raise InvalidFields(problems)
     return CleanReport(reason, text, email)
+
+
+# A takedown's reason is public: it is shown on the petition's page.
+TAKEDOWN_REASON_MAX = 1000

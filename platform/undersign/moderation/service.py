@@ -6,9 +6,12 @@ Events are written and read through `undersign.audit`, which imports no domain.
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from undersign.accounts.models import User
 from undersign.audit import record
+from undersign.campaigns.models import Campaign, CampaignStatus, Sponsorship, SponsorshipStatus
+from undersign.campaigns.notices import OWNERS, members_with
 from undersign.db import db, utcnow
 from undersign.errors import Conflict, InvalidInput, PermissionDenied
 from undersign.links import absolute_url
@@ -18,12 +21,16 @@ from undersign.organizations.models import Membership, Organization, Role
 from undersign.organizations.rules import clean_text
 from undersign.text import skeletons
 
+# The statuses of a petition the public has seen (a draft was never shown).
+SHOWN_STATUSES = (CampaignStatus.PUBLISHED.value, CampaignStatus.CLOSED.value, CampaignStatus.VICTORY.value)
 
 
 def decide(admin: User, org: Organization, decision: Decision, reason: str = "", *, ip: str | None = None) -> None:
     """Approve, reject, suspend or reinstate ``org``; its owners are e-mailed the decision and the reason.
 
     Rejecting and suspending need a reason: the owners read it on their dashboard.
+    On suspending and reinstating, the owners of the other organizations that sponsor a
+    petition with ``org`` hear of it too (without the reason: it is for ``org``'s owners).
 
     :raise PermissionDenied: ``admin`` is not a platform administrator.
     :raise InvalidInput: a reason is needed and missing, or is too long / has control characters.
@@ -47,6 +54,8 @@ def decide(admin: User, org: Organization, decision: Decision, reason: str = "",
     db.session.flush()
     record(admin, action, org, ip=ip, organization_id=org.id, details={"from": previous, "to": target, "reason": reason})
     _tell_owners(org, decision, reason)
+    if decision in (Decision.SUSPEND, Decision.REINSTATE):
+        _tell_partners(org, decision)
 
 
 def _tell_owners(org: Organization, decision: Decision, reason: str) -> None:
@@ -56,6 +65,50 @@ def _tell_owners(org: Organization, decision: Decision, reason: str) -> None:
     for owner in owners:
         queue_mail(owner.email, subject, "moderation/decision",
                    owner=owner, org=org, decision=decision.value, reason=reason, console_url=console_url)
+
+
+def _tell_partners(org: Organization, decision: Decision) -> None:
+    """One mail to each owner of every approved organization that sponsors, with ``org``, a petition the
+    public has seen, listing those petitions: the ones ``org`` leads are unavailable (or open again),
+    on the others ``org`` disappears (or appears again)."""
+    shared = select(Sponsorship.campaign_id).where(
+        Sponsorship.organization_id == org.id, Sponsorship.status == SponsorshipStatus.ACCEPTED.value)
+    campaigns = db.session.scalars(
+        select(Campaign).where(Campaign.id.in_(shared), Campaign.status.in_(SHOWN_STATUSES))
+        .options(selectinload(Campaign.sponsorships)).order_by(Campaign.id)
+    ).all()
+    partners: dict[int, tuple[Organization, list[Campaign]]] = {}
+    for campaign in campaigns:
+        for sponsorship in campaign.accepted_sponsorships:
+            partner = sponsorship.organization
+            if partner.id != org.id and partner.is_approved:
+                partners.setdefault(partner.id, (partner, []))[1].append(campaign)
+    suspended = decision is Decision.SUSPEND
+    for partner, petitions in partners.values():
+        subject = (f"{org.name} is suspended: petitions {partner.name} sponsors with it" if suspended
+                   else f"{org.name} is reinstated: petitions {partner.name} sponsors with it")
+        listed = [(c, c.lead_organization_id == org.id, absolute_url("campaigns.detail", org=partner.slug, slug=c.slug))
+                  for c in petitions]
+        for person in members_with(partner, OWNERS):
+            queue_mail(person.email, subject, "moderation/partner_decision", person=person, partner=partner,
+                       org=org, suspended=suspended, petitions=listed)
+
+
+def members_of(org: Organization) -> list[Membership]:
+    """Everyone in ``org`` with their role, owners first, then by name."""
+    order = {role.value: n for n, role in enumerate(Role)}
+    memberships = db.session.scalars(
+        select(Membership).where(Membership.organization_id == org.id).options(joinedload(Membership.user))
+    ).all()
+    return sorted(memberships, key=lambda m: (order.get(m.role, len(order)), m.user.name.casefold(), m.id))
+
+
+def sponsorships_of(org: Organization) -> list[Sponsorship]:
+    """Every petition ``org`` leads or was asked to co-sponsor (any status), the newest first."""
+    return list(db.session.scalars(
+        select(Sponsorship).where(Sponsorship.organization_id == org.id)
+        .options(joinedload(Sponsorship.campaign)).order_by(Sponsorship.campaign_id.desc())
+    ))
 
 
 def organizations_by_status(status: str) -> list[Organization]:

@@ -16,7 +16,7 @@ from undersign.db import db, utcnow
 from undersign.errors import Conflict, NotFound, PermissionDenied
 from undersign.links import absolute_url
 from undersign.mail import queue_mail
-from undersign.organizations.models import Invitation, Membership, Organization
+from undersign.organizations.models import Invitation, Membership, Organization, OrgStatus
 from undersign.organizations.rules import INVITATION_LIFETIME, OPEN_INVITATIONS_MAX, clean_role
 from undersign.organizations.service import lock, require_owner_for
 from undersign.scoped import of_organization
@@ -120,6 +120,8 @@ def why_not_accept(user: User | None, invitation: Invitation) -> str | None:
     if state == "expired":
         return (f"This invitation expired on {invitation.expires_at:%d %B %Y}. "
                 f"Invitations are valid for {INVITATION_LIFETIME.days} days; ask {org.name} to send a new one.")
+    if org.status == OrgStatus.SUSPENDED.value:
+        return f"{org.name} is suspended on undersign, so nobody can join it until it is reinstated."
     if user is not None and user.email != invitation.email:
         return (f"This invitation was sent to {invitation.email}, but you are signed in as {user.email}. "
                 f"Sign out, then sign in (or sign up) with {invitation.email} to accept it.")

@@ -4,19 +4,28 @@ Public pages are cacheable for anonymous visitors (``Last-Modified``/304,
 ``max-age``, ``stale-while-revalidate``) and the petition page is micro-cached
 per process (`undersign.web.cache`). Signing on these pages is the signing
 blueprint's (`undersign.signatures.views`).
+
+A petition that is taken down or whose lead is suspended answers every page of
+it (the hosted pages, signing, confirming, the embed) with the unavailable page,
+``410 Gone``: the petition is not there for now, so search engines drop it and a
+client that checks the status learns so, while the body still says, in neutral
+words, how many signed (and the moderators' public reason for a takedown). 410
+does not promise permanence to browsers or caches: a reinstated or restored
+petition answers 200 again once ``max-age`` has passed.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, make_response, render_template, request
+from flask import Blueprint, current_app, g, jsonify, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from undersign.campaigns.models import Campaign, Sponsorship
 from undersign.db import utcnow
 from undersign.public.history import history_csv, history_json
-from undersign.public.petition import last_modified, petition_context, safe_link
+from undersign.public.petition import last_modified, petition_context, safe_link, supporters
 from undersign.public.visibility import (
+    PetitionUnavailable,
     clean_search,
     hosting_sponsorship,
     hosts_page,
@@ -42,6 +51,25 @@ def render_petition(campaign: Campaign, host: Sponsorship | None) -> Response:
     response.last_modified = modified
     public_cache_control(response)
     return response
+
+
+@bp.app_errorhandler(PetitionUnavailable)
+def unavailable(exc: PetitionUnavailable) -> ResponseReturnValue:
+    """Any page of an unavailable petition: 410 with the count kept; a POST (signing, confirming) recorded nothing."""
+    campaign = exc.campaign
+    template = "public/unavailable_embed.html" if g.get("framable") else "public/unavailable.html"
+    response = make_response(render_template(
+        template, count_text=supporters(campaign.signature_count), taken_down=campaign.taken_down_at is not None,
+        reason=campaign.takedown_reason, refused=request.method == "POST",
+    ), 410)
+    public_cache_control(response)
+    return response
+
+
+def suspended_host(slug: str) -> Response:
+    """A suspended co-sponsor's hosted copy sends visitors to the canonical page, where the petition runs
+    without it (302: it comes back when the organization is reinstated)."""
+    return redirect(url_for("public.petition", slug=slug), 302)
 
 
 @bp.get("/")
@@ -86,7 +114,8 @@ def hosted_petition(org: str, slug: str) -> ResponseReturnValue:
     """The petition hosted by one accepted sponsor. :raise 404: ``org`` is not an accepted sponsor."""
     def render() -> Response:
         campaign = public_campaign(slug)
-        return render_petition(campaign, hosting_sponsorship(campaign, org))
+        host = hosting_sponsorship(campaign, org)
+        return suspended_host(campaign.slug) if host is None else render_petition(campaign, host)
 
     return cached_public(render, finish=public_cache_control)
 
@@ -104,9 +133,10 @@ def _open_data(response: Response, campaign: Campaign) -> Response:
 @bp.get("/p/<slug>/history.json")
 @public
 def history(slug: str) -> ResponseReturnValue:
-    """How the petition grew, per day and sponsor (`public.history`). :raise 404: as the petition page."""
+    """How the petition grew, per day and sponsor (`public.history`), still open data while the petition is
+    unavailable (counts only). :raise 404: as the petition page."""
     def render() -> Response:
-        campaign = public_campaign(slug)
+        campaign = public_campaign(slug, unavailable_ok=True)
         return _open_data(jsonify(history_json(campaign)), campaign)
 
     return cached_public(render, for_everyone=True)
@@ -117,7 +147,7 @@ def history(slug: str) -> ResponseReturnValue:
 def history_as_csv(slug: str) -> ResponseReturnValue:
     """The same as CSV, to open in a spreadsheet. :raise 404: as the petition page."""
     def render() -> Response:
-        campaign = public_campaign(slug)
+        campaign = public_campaign(slug, unavailable_ok=True)
         response = Response(history_csv(campaign), mimetype="text/csv")
         response.headers["Content-Disposition"] = f'inline; filename="{campaign.slug}-history.csv"'
         return _open_data(response, campaign)

@@ -1,15 +1,19 @@
 """What the public may see: a petition that is published, closed or a victory,
 not taken down, whose lead organization is approved; an approved organization.
 
-Everything else is 404, so a draft or a suspended organization's petition is
-not even confirmed to exist.
+A petition the public saw once but that a platform administrator has since made
+unavailable (taken down, or its lead organization suspended) is not a 404: its
+pages raise `PetitionUnavailable`, which the public pages answer with a neutral
+"This petition is unavailable" page (410) that keeps the count, and its
+``.json`` says so. Everything else is 404, so a draft or a petition of an
+organization that was never approved is not even confirmed to exist.
 """
 
 from __future__ import annotations
 
 from flask import abort
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from undersign.campaigns.models import Campaign, CampaignStatus, Sponsorship, SponsorshipStatus
 from undersign.db import db
@@ -20,6 +24,22 @@ from undersign.text import has_control_characters, is_slug_shaped
 PUBLIC_STATUSES = (CampaignStatus.PUBLISHED.value, CampaignStatus.CLOSED.value, CampaignStatus.VICTORY.value)
 PER_PAGE = 20
 MAX_QUERY_LENGTH = 100
+
+
+class PetitionUnavailable(Exception):
+    """The petition exists and was public, but is taken down or its lead is suspended.
+
+    Raised by `public_campaign`; the public pages answer it with the unavailable page.
+    """
+
+    def __init__(self, campaign: Campaign) -> None:
+        super().__init__(campaign.slug)
+        self.campaign = campaign
+
+
+def is_unavailable(campaign: Campaign) -> bool:
+    """Taken down by a platform administrator, or led by a suspended organization."""
+    return campaign.taken_down_at is not None or campaign.lead_organization.status == OrgStatus.SUSPENDED.value
 
 
 def visible_campaigns() -> Select[Campaign]:
@@ -35,47 +55,65 @@ def visible_campaigns() -> Select[Campaign]:
     )
 
 
-def public_campaign(slug: str, *, with_sponsors: bool = True) -> Campaign:
+def _once_public_campaigns() -> Select[Campaign]:
+    """Campaigns the public saw and may see again: not drafts, led by an approved or a suspended
+    organization (an organization only publishes once approved), taken down or not."""
+    return (
+        select(Campaign)
+        .join(Organization, Organization.id == Campaign.lead_organization_id)
+        .where(
+            Campaign.status.in_(PUBLIC_STATUSES),
+            Organization.status.in_((OrgStatus.APPROVED.value, OrgStatus.SUSPENDED.value)),
+        )
+    )
+
+
+def public_campaign(slug: str, *, with_sponsors: bool = True, unavailable_ok: bool = False) -> Campaign:
     """The campaign at ``/p/<slug>`` with its sponsors loaded (``with_sponsors=False``: the bare row,
     for pages that show only its title, like the confirmation steps).
 
-    :raise 404: unknown, a draft, taken down, or its lead is not approved (or ``slug`` cannot be one).
+    ``unavailable_ok``: return an unavailable campaign (`is_unavailable`) too, for the
+    open data that keeps showing its count (``.json``, history).
+
+    :raise 404: unknown, a draft, or its lead was never approved (or ``slug`` cannot be one).
+    :raise PetitionUnavailable: taken down or its lead suspended, unless ``unavailable_ok``.
     """
     if not is_slug_shaped(slug):
         abort(404)
+    query = _once_public_campaigns().where(Campaign.slug == slug)
     if not with_sponsors:
-        bare = db.session.scalar(visible_campaigns().where(Campaign.slug == slug))
-        if bare is None:
-            abort(404)
-        return bare
-    # One round trip: the campaign, its image, its sponsorships with their organizations and
-    # logos (an image's bytes are never needed to render a page).
-    campaign = db.session.execute(
-        visible_campaigns()
-        .where(Campaign.slug == slug)
-        .options(
-            joinedload(Campaign.image).defer(Image.data),
-            joinedload(Campaign.sponsorships).joinedload(Sponsorship.organization)
-            .joinedload(Organization.logo).defer(Image.data),
-        )
-    ).unique().scalar_one_or_none()
+        # The lead comes from the join already there: deciding `is_unavailable` costs no second query.
+        campaign = db.session.scalar(query.options(contains_eager(Campaign.lead_organization)))
+    else:
+        # One round trip: the campaign, its image, its sponsorships with their organizations and
+        # logos (an image's bytes are never needed to render a page).
+        campaign = db.session.execute(
+            query.options(
+                joinedload(Campaign.image).defer(Image.data),
+                joinedload(Campaign.sponsorships).joinedload(Sponsorship.organization)
+                .joinedload(Organization.logo).defer(Image.data),
+            )
+        ).unique().scalar_one_or_none()
     if campaign is None:
         abort(404)
+    if not unavailable_ok and is_unavailable(campaign):
+        raise PetitionUnavailable(campaign)
     return campaign
 
 
-def hosting_sponsorship(campaign: Campaign, org_slug: str) -> Sponsorship:
-    """The accepted sponsorship of ``org_slug`` on ``campaign``, for the hosted page.
+def hosting_sponsorship(campaign: Campaign, org_slug: str) -> Sponsorship | None:
+    """The accepted sponsorship of ``org_slug`` on ``campaign``, for the hosted page; None when
+    the organization is an accepted sponsor but suspended: its hosted copy sends visitors to the
+    canonical page, where the petition keeps running without it.
 
-    :raise 404: the organization is not an accepted sponsor, or is not approved.
+    :raise 404: the organization is not an accepted sponsor, or is not approved nor suspended.
     """
     for sponsorship in campaign.sponsorships:
-        if (
-            sponsorship.organization.slug == org_slug
-            and sponsorship.status == SponsorshipStatus.ACCEPTED.value
-            and sponsorship.organization.is_approved
-        ):
-            return sponsorship
+        if sponsorship.organization.slug == org_slug and sponsorship.status == SponsorshipStatus.ACCEPTED.value:
+            if sponsorship.organization.is_approved:
+                return sponsorship
+            if sponsorship.organization.status == OrgStatus.SUSPENDED.value:
+                return None
     abort(404)
 
 

@@ -241,3 +241,17 @@ def public_figures(campaign: Campaign, now: dt.datetime | None = None) -> dict[s
         },
         "updated_at": campaign.changed_at.isoformat(),
     }
+
+
+def unavailable_figures(campaign: Campaign) -> dict[str, object]:
+    """The body of ``/p/<slug>.json`` while the petition is taken down or its lead suspended: the count
+    is kept and public, the sponsors are not named, and a takedown's public reason is given."""
+    taken_down = campaign.taken_down_at is not None
+    return {
+        "slug": campaign.slug,
+        "status": "unavailable",
+        "signature_count": campaign.signature_count,
+        "taken_down": taken_down,
+        "reason": campaign.takedown_reason if taken_down else None,
+        "updated_at": campaign.changed_at.isoformat(),
+    }

@@ -28,7 +28,7 @@ from undersign.extensions import csrf, db, limiter
 from undersign.links import absolute_url
 from undersign.public.embed import embed_context
 from undersign.public.petition import page_sign_form, petition_context
-from undersign.public.visibility import hosting_sponsorship, public_campaign
+from undersign.public.visibility import hosting_sponsorship, is_unavailable, public_campaign
 from undersign.signatures import counting, service, tallies, tokens
 from undersign.signatures.canonical import load_rules
 from undersign.signatures.forms import SignForm, form_token_valid
@@ -148,9 +148,16 @@ def sign(slug: str) -> ResponseReturnValue:
 @csrf_exempt
 @limiter.shared_limit(SIGN_LIMIT, scope="sign")
 def sign_hosted(org: str, slug: str) -> ResponseReturnValue:
-    """Sign on a sponsor's hosted page, credited to that sponsor. :raise 404: not an accepted sponsor."""
+    """Sign on a sponsor's hosted page, credited to that sponsor. :raise 404: not an accepted sponsor.
+
+    The hosted page of a suspended sponsor sends the form on to the canonical page (307 keeps the
+    POST), where it is credited to the lead.
+    """
     campaign = public_campaign(slug)
-    return _sign(campaign, hosting_sponsorship(campaign, org))
+    host = hosting_sponsorship(campaign, org)
+    if host is None:
+        return redirect(url_for("signing.sign", slug=campaign.slug), 307)
+    return _sign(campaign, host)
 
 
 @bp.get("/p/<slug>/sign")
@@ -167,6 +174,8 @@ def sign_hosted_page(org: str, slug: str) -> ResponseReturnValue:
     """:raise 404: as the hosted page."""
     campaign = public_campaign(slug)
     host = hosting_sponsorship(campaign, org)
+    if host is None:  # a suspended sponsor's page: the canonical one
+        return redirect(url_for("public.petition", slug=campaign.slug) + "#sign", 303)
     return redirect(url_for("public.hosted_petition", org=host.organization.slug, slug=campaign.slug) + "#sign", 303)
 
 
@@ -242,11 +251,17 @@ def figures(slug: str) -> ResponseReturnValue:
     """Count, goal, status and each sponsor's part; CORS-open and cacheable (304 on ``If-Modified-Since``).
 
     The same for everyone, so it is micro-cached whoever asks (`undersign.web.cache.cached_public`).
+    An unavailable petition (`undersign.public.visibility.is_unavailable`) still answers 200 with its
+    count: the figures stay true and open; ``status`` says ``unavailable``.
     """
     def render() -> Response:
-        campaign = public_campaign(slug)
-        response = jsonify(counting.public_figures(campaign))
-        response.last_modified = campaign.changed_at.replace(microsecond=0)
+        campaign = public_campaign(slug, unavailable_ok=True)
+        figures = (counting.unavailable_figures(campaign) if is_unavailable(campaign)
+                   else counting.public_figures(campaign))
+        response = jsonify(figures)
+        # Suspending or reinstating the lead changes the answer without moving the count.
+        moments = (campaign.changed_at, campaign.lead_organization.status_changed_at)
+        response.last_modified = max(m for m in moments if m is not None).replace(microsecond=0)
         response.headers["Access-Control-Allow-Origin"] = "*"
         response.headers["Cache-Control"] = (
             f"public, max-age={current_app.config['PUBLIC_CACHE_MAX_AGE']}, stale-while-revalidate=60"

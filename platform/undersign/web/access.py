@@ -6,6 +6,13 @@ also make it transactional (committed when it succeeds, see `undersign.transacti
 refused (404), so a forgotten declaration fails closed and the URL-map test
 names it. Organization console routes additionally resolve the organization
 from the URL and the caller's membership once (see `web.tenancy`).
+
+A suspended organization's console is read-only, here for every console route
+at once: its members still read everything they could (dashboards, members,
+the supporters' export: the data stays theirs to answer their supporters
+with), but every request that could change something (any method but GET,
+HEAD and OPTIONS) is refused with a 403 page that says the organization is
+suspended and why.
 """
 
 from __future__ import annotations
@@ -14,14 +21,16 @@ import dataclasses
 import enum
 from typing import Callable, TypeVar
 
-from flask import abort, current_app, g, redirect, request, url_for
+from flask import abort, current_app, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from undersign.organizations.models import Permission
+from undersign.organizations.models import Organization, OrgStatus, Permission
 from undersign.transaction import transactional
 
 F = TypeVar("F", bound=Callable[..., object])
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Audience(enum.Enum):
@@ -88,9 +97,16 @@ def enforce_access() -> Response | None:
         membership = load_membership()
         if membership is None:
             abort(404)
+        if g.org.status == OrgStatus.SUSPENDED.value and request.method not in READ_ONLY_METHODS:
+            return suspended_refusal(g.org)
         if rule.permission is not None and not membership.can(rule.permission):
             abort(403)
     return None
+
+
+def suspended_refusal(org: Organization) -> Response:
+    """403: ``org`` is suspended, so nothing in its console can be changed; the page gives the reason."""
+    return make_response(render_template("errors/suspended.html", org=org), 403)
 
 
 def can(permission: Permission) -> bool:
