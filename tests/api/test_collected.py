@@ -20,6 +20,7 @@ from undersign.api.models import IdempotencyKey
 from undersign.campaigns.models import Campaign, CampaignStatus, Sponsorship
 from undersign.db import utcnow
 from undersign.extensions import db
+from undersign.organizations.models import OrgStatus
 from undersign.mail import OutboxMessage
 from undersign.organizations.models import Organization, Role
 from undersign.signatures.counting import recount
@@ -212,6 +213,27 @@ def test_who_may_post_read_tokens_other_organizations_and_closed_petitions(clien
     closed = post(client, slug, item(1), token_for(found.partner, write=True), 409)
     assert closed.mimetype == "application/problem+json"
     assert rows(found.campaign) == before
+
+
+def test_nothing_is_recorded_for_a_suspended_lead_or_by_a_suspended_organization(client):
+    found = three_sponsors()
+    slug = found.campaign.slug
+    partner_token = token_for(found.partner, write=True)
+    lead_token = token_for(found.lead, write=True)
+    before = rows(found.campaign)
+
+    found.lead.status = OrgStatus.SUSPENDED.value
+    db.session.commit()
+    refused = post(client, slug, item(1), partner_token, 409)
+    assert "no longer taking signatures" in refused.get_json()["detail"]
+    found.lead.status = OrgStatus.APPROVED.value
+    found.partner.status = OrgStatus.SUSPENDED.value
+    db.session.commit()
+    refused = post(client, slug, item(2), partner_token, 409)
+    assert "cannot record signatures" in refused.get_json()["detail"]
+    assert rows(found.campaign) == before
+    post(client, slug, item(3), lead_token, 201)  # the petition runs on without the suspended co-sponsor
+    assert rows(found.campaign) == before + 1
 
 
 def test_the_same_idempotency_key_replays_the_answer_and_another_body_with_it_is_refused(client):

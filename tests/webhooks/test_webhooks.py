@@ -139,7 +139,7 @@ def test_each_sponsor_hears_only_of_the_signers_who_consented_to_it(client, scen
         tombstones = [r.payload for r in receiver.to(f"/{org.slug}") if r.payload["type"] == "signature.withdrawn"]
         assert len(tombstones) == (1 if told else 0)
         if told:
-            assert tombstones[0]["data"]["identifiers"] == [f"undersign:signature-{bob.id}"]
+            assert tombstones[0]["data"]["identifiers"] == [f"undersign:{bob.id}"]
             assert "person" not in tombstones[0]["data"]
 
     # A campaign event goes to every sponsor.

@@ -95,7 +95,7 @@ def record_collected(campaign: Campaign, sponsorship: Sponsorship, items: Sequen
 
     ``via`` and ``ip`` go into the audit event of the batch (which credential, from where).
 
-    :raise Conflict: the petition takes no signatures (closed, won, draft, taken down), or the sponsor may
+    :raise Conflict: the petition takes no signatures (closed, won, draft, taken down, its lead suspended), or the sponsor may
         not collect for it (not an accepted sponsor of an approved organization).
     :raise InvalidInput: more than `MAX_BATCH` items.
     """

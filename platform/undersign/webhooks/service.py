@@ -202,7 +202,7 @@ def _petition(campaign: Campaign) -> dict[str, Any]:
 
 
 def _signature_identifier(signature_id: int) -> str:
-    return f"undersign:signature-{signature_id}"
+    return f"undersign:{signature_id}"
 
 
 def _consented(signature_id: int, *, current: bool = True) -> Any:
