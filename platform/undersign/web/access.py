@@ -14,7 +14,7 @@ import dataclasses
 import enum
 from typing import Callable, TypeVar
 
-from flask import abort, current_app, g, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -75,22 +75,42 @@ def enforce_access() -> Response | None:
     if rule.audience is Audience.PUBLIC:
         return None
     if not current_user.is_authenticated:
+        pending = g.get("pending_user")  # password given, second factor not yet (accounts.views)
+        if pending is not None and (rule.audience is not Audience.PLATFORM_ADMIN or pending.is_admin):
+            if request.method == "GET":
+                return redirect(url_for("accounts.two_factor"))
+            abort(401)
         if rule.audience is Audience.PLATFORM_ADMIN:
             abort(404)  # /admin does not announce itself, not even with a sign-in page
         if request.method == "GET":
             return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
         abort(401)
-    if rule.audience is Audience.PLATFORM_ADMIN and not current_user.is_admin:
-        abort(404)
+    if rule.audience is Audience.PLATFORM_ADMIN:
+        if not current_user.is_admin:
+            abort(404)
+        if not current_user.second_factor_verified:
+            # Signed in with a password alone, so no second factor is enrolled: enrol first.
+            return _enrol_first("Platform administrators sign in with a second factor. Set one up to continue.")
     if rule.audience is Audience.MEMBER:
         from undersign.web.tenancy import load_membership
 
         membership = load_membership()
         if membership is None:
             abort(404)
+        if g.org.require_two_factor and not current_user.second_factor_verified:
+            return _enrol_first(f"{g.org.name} asks its members to sign in with a second factor. "
+                                "Set one up to continue.")
         if rule.permission is not None and not membership.can(rule.permission):
             abort(403)
     return None
+
+
+def _enrol_first(message: str) -> Response:
+    """To the sign-in settings (GET), or 403 for anything that would change something."""
+    if request.method != "GET":
+        abort(403)
+    flash(message, "error")
+    return redirect(url_for("accounts.security"))
 
 
 def can(permission: Permission) -> bool:
