@@ -17,7 +17,7 @@ from sqlalchemy import select
 from tests.accounts.flows import NEW_PASSWORD, sign_in
 from tests.factories import PASSWORD, TOTP_SECRET, add_member, login_as, make_org, make_user
 from tests.helpers import csrf_token, submit, text_of
-from undersign.accounts.models import RecoveryCode, User, UserSession
+from undersign.accounts.models import Passkey, RecoveryCode, User, UserSession
 from undersign.audit import AuditEvent
 from undersign.extensions import db
 from undersign.organizations.models import Organization, OrgStatus, Role
@@ -304,3 +304,34 @@ def test_factory_admins_have_a_factor_and_login_as_passes_it(client):
     assert admin.totp_enabled_at is not None
     login_as(client, admin)
     assert client.get("/admin/organizations").status_code == 200
+
+
+def test_passkey_endpoints_refuse_bad_input_with_a_message(app, client):
+    user = make_user("gil@example.org", totp=True)
+    login_as(client, user)
+    token = csrf_token(client.get("/account/security").get_data(as_text=True))
+    headers = {"X-CSRFToken": token}
+    # No challenge asked for, garbage, a list, a name too long: 400 with words, never a 500, nothing stored.
+    for body in ({"name": "Laptop", "credential": {"id": "x"}}, {"name": "Laptop", "credential": []}, [1, 2],
+                 {"name": "x" * 61, "credential": {}}, {"name": "", "credential": {}}):
+        client.post("/account/security/passkeys/options", headers=headers)
+        response = client.post("/account/security/passkeys", json=body, headers=headers)
+        assert response.status_code == 400, body
+        assert response.get_json()["error"]
+    assert client.post("/account/security/passkeys", data="{not json", headers=headers,
+                       content_type="application/json").status_code == 400
+    assert client.post("/account/security/passkeys", json={"name": "Laptop"}).status_code == 400  # no CSRF token
+    assert db.session.scalars(select(Passkey).where(Passkey.user_id == user.id)).all() == []
+
+    half = app.test_client()
+    sign_in(half, "gil@example.org")
+    page = half.get("/login/two-factor")
+    assert page.status_code == 200 and "Use a passkey" not in text_of(page)  # none registered
+    half_token = {"X-CSRFToken": csrf_token(page.get_data(as_text=True))}
+    assert half.post("/account/security/passkeys/options", headers=half_token).status_code == 401
+    assert half.post("/login/two-factor/passkey/options", headers=half_token).status_code == 200
+    for body in ({"rawId": "!!"}, {"rawId": "AAAA", "response": {}}, "text", None):
+        response = half.post("/login/two-factor/passkey", json=body, headers=half_token)
+        assert response.status_code == 400 and "could not be checked" in response.get_json()["error"], body
+    assert half.get("/account").headers["Location"] == "/login/two-factor"
+    assert client.post("/login/two-factor/passkey", json={}, headers=headers).status_code == 401  # nobody half-way
