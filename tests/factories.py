@@ -36,7 +36,7 @@ def make_user(email: str | None = None, name: str | None = None, *, password: st
         email_verified_at=utcnow() if verified else None,
         is_admin=admin,
     )
-    if admin if totp is None else totp:
+    if (admin if totp is None else totp):
         set_totp_secret(user, TOTP_SECRET)
         user.totp_enabled_at = utcnow()
     db.session.add(user)

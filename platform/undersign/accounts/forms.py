@@ -111,7 +111,6 @@ class CodeForm(Form):
         description="The 6 digits your authenticator app shows, or one of your recovery codes.",
         render_kw={"autocomplete": "one-time-code", "inputmode": "text", "autocapitalize": "off", "spellcheck": "false"},
     )
-    next = HiddenField()
 
 
 class PasswordForm(Form):

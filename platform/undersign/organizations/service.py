@@ -238,8 +238,6 @@ def remove_member(actor: Membership, target: Membership, *, ip: str | None = Non
     db.session.flush()
 
 
-
-
 def set_two_factor_required(actor: User, org: Organization, required: bool, *, actor_verified: bool,
                             ip: str | None = None) -> bool:
     """An owner asks every member to sign in with a second factor before reaching the console (or stops).
