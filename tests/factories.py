@@ -11,17 +11,23 @@ from PIL import Image as PILImage
 from undersign.accounts.models import User
 from undersign.accounts.service import password_hasher
 from undersign.accounts.sessions import open_session
+from undersign.accounts.two_factor import set_totp_secret
 from undersign.campaigns.models import Campaign, CampaignStatus, SponsorRole, Sponsorship, SponsorshipStatus
 from undersign.db import utcnow
 from undersign.extensions import db
 from undersign.organizations.models import Membership, Organization, OrgStatus, Role
 
 PASSWORD = "correct horse battery staple"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 _seq = itertools.count(1)
 
 
 def make_user(email: str | None = None, name: str | None = None, *, password: str = PASSWORD,
-              verified: bool = True, admin: bool = False) -> User:
+              verified: bool = True, admin: bool = False, is_admin: bool | None = None,
+              totp: bool | None = None) -> User:
+    """A staff account. A platform admin (``admin=True`` or ``is_admin=True``) has an authenticator app
+    turned on unless ``totp=False``, as the platform requires; its secret is `TOTP_SECRET`."""
+    admin = admin if is_admin is None else is_admin
     n = next(_seq)
     user = User(
         email=(email or f"user{n}@example.org").lower(),
@@ -30,6 +36,9 @@ def make_user(email: str | None = None, name: str | None = None, *, password: st
         email_verified_at=utcnow() if verified else None,
         is_admin=admin,
     )
+    if (admin if totp is None else totp):
+        set_totp_secret(user, TOTP_SECRET)
+        user.totp_enabled_at = utcnow()
     db.session.add(user)
     db.session.commit()
     return user
@@ -55,9 +64,12 @@ def add_member(org: Organization, user: User | None = None, role: Role = Role.ED
     return user
 
 
-def login_as(client: Any, user: User) -> None:
-    """Sign ``user`` in on this test client without going through the form (a session row, as a sign-in makes)."""
-    cookie_id = open_session(user, "test client")
+def login_as(client: Any, user: User, *, second_factor: bool = True) -> None:
+    """Sign ``user`` in on this test client without going through the form (a session row, as a sign-in makes).
+
+    The session has passed the second step unless ``second_factor=False`` (the password alone).
+    """
+    cookie_id = open_session(user, "test client", second_factor=second_factor)
     db.session.commit()
     with client.session_transaction() as session:
         session["_user_id"] = cookie_id

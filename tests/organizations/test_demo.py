@@ -3,6 +3,7 @@ own, one waiting for approval; safe to run twice."""
 
 from __future__ import annotations
 
+import pyotp
 from sqlalchemy import func, select
 
 from tests.helpers import submit
@@ -93,6 +94,8 @@ def test_seed_demo_gives_a_petition_no_demo_sponsor_shares_and_an_organization_t
     assert client.get("/o/open-frame-documentary-lab").status_code == 404
     admin = app.test_client()
     submit(admin, "/login", {"email": demo.ADMIN[0], "password": demo.DEMO_PASSWORD})
+    # The demo administrator's second factor: the authenticator key the demo prints.
+    submit(admin, "/login/two-factor", {"code": pyotp.TOTP(demo.DEMO_TOTP_SECRET).now()})
     queue = admin.get("/admin/organizations").get_data(as_text=True)
     row = queue[queue.index(f'id="org-{pending.id}"'):]
     row = row[:row.index("</tr>")]

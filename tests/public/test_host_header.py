@@ -31,6 +31,8 @@ SLUG = "end-forced-repatriation"
 REDIRECTS = {"signing.sign_page", "signing.sign_hosted_page"}  # GET on the sign form's address leads to the form on the page
 # The answer each of those gives: a made-up account token is refused (400), an unknown invitation is
 # not found (404), and the development mailbox does not exist outside development (404).
+# The second step of signing in, with nobody half signed in, sends the visitor to the first.
+SIGN_IN_FIRST = {"accounts.two_factor"}
 INVALID_LINK_STATUS = {"accounts.verify": 400, "accounts.reset_password": 400, "organizations.invitation": 404,
                        "web.recent_mail": 404}
 
@@ -117,6 +119,8 @@ def test_no_public_page_takes_links_from_the_host_header(app, client, mailbox, d
             elif rule.endpoint in REDIRECTS:
                 assert response.status_code == 303, (path, response.status_code)
                 assert response.headers["Location"].endswith(f"/p/{SLUG}#sign"), response.headers["Location"]
+            elif rule.endpoint in SIGN_IN_FIRST:
+                assert (response.status_code, response.headers["Location"]) == (302, "/login"), path
             elif rule.endpoint in INVALID_LINK_STATUS:
                 assert response.status_code == INVALID_LINK_STATUS[rule.endpoint], (path, response.status_code)
             else:

@@ -95,3 +95,35 @@ class ChangePasswordForm(Form):
         description="At least 12 characters. Your other devices will be signed out.",
         render_kw={"autocomplete": "new-password"},
     )
+
+
+CODE = [
+    DataRequired("Enter the code."),
+    Length(max=32, message="That is not a code from your app or a recovery code."),
+]
+
+
+class CodeForm(Form):
+    """The second step, and the first code that confirms an authenticator app."""
+
+    code = StringField(
+        "Code", validators=CODE, filters=[_strip],
+        description="The 6 digits your authenticator app shows, or one of your recovery codes.",
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text", "autocapitalize": "off", "spellcheck": "false"},
+    )
+
+
+class PasswordForm(Form):
+    """Confirms a change to the sign-in settings (new recovery codes, removing a passkey)."""
+
+    password = PasswordField(
+        "Your password",
+        validators=[DataRequired("Enter your password."), Length(max=1024, message="Use at most 1,024 characters.")],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class DisableTotpForm(PasswordForm):
+    code = StringField("Code", validators=CODE, filters=[_strip],
+                       description="A code from your app, or a recovery code.",
+                       render_kw={"autocomplete": "one-time-code", "autocapitalize": "off"})

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from undersign.db import Model, utcnow
@@ -23,7 +23,12 @@ class User(Model):
     name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(255))
     email_verified_at: Mapped[dt.datetime | None]
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The authenticator app's secret, encrypted with a key derived from SECRET_KEY (`accounts.two_factor`).
+    # Set but not enabled while an enrolment waits for its first code.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled_at: Mapped[dt.datetime | None]
+    # The last 30-second step whose code was accepted: a code is never accepted twice, nor an older one.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     is_admin: Mapped[bool] = mapped_column(default=False)
     # Part of the login cookie; bumping it signs the user out everywhere.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
@@ -42,6 +47,8 @@ class User(Model):
     # this user's session: ``<session id>:<session version>:<key>``. Not a column.
     # (No annotation: SQLAlchemy would read one as a column.)
     session_cookie_id = None  # type: str | None
+    # Whether this request's session has passed a second factor (from `UserSession.second_factor_at`). Not a column.
+    second_factor_verified = False  # type: bool
 
     def get_id(self) -> str:
         if not self.session_cookie_id:
@@ -96,3 +103,34 @@ class UserSession(Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     user_agent: Mapped[str | None] = mapped_column(String(200))
+    # When this browser passed the second step (a code or a passkey); None: the password alone.
+    second_factor_at: Mapped[dt.datetime | None]
+
+
+class RecoveryCode(Model):
+    """One of a user's ten single-use recovery codes, stored as a keyed hash (they are random, 60 bits)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Passkey(Model):
+    """A WebAuthn credential registered by a user, named by them."""
+
+    __tablename__ = "passkeys"
+    __table_args__ = (CheckConstraint("sign_count >= 0", name="sign_count_non_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary(1023), unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    transports: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[dt.datetime | None]

@@ -52,7 +52,7 @@ def hash_password(password: str) -> str:
     return password_hasher().hash(normalized_password(password))
 
 
-def _password_matches(user: User, password: str) -> bool:
+def password_matches(user: User, password: str) -> bool:
     try:
         return password_hasher().verify(user.password_hash, normalized_password(password))
     except (VerificationError, InvalidHashError):
@@ -188,7 +188,7 @@ def authenticate(email: str, password: str) -> User | None:
         # Hash anyway so that response time does not reveal which addresses have accounts.
         hash_password(password or "x")
         return None
-    if not _password_matches(user, password):
+    if not password_matches(user, password):
         return None
     if password_hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -263,7 +263,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     :raise InvalidInput: wrong current password (``field="current_password"``), or a new one that breaks
         the rules (``field="password"``).
     """
-    if not _password_matches(user, current_password):
+    if not password_matches(user, current_password):
         raise InvalidInput("Your current password is not right.", field="current_password")
     check_password_rules(new_password, email=user.email, name=user.name)
     _set_password(user, new_password)

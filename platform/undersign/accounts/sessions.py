@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from undersign.accounts.models import User, UserSession
 from undersign.db import db, is_row_id, utcnow
@@ -31,18 +31,39 @@ def end_every_session(user: User) -> None:
     user.session_cookie_id = None
 
 
-def open_session(user: User, user_agent: str | None = None) -> str:
+def open_session(user: User, user_agent: str | None = None, *, second_factor: bool = False) -> str:
     """Record a newly signed-in browser; returns the identifier its cookie carries (also ``user.get_id()``).
 
     The cookie holds ``<session id>:<session version>:<key>``; only the key's hash is stored,
-    so the row proves the cookie came from this sign-in and can be ended on its own.
+    so the row proves the cookie came from this sign-in and can be ended on its own. With
+    ``second_factor`` the session starts as having passed the second step (a new cookie for a
+    browser that already had).
     """
     raw, digest = new_token()
-    row = UserSession(user_id=user.id, key_hash=digest, user_agent=(user_agent or "")[:200] or None)
+    row = UserSession(user_id=user.id, key_hash=digest, user_agent=(user_agent or "")[:200] or None,
+                      second_factor_at=utcnow() if second_factor else None)
     db.session.add(row)
     db.session.flush()
     user.session_cookie_id = f"{row.id}:{user.session_version}:{raw}"
+    user.second_factor_verified = second_factor
     return user.session_cookie_id
+
+
+def pass_second_factor(user: User) -> None:
+    """Record that the browser ``user`` was loaded for has passed the second step."""
+    if user.session_id is not None:
+        db.session.execute(update(UserSession).where(UserSession.id == user.session_id, UserSession.user_id == user.id)
+                           .values(second_factor_at=utcnow()).execution_options(synchronize_session=False))
+    user.second_factor_verified = True
+    db.session.flush()
+
+
+def forget_second_factor(user: User) -> None:
+    """Every session of ``user`` is back to "password only" (their last second factor is gone)."""
+    db.session.execute(update(UserSession).where(UserSession.user_id == user.id)
+                       .values(second_factor_at=None).execution_options(synchronize_session=False))
+    user.second_factor_verified = False
+    db.session.flush()
 
 
 def close_session(user: User) -> None:
@@ -80,4 +101,5 @@ def load_user_from_cookie(cookie_id: str, *, touch: bool = False) -> User | None
     if touch and row.last_seen_at < now - SESSION_SEEN_EVERY:
         row.last_seen_at = now
     user.session_cookie_id = cookie_id
+    user.second_factor_verified = row.second_factor_at is not None
     return user

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from undersign.accounts.models import User
 from undersign.accounts.service import password_hasher
+from undersign.accounts.two_factor import set_totp_secret
 from undersign.db import db, utcnow
 from undersign.demo import campaigns as campaigns_demo
 from undersign.organizations.models import Membership, Organization, OrgKind, OrgStatus, Role
@@ -70,6 +71,9 @@ ORGANIZATIONS: list[dict[str, Any]] = [
 ]
 
 ADMIN = ("admin@undersign.test", "Platform Admin")
+# The demo administrator's authenticator key (platform administrators need a second factor): type it
+# into any TOTP app. Demo data only, like the password.
+DEMO_TOTP_SECRET = "UNDERSIGNDEMOADMINKEY234"
 
 
 def _user(email: str, name: str, *, admin: bool = False) -> User:
@@ -105,10 +109,13 @@ def load_organizations() -> dict[str, Organization]:
 
 def load() -> list[tuple[str, str, str]]:
     """Load everything; returns the demo logins (e-mail, password, what it is)."""
-    _user(*ADMIN, admin=True)
+    admin = _user(*ADMIN, admin=True)
+    if admin.totp_enabled_at is None:
+        set_totp_secret(admin, DEMO_TOTP_SECRET)
+        admin.totp_enabled_at = utcnow()
     orgs = load_organizations()
     campaigns_demo.load(orgs)
-    logins = [(ADMIN[0], DEMO_PASSWORD, "platform administrator")]
+    logins = [(ADMIN[0], DEMO_PASSWORD, f"platform administrator (authenticator key {DEMO_TOTP_SECRET})")]
     for spec in ORGANIZATIONS:
         waiting = " (waiting for approval)" if spec.get("status") is OrgStatus.PENDING else ""
         logins.append((spec["staff"][0], DEMO_PASSWORD, f"owner of {spec['name']}{waiting}"))

@@ -63,3 +63,7 @@ class InviteForm(Form):
 
 class RoleForm(Form):
     role = SelectField("Role", choices=ROLE_CHOICES, validate_choice=True, validators=[DataRequired("Choose a role.")])
+
+
+class TwoFactorPolicyForm(Form):
+    required = BooleanField("Members must sign in with a second factor (an authenticator app or a passkey)")

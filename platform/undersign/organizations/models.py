@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from undersign.accounts.models import User
@@ -60,6 +60,8 @@ class Organization(Model):
     # Why an administrator rejected or suspended it; shown to its owners.
     status_reason: Mapped[str | None] = mapped_column(Text)
     status_changed_at: Mapped[dt.datetime | None]
+    # Set by an owner: members reach the console only after a second factor (`accounts.two_factor`).
+    require_two_factor: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     logo: Mapped[Image | None] = relationship(lazy="joined")

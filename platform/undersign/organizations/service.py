@@ -238,3 +238,20 @@ def remove_member(actor: Membership, target: Membership, *, ip: str | None = Non
     db.session.flush()
 
 
+def set_two_factor_required(actor: User, org: Organization, required: bool, *, actor_verified: bool,
+                            ip: str | None = None) -> bool:
+    """An owner asks every member to sign in with a second factor before reaching the console (or stops).
+
+    Returns whether anything changed. Members without a second factor are sent to set one up.
+
+    :raise PermissionDenied: turning it on from a session without a second factor (the owner would be
+        locked out of their own console the moment it is saved).
+    """
+    if required and not actor_verified:
+        raise PermissionDenied("Set up two-factor sign-in for yourself first, then require it of your members.")
+    if org.require_two_factor == required:
+        return False
+    org.require_two_factor = required
+    record(actor, "organization.two_factor_required" if required else "organization.two_factor_not_required",
+           org, ip=ip, organization_id=org.id)
+    return True

@@ -21,7 +21,7 @@ from undersign.db import db
 from undersign.errors import DomainError, NotFound
 from undersign.extensions import limiter
 from undersign.organizations import invitations, service
-from undersign.organizations.forms import InviteForm, OrganizationForm, RoleForm, SettingsForm
+from undersign.organizations.forms import InviteForm, OrganizationForm, RoleForm, SettingsForm, TwoFactorPolicyForm
 from undersign.organizations.models import ROLE_LABELS, Membership, Permission
 from undersign.organizations.rules import INVITATION_LIFETIME, OrganizationProfile
 from undersign.web.access import member, public, signed_in
@@ -198,7 +198,32 @@ def settings() -> ResponseReturnValue:
                 flash("The profile is saved." if changed else "Nothing was changed.", "success" if changed else "info")
                 return redirect(url_for("org_console.settings"))
             status = outcome.status
-    return render_template("organizations/settings.html", org=g.org, form=form), status
+    return _settings_page(form, status)
+
+
+def _settings_page(form: SettingsForm, status: int = 200, policy: TwoFactorPolicyForm | None = None,
+                   ) -> ResponseReturnValue:
+    policy = policy or TwoFactorPolicyForm(formdata=None, required=g.org.require_two_factor)
+    return render_template("organizations/settings.html", org=g.org, form=form, policy=policy), status
+
+
+@console.post("/settings/two-factor")
+@member(Permission.MANAGE_ORGANIZATION)
+def two_factor_policy() -> ResponseReturnValue:
+    """Owners only (the profile permission): require a second factor of every member, or stop."""
+    policy = TwoFactorPolicyForm()
+    if not policy.validate_on_submit():
+        return _settings_page(SettingsForm(formdata=None, obj=g.org), 400, policy)
+    with field_errors(policy, default_field="required") as outcome:
+        changed = service.set_two_factor_required(current_user, g.org, bool(policy.required.data),
+                                                  actor_verified=current_user.second_factor_verified,
+                                                  ip=request.remote_addr)
+    if not outcome.ok:
+        return _settings_page(SettingsForm(formdata=None, obj=g.org), outcome.status, policy)
+    if changed:
+        flash("Members now need a second factor to reach this console." if g.org.require_two_factor
+              else "Members no longer need a second factor here.", "success")
+    return redirect(url_for("org_console.settings"))
 
 
 @console.post("/review")

@@ -21,7 +21,7 @@ import dataclasses
 import enum
 from typing import Callable, TypeVar
 
-from flask import abort, current_app, g, make_response, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -84,19 +84,31 @@ def enforce_access() -> Response | None:
     if rule.audience is Audience.PUBLIC:
         return None
     if not current_user.is_authenticated:
+        pending = g.get("pending_user")  # password given, second factor not yet (accounts.views)
+        if pending is not None and (rule.audience is not Audience.PLATFORM_ADMIN or pending.is_admin):
+            if request.method == "GET":
+                return redirect(url_for("accounts.two_factor"))
+            abort(401)
         if rule.audience is Audience.PLATFORM_ADMIN:
             abort(404)  # /admin does not announce itself, not even with a sign-in page
         if request.method == "GET":
             return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
         abort(401)
-    if rule.audience is Audience.PLATFORM_ADMIN and not current_user.is_admin:
-        abort(404)
+    if rule.audience is Audience.PLATFORM_ADMIN:
+        if not current_user.is_admin:
+            abort(404)
+        if not current_user.second_factor_verified:
+            # Signed in with a password alone, so no second factor is enrolled: enrol first.
+            return _enrol_first("Platform administrators sign in with a second factor. Set one up to continue.")
     if rule.audience is Audience.MEMBER:
         from undersign.web.tenancy import load_membership
 
         membership = load_membership()
         if membership is None:
             abort(404)
+        if g.org.require_two_factor and not current_user.second_factor_verified:
+            return _enrol_first(f"{g.org.name} asks its members to sign in with a second factor. "
+                                "Set one up to continue.")
         if g.org.status == OrgStatus.SUSPENDED.value and request.method not in READ_ONLY_METHODS:
             return suspended_refusal(g.org)
         if rule.permission is not None and not membership.can(rule.permission):
@@ -107,6 +119,14 @@ def enforce_access() -> Response | None:
 def suspended_refusal(org: Organization) -> Response:
     """403: ``org`` is suspended, so nothing in its console can be changed; the page gives the reason."""
     return make_response(render_template("errors/suspended.html", org=org), 403)
+
+
+def _enrol_first(message: str) -> Response:
+    """To the sign-in settings (GET), or 403 for anything that would change something."""
+    if request.method != "GET":
+        abort(403)
+    flash(message, "error")
+    return redirect(url_for("accounts.security"))
 
 
 def can(permission: Permission) -> bool:
