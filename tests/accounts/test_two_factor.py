@@ -15,11 +15,13 @@ from flask import request
 from sqlalchemy import select
 
 from tests.accounts.flows import NEW_PASSWORD, sign_in
-from tests.factories import PASSWORD, TOTP_SECRET, add_member, login_as, make_org, make_user
+from tests.factories import PASSWORD, TOTP_SECRET, add_member, login_as, make_campaign, make_org, make_user
 from tests.helpers import csrf_token, submit, text_of
 from undersign.accounts.models import Passkey, RecoveryCode, User, UserSession
 from undersign.audit import AuditEvent
 from undersign.extensions import db
+from undersign.moderation.reports import file_report
+from undersign.moderation.rules import ReportInput
 from undersign.organizations.models import Organization, OrgStatus, Role
 
 SECRET_RE = re.compile(r'class="totp-secret">([A-Z2-7]+)<')
@@ -196,19 +198,20 @@ def admin_rules(app: Any) -> list[Any]:
     return sorted(rules, key=lambda r: r.rule)
 
 
-def admin_url(rule: Any, org_id: int) -> str:
+def admin_url(rule: Any, ids: dict[str, int]) -> str:
+    """The rule's URL with the id of a real row for each id argument (``ids``: argument name -> id)."""
     values: dict[str, Any] = {}
     for name in rule.arguments:
         converter = rule._converters[name]
         items = getattr(converter, "items", None)
-        values[name] = sorted(items)[0] if items else (org_id if "Integer" in type(converter).__name__ else "x")
+        values[name] = sorted(items)[0] if items else (ids[name] if "Integer" in type(converter).__name__ else "x")
     return rule.build(values)[1]
 
 
-def walk(app: Any, client: Any, org_id: int, token: str) -> list[tuple[str, str, int, str]]:
+def walk(app: Any, client: Any, ids: dict[str, int], token: str) -> list[tuple[str, str, int, str]]:
     seen = []
     for rule in admin_rules(app):
-        target = admin_url(rule, org_id)
+        target = admin_url(rule, ids)
         for method in ("GET", "POST"):
             if method in rule.methods:
                 response = client.open(target, method=method, data={"csrf_token": token} if method == "POST" else None)
@@ -217,7 +220,11 @@ def walk(app: Any, client: Any, org_id: int, token: str) -> list[tuple[str, str,
 
 
 def test_every_admin_route_refuses_anyone_but_an_admin_with_a_verified_second_factor(make_app):
-    org_id = make_org("Waiting Room", status=OrgStatus.PENDING).id
+    campaign = make_campaign(make_org("Reported NGO"), status="published")
+    report = file_report(campaign, ReportInput(reason="spam", text="", email=None))
+    ids = {"org_id": make_org("Waiting Room", status=OrgStatus.PENDING).id, "campaign_id": campaign.id,
+           "report_id": report.id}
+    db.session.commit()
     # A copy of the application that notes which requests got past the access guard.
     probe = make_app()
     passed: list[str] = []
@@ -235,20 +242,20 @@ def test_every_admin_route_refuses_anyone_but_an_admin_with_a_verified_second_fa
         return client, csrf_token(page.get_data(as_text=True))
 
     anonymous, t = browser()
-    assert {(m, s) for m, _u, s, _l in walk(probe, anonymous, org_id, t)} <= {("GET", 404), ("POST", 404)}
+    assert {(m, s) for m, _u, s, _l in walk(probe, anonymous, ids, t)} <= {("GET", 404), ("POST", 404)}
     staff, t = browser(add_member(make_org(), role=Role.OWNER))
-    assert {(m, s) for m, _u, s, _l in walk(probe, staff, org_id, t)} <= {("GET", 404), ("POST", 404)}
+    assert {(m, s) for m, _u, s, _l in walk(probe, staff, ids, t)} <= {("GET", 404), ("POST", 404)}
     no_factor, t = browser(make_user(admin=True, totp=False), second_factor=False)
-    seen = walk(probe, no_factor, org_id, t)
+    seen = walk(probe, no_factor, ids, t)
     assert {(m, s, loc) for m, _u, s, loc in seen} <= {("GET", 302, "/account/security"), ("POST", 403, "")}
     not_yet, t = browser(make_user(admin=True), second_factor=False)
-    seen = walk(probe, not_yet, org_id, t)
+    seen = walk(probe, not_yet, ids, t)
     assert {(m, s, loc) for m, _u, s, loc in seen} <= {("GET", 302, "/login/two-factor"), ("POST", 401, "")}
     assert {m for m, *_ in seen} == {"GET", "POST"}
     assert passed == []
 
     verified, t = browser(make_user(admin=True))
-    seen = walk(probe, verified, org_id, t)
+    seen = walk(probe, verified, ids, t)
     assert sorted(passed) == sorted(f"{m} {u}" for m, u, _s, _l in seen)
     # Pages answer (or lead to another administration page: /admin/ opens the queue); nothing breaks.
     opened = [(m, u, s) for m, u, s, loc in seen
