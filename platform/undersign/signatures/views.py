@@ -197,6 +197,8 @@ def confirm(slug: str, token: str) -> ResponseReturnValue:
         signature, _ = service.confirm(campaign, token)
         response = make_response(render_template(
             "signatures/confirmed.html", campaign=campaign, signature=signature,
+            # A held signature is thanked exactly as a counted one (it counts once released): the sender learns nothing.
+            supporters=campaign.signature_count + (signature.held_at is not None and signature.invalidated_at is None),
             withdraw_url=url_for("signing.withdraw", slug=campaign.slug, token=tokens.withdraw_token(signature)),
             petition_url=url_for("public.petition", slug=campaign.slug),
         ))
