@@ -137,7 +137,7 @@ def decide_held(campaign_id: int, action: str) -> ResponseReturnValue:
     form = HeldSignaturesForm()
     if not form.validate_on_submit():
         return _held_page(campaign, form, 400)
-    ids = [int(v) for v in request.form.getlist("signature") if v.isdigit() and is_row_id(int(v))]
+    ids = [int(v) for v in request.form.getlist("signature") if v.isascii() and v.isdigit() and is_row_id(int(v))]
     with field_errors(form) as outcome:
         if action == "release":
             done = fraud.release(current_user, campaign, ids, ip=request.remote_addr)

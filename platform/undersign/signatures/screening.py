@@ -78,10 +78,10 @@ def blocked_address(address: str | None) -> str | None:
 
 def hold_reason(campaign_id: int, domain: str, address: str | None, address_hash: str | None,
                 now: dt.datetime) -> str | None:
-    """Why a new signature must be held (see the module docstring), or None for an ordinary one."""
+    """Why a new signature must be held (see the module docstring, at most 200 characters), or None."""
     reason = blocked_domain(domain) or blocked_address(address)
     if reason:
-        return reason
+        return reason[:200]
     limit = int(current_app.config.get("SIGN_HOLD_PER_HOUR", 10))
     if limit > 0 and address_hash is not None:
         recent = db.session.scalar(

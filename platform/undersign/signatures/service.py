@@ -18,9 +18,14 @@ often it is submitted.
 Confirmation, withdrawal and invalidation each change the count at most once
 (`signatures.counting`). The links in the mails are `signatures.tokens`.
 
+**Suspicious signatures are held, not refused** (`signatures.screening`: a
+blocked e-mail domain or address range, or over the per-address rate): the
+signer gets the same answer and the same mail, the confirmation is recorded,
+but nothing is counted until an administrator releases it (`signatures.fraud`).
+
 Personal data: the IP address is kept only as a keyed hash; withdrawal erases
-name, e-mail, key, postcode, comment and IP hash and deletes the consents,
-keeping the bare row for the figures.
+name, e-mail, key, e-mail domain, postcode, comment and IP hash and deletes the
+consents, keeping the bare row for the figures.
 """
 
 from __future__ import annotations
