@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from tests.api.test_resources import get, token_for
 from tests.factories import add_member, login_as, make_user
 from tests.helpers import Mailbox, csrf_token, submit, text_of
 from tests.signatures.petitions import Petition, counts, make_petition, sign, supporter
@@ -184,6 +185,8 @@ def test_a_flood_from_one_address_and_a_disposable_domain_never_counts(app, clie
     addresses = html[html.index('class="sources-addresses"'):]
     first_row = re.search(r"<tr>\s*<td>(.*?)</td>\s*<td>([\d,]+)</td>\s*<td>([\d,]+)</td>", addresses, re.S)
     assert first_row and flood_hash[:12] in first_row.group(1) and first_row.group(2, 3) == ("30", "30")
+    busiest = re.search(r"<td>[\d,]+</td>\s*<td>[\d,]+</td>\s*<td>([\d,]+)</td>\s*<td><svg", addresses)
+    assert busiest and busiest.group(1) == "30"  # all in this hour: the spike stands out
     domains = html[html.index('class="sources-domains"'):]
     first_domain = re.search(r"<tr>\s*<td>(.*?)</td>\s*<td>([\d,]+)</td>\s*<td>([\d,]+)</td>", domains, re.S)
     assert first_domain and first_domain.groups() == (FLOOD_DOMAIN, "30", "30")
@@ -321,6 +324,22 @@ def test_over_the_per_address_rate_signatures_are_held_not_refused(app, client, 
     assert done.status_code == 302
     assert held_ids(petition) == [] and counts(petition)[0] == 3
     recount_agrees(app, petition)
+
+
+def test_a_held_signature_is_in_no_signer_list_until_released(app, client, mailbox):  # type: ignore[no-untyped-def]
+    petition = make_petition()
+    lead = petition.lead.slug
+    sign_from(client, petition, "honest@example.org", "10.8.0.1", name="Hana Honest", consent=[lead])
+    sign_from(client, petition, f"held@{FLOOD_DOMAIN}", "10.8.0.2", name="Zed Held", consent=[lead])
+    confirm_all(client, mailbox, ["honest@example.org", f"held@{FLOOD_DOMAIN}"])
+    headers = token_for(petition.lead)
+
+    def names() -> set[str]:
+        page = get(client, f"/api/v1/campaigns/{petition.slug}/signatures", headers)
+        return {item["person"]["name"] for item in page["_embedded"]["osdi:signatures"] if not item.get("deleted")}
+    assert names() == {"Hana Honest"}
+    assert release(admin_client(app), petition, held_ids(petition)).status_code == 302
+    assert names() == {"Hana Honest", "Zed Held"}
 
 
 def test_an_invalidation_without_a_condition_is_refused(app, client):  # type: ignore[no-untyped-def]
