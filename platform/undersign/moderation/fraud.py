@@ -10,8 +10,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import func, select
-
 from undersign.campaigns.models import Campaign
 from undersign.charts import sparkline
 from undersign.db import db, is_row_id
@@ -19,7 +17,7 @@ from undersign.errors import DomainError
 from undersign.moderation.forms import BlockDomainForm, BlockRangeForm, HeldSignaturesForm, InvalidationForm
 from undersign.signatures import fraud, screening
 from undersign.signatures.fraud import Preview, PreviewChanged
-from undersign.signatures.models import BlockedAddressRange, BlockedDomain, Signature
+from undersign.signatures.models import BlockedAddressRange, BlockedDomain
 from undersign.web.access import platform_admin
 from undersign.web.forms import EmptyForm, attach_error, field_errors
 
@@ -38,16 +36,8 @@ def _campaign_or_404(campaign_id: int) -> Campaign:
 @bp.get("/fraud")
 @platform_admin
 def index() -> ResponseReturnValue:
-    """The newest campaigns with how many signatures each holds for review, the most held first."""
-    held = (select(Signature.campaign_id, func.count().label("held"))
-            .where(Signature.held_at.is_not(None), Signature.invalidated_at.is_(None),
-                   Signature.withdrawn_at.is_(None))
-            .group_by(Signature.campaign_id).subquery())
-    rows = db.session.execute(
-        select(Campaign, func.coalesce(held.c.held, 0))
-        .outerjoin(held, held.c.campaign_id == Campaign.id)
-        .order_by(func.coalesce(held.c.held, 0).desc(), Campaign.id.desc()).limit(CAMPAIGNS_LISTED)
-    ).all()
+    """The campaigns with how many signatures each holds for review, the most held first."""
+    rows = fraud.campaigns_by_held(CAMPAIGNS_LISTED)
     return render_template("moderation/fraud.html", rows=rows)
 
 

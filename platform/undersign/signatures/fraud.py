@@ -48,22 +48,32 @@ TOP_SOURCES = 10
 # Held signatures
 
 
+def _waiting() -> tuple[ColumnElement[bool], ...]:
+    """Held and waiting for review: not invalidated, not withdrawn."""
+    return Signature.held_at.is_not(None), Signature.invalidated_at.is_(None), Signature.withdrawn_at.is_(None)
+
+
 def held_signatures(campaign: Campaign, limit: int = 500) -> list[Signature]:
-    """The campaign's held signatures not invalidated or withdrawn, oldest first."""
+    """The campaign's held signatures waiting for review, oldest first."""
     return list(db.session.scalars(
-        select(Signature)
-        .where(Signature.campaign_id == campaign.id, Signature.held_at.is_not(None),
-               Signature.invalidated_at.is_(None), Signature.withdrawn_at.is_(None))
-        .order_by(Signature.id).limit(limit)
+        select(Signature).where(Signature.campaign_id == campaign.id, *_waiting()).order_by(Signature.id).limit(limit)
     ))
 
 
 def held_count(campaign_id: int) -> int:
     return db.session.scalar(
-        select(func.count()).select_from(Signature)
-        .where(Signature.campaign_id == campaign_id, Signature.held_at.is_not(None),
-               Signature.invalidated_at.is_(None), Signature.withdrawn_at.is_(None))
+        select(func.count()).select_from(Signature).where(Signature.campaign_id == campaign_id, *_waiting())
     ) or 0
+
+
+def campaigns_by_held(limit: int) -> list[tuple[Campaign, int]]:
+    """The campaigns with how many signatures each holds for review: the most first, then the newest."""
+    held = (select(Signature.campaign_id, func.count().label("held")).where(*_waiting())
+            .group_by(Signature.campaign_id).subquery())
+    waiting = func.coalesce(held.c.held, 0)
+    return [(campaign, n) for campaign, n in db.session.execute(
+        select(Campaign, waiting).outerjoin(held, held.c.campaign_id == Campaign.id)
+        .order_by(waiting.desc(), Campaign.id.desc()).limit(limit))]
 
 
 def release(admin: User, campaign: Campaign, signature_ids: list[int], *, ip: str | None = None) -> int:
