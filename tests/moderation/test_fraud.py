@@ -226,6 +226,12 @@ def test_a_flood_from_one_address_and_a_disposable_domain_never_counts(app, clie
     assert (batch.status, batch.restored) == ("reversed", 30)
     assert counts(petition) == (55, {lead: 45, co: 10, petition.invited.slug: 0})
     assert len(held_ids(petition)) == 26  # the 25 still held, and the late one
+    again = submit(admin, f"/admin/campaigns/{petition.campaign.id}/invalidations", {},
+                   action=f"/admin/campaigns/{petition.campaign.id}/invalidations/{batch.id}/reverse")
+    assert again.status_code == 409 and "This invalidation is reversed" in text_of(again)
+    sweep_invalidations(app)
+    db.session.refresh(batch)
+    assert (batch.status, batch.restored) == ("reversed", 30)
     recount_agrees(app, petition)
     actions = set(db.session.scalars(select(AuditEvent.action)))
     assert {"signatures.released", "signatures.bulk_invalidation_started", "signatures.bulk_invalidated",

@@ -307,7 +307,8 @@ def _stored_conditions(batch: InvalidationBatch) -> Conditions:
 
 def _locked_batch(batch_id: int, status: str) -> InvalidationBatch | None:
     """The batch, locked (``FOR UPDATE`` on PostgreSQL), if it is in ``status``: two runs cannot both do it."""
-    batch = db.session.scalar(select(InvalidationBatch).where(InvalidationBatch.id == batch_id).with_for_update())
+    batch = db.session.scalar(select(InvalidationBatch).where(InvalidationBatch.id == batch_id).with_for_update()
+                              .execution_options(populate_existing=True))
     return batch if batch is not None and batch.status == status else None
 
 
