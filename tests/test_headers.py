@@ -91,6 +91,7 @@ def build_world(client: Any, mailbox: Any, app: Any) -> dict[str, Any]:
             "org": petition.lead.slug,
             "slug": petition.slug,
             "org_id": petition.lead.id,
+            "campaign_id": petition.campaign.id,
             "image_id": image.id,
             "sha": image.sha256[:16],  # as image_url() builds it
             "revision_id": revision.id,
