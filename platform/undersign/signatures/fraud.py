@@ -76,6 +76,15 @@ def campaigns_by_held(limit: int) -> list[tuple[Campaign, int]]:
         .order_by(waiting.desc(), Campaign.id.desc()).limit(limit))]
 
 
+def _locked(*where: ColumnElement[bool]) -> list[int]:
+    """The ids of the signatures ``where`` says, in id order, their rows locked (``FOR UPDATE`` on PostgreSQL).
+
+    Taken before any counter moves: a confirmation locks its signature and then the campaign, so a
+    loop that held the campaign while it went on to lock the next signature could deadlock with one.
+    """
+    return list(db.session.scalars(select(Signature.id).where(*where).order_by(Signature.id).with_for_update()))
+
+
 def release(admin: User, campaign: Campaign, signature_ids: list[int], *, ip: str | None = None) -> int:
     """Release held signatures of ``campaign``: from now on each counts as its confirmation would have.
 
@@ -88,7 +97,7 @@ def release(admin: User, campaign: Campaign, signature_ids: list[int], *, ip: st
         raise InvalidInput("Choose at least one signature.", field="signatures")
     now = utcnow()
     released = 0
-    for signature_id in sorted(set(signature_ids)):
+    for signature_id in _locked(Signature.id.in_(set(signature_ids)), Signature.campaign_id == campaign.id):
         row = db.session.execute(
             update(Signature)
             .where(Signature.id == signature_id, Signature.campaign_id == campaign.id, Signature.held_at.is_not(None),
@@ -121,9 +130,8 @@ def invalidate_held(admin: User, campaign: Campaign, signature_ids: list[int], r
         raise InvalidInput("Choose at least one signature.", field="signatures")
     reason = (reason or "").strip() or "Held as suspicious and invalidated by an administrator."
     now = utcnow()
-    ids = list(db.session.scalars(
-        select(Signature.id).where(Signature.id.in_(set(signature_ids)), Signature.campaign_id == campaign.id,
-                                   Signature.held_at.is_not(None)).order_by(Signature.id)))
+    ids = _locked(Signature.id.in_(set(signature_ids)), Signature.campaign_id == campaign.id,
+                  Signature.held_at.is_not(None))
     done = sum(invalidate_row(signature_id, campaign.id, reason, now) is not None for signature_id in ids)
     if done:
         record(admin, "signatures.invalidated", campaign, ip=ip,
@@ -323,9 +331,7 @@ def run_batch(batch_id: int) -> int:
         return 0
     conditions = _stored_conditions(batch)
     now = utcnow()
-    ids = list(db.session.scalars(
-        select(Signature.id).where(*_matching(batch.campaign_id, conditions, batch.max_signature_id))
-        .order_by(Signature.id)))
+    ids = _locked(*_matching(batch.campaign_id, conditions, batch.max_signature_id))
     invalidated = uncounted = 0
     for signature_id in ids:
         counted = invalidate_row(signature_id, batch.campaign_id, batch.reason, now, batch_id=batch.id)
@@ -374,7 +380,7 @@ def reverse_batch(batch_id: int) -> int:
                Signature.sponsorship_id, Signature.country, Signature.source)
         .where(Signature.invalidation_batch_id == batch.id, Signature.invalidated_at.is_not(None),
                Signature.withdrawn_at.is_(None))
-        .order_by(Signature.id)
+        .order_by(Signature.id).with_for_update()  # all before the counters, as `_locked` says why
     ).all()
     restored = 0
     for row in rows:
