@@ -281,10 +281,15 @@ def test_a_wildcard_domain_holds_every_subdomain_but_not_the_domain(app, client,
     sign_from(client, petition, "d@z.spam.example", "10.2.0.9")
     assert len(held_ids(petition)) == 2
 
+    # An internationalized domain is matched in its ASCII form.
+    assert submit(admin, "/admin/blocked", {"pattern": "xn--bcher-kva.example", "reason": "IDN farm"},
+                  action="/admin/blocked/domains").status_code == 302
+    assert sign_from(client, petition, "f@bücher.example", "10.2.0.11").status_code == 303
+    assert len(held_ids(petition)) == 3
     # A subdomain of a shipped disposable domain is held too, however long its name.
     long_domain = f"{'x' * 60}.{'y' * 60}.{'z' * 60}.{FLOOD_DOMAIN}"
     assert sign_from(client, petition, f"e@{long_domain}", "10.2.0.10").status_code == 303
-    assert len(held_ids(petition)) == 3
+    assert len(held_ids(petition)) == 4
 
 
 def test_release_counts_a_held_signature_exactly_once(app, client, mailbox):  # type: ignore[no-untyped-def]

@@ -41,8 +41,13 @@ _DOMAIN_LABEL_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-")
 
 
 def email_domain(address: str) -> str:
-    """The domain of an address as typed, lower-cased (what is stored in ``signatures.email_domain``)."""
-    return address.rpartition("@")[2].strip().lower().rstrip(".")
+    """The domain of an address, lower-cased and in its ASCII (IDNA) form, as the blocklists spell domains:
+    what is stored in ``signatures.email_domain``."""
+    domain = address.rpartition("@")[2].strip().lower().rstrip(".")
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:  # not encodable (a label too long, ...): kept as it is, matching no ASCII entry
+        return domain
 
 
 def _suffixes(domain: str) -> list[str]:
