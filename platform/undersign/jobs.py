@@ -56,6 +56,10 @@ INVALIDATION_JOB = "undersign.jobs.run_invalidation_job"
 REDIS_RETRY_SECONDS = 5.0
 
 _wakeup = threading.Event()
+# Bulk invalidations wait in the database; the thread looks for them when one was asked for, and once
+# when it starts (to resume one whose process stopped), not on every wake-up.
+_invalidations_due = threading.Event()
+_invalidations_due.set()
 _thread: threading.Thread | None = None
 _thread_lock = threading.Lock()
 _redis_down_until: dict[str, float] = {}
@@ -67,7 +71,9 @@ def _deliver_forever(app: Flask) -> None:
     while True:
         _wakeup.wait(timeout=30)
         _wakeup.clear()
-        sweep_invalidations(app)
+        if _invalidations_due.is_set():
+            _invalidations_due.clear()
+            sweep_invalidations(app)
         sweep_mailings(app)
         sweep_outbox(app)
         sweep_webhooks(app)
@@ -184,6 +190,7 @@ def kick_invalidations(batch_ids: list[int]) -> None:
     """Have these bulk invalidations (or their reversals) run soon, like a mailing."""
     mode = current_app.config["MAIL_DELIVERY"]
     if mode == "thread":
+        _invalidations_due.set()
         _start_thread(current_app._get_current_object())  # type: ignore[attr-defined]
         _wakeup.set()
     elif mode == "queue":
