@@ -381,6 +381,9 @@ def test_a_preview_whose_set_changed_is_shown_again(app, client, mailbox):  # ty
     assert changed.status_code == 409
     assert "changed since the preview" in text_of(changed)
     assert previewed_numbers(changed) == (3, 1)
+    unexplained = run_previewed(admin, petition, changed, reason="")
+    assert unexplained.status_code == 400 and "Say why these signatures are invalid." in text_of(unexplained)
+    assert previewed_numbers(unexplained) == (3, 1)  # the preview stays on the page
     assert run_previewed(admin, petition, changed).status_code == 302
     sweep_invalidations(app)
     assert counts(petition)[0] == 0
