@@ -187,6 +187,7 @@ def _register_blueprints(app: Flask) -> None:
     from undersign.mailings.views import bp as mailings
     from undersign.mailings.views import console as mailings_console
     from undersign.moderation.report_views import bp as admin_reports
+    from undersign.moderation.fraud import bp as fraud
     from undersign.moderation.views import bp as moderation
     from undersign.organizations.views import bp as organizations
     from undersign.organizations.views import console as organization_console
@@ -200,7 +201,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (
         web, accounts, organizations, organization_console, campaigns_console, supporters, public_pages, signing,
-        reports, images, moderation, admin_reports, api, api_console, mailings, mailings_console, webhooks,
+        reports, images, moderation, admin_reports, fraud, api, api_console, mailings, mailings_console, webhooks,
     ):
         app.register_blueprint(blueprint)
     csrf.exempt(api)

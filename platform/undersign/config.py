@@ -122,6 +122,11 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         # Check each API answer against the model its document promises (undersign.api.openapi); a break is
         # a 500. On in development and tests, off in production, where it would cost a validation per answer.
         "API_VALIDATE_RESPONSES": _bool(env.get("API_VALIDATE_RESPONSES"), not production),
+        # Sign POSTs per client address beyond which the answer is 429 (plain denial of service) ...
+        "SIGN_RATE_LIMIT": env.get("SIGN_RATE_LIMIT", "60 per minute;1000 per hour"),
+        # ... and, far below it, signatures per address and campaign in an hour beyond which each new one is
+        # accepted as usual but held as suspicious, never counted until released (signatures/screening.py; 0: off).
+        "SIGN_HOLD_PER_HOUR": _int(env, "SIGN_HOLD_PER_HOUR", 10),
         "PROXY_COUNT": _int(env, "PROXY_COUNT", 0),
         "PASSWORD_HASH_TIME_COST": _int(env, "PASSWORD_HASH_TIME_COST", 3),
         "PASSWORD_HASH_MEMORY_COST": _int(env, "PASSWORD_HASH_MEMORY_COST", 65536),

@@ -1,9 +1,11 @@
 """Background work.
 
-Three kinds: delivering the mail outbox, writing an update's mailing to the
-outbox (`undersign.mailings.service.write_mailing`), and sending webhook
+Four kinds: delivering the mail outbox, writing an update's mailing to the
+outbox (`undersign.mailings.service.write_mailing`), sending webhook
 deliveries (`undersign.webhooks.delivery`, kicked like the outbox; retries are
-picked up by the same sweeps once due). All are kicked after
+picked up by the same sweeps once due), and running or reversing a bulk
+invalidation of signatures (`undersign.signatures.fraud`, one job per batch
+like a mailing, resumed by the sweeps while pending). All are kicked after
 the commit that asked for them, by the means ``MAIL_DELIVERY`` names:
 
 - ``thread`` (embedded default): a daemon thread in this process, started on
@@ -49,11 +51,16 @@ log = logging.getLogger(__name__)
 DELIVER_JOB = "undersign.jobs.deliver_outbox_job"
 MAILING_JOB = "undersign.jobs.write_mailing_job"
 WEBHOOK_JOB = "undersign.jobs.deliver_webhooks_job"
+INVALIDATION_JOB = "undersign.jobs.run_invalidation_job"
 # After Redis failed, a process leaves it alone this long (no request waits on a dead Redis).
 REDIS_RETRY_SECONDS = 5.0
 
 _wakeup = threading.Event()
 _stop = threading.Event()
+# Bulk invalidations wait in the database; the thread looks for them when one was asked for, and once
+# when it starts (to resume one whose process stopped), not on every wake-up.
+_invalidations_due = threading.Event()
+_invalidations_due.set()
 _thread: threading.Thread | None = None
 _thread_lock = threading.Lock()
 _redis_down_until: dict[str, float] = {}
@@ -67,6 +74,9 @@ def _deliver_forever(app: Flask) -> None:
         _wakeup.clear()
         if _stop.is_set():
             return
+        if _invalidations_due.is_set():
+            _invalidations_due.clear()
+            sweep_invalidations(app)
         sweep_mailings(app)
         sweep_outbox(app)
         sweep_webhooks(app)
@@ -92,6 +102,7 @@ def stop_thread(timeout: float = 10.0) -> None:
             _thread = None
         _stop.clear()
         _wakeup.clear()
+        _invalidations_due.set()  # the next thread looks once, as a first one does
 
 
 # --- Redis and the job queue ------------------------------------------------------------------
@@ -190,6 +201,52 @@ def kick_mailings(mailing_ids: list[int]) -> None:
     elif mode == "queue":
         for mailing_id in mailing_ids:
             enqueue(MAILING_JOB, mailing_id)  # when Redis is down, the worker's sweep runs it
+
+
+def kick_invalidations(batch_ids: list[int]) -> None:
+    """Have these bulk invalidations (or their reversals) run soon, like a mailing."""
+    mode = current_app.config["MAIL_DELIVERY"]
+    if mode == "thread":
+        _invalidations_due.set()
+        _start_thread(current_app._get_current_object())  # type: ignore[attr-defined]
+        _wakeup.set()
+    elif mode == "queue":
+        for batch_id in batch_ids:
+            enqueue(INVALIDATION_JOB, batch_id)  # when Redis is down, the worker's sweep runs it
+
+
+def _run_invalidation(batch_id: int) -> int:
+    from undersign.signatures.fraud import run_unfinished
+    from undersign.transaction import unit_of_work
+
+    with unit_of_work():
+        return run_unfinished(batch_id)
+
+
+def run_invalidation_job(batch_id: int) -> int:
+    """RQ entry point: run one bulk invalidation or its reversal, in one transaction."""
+    try:
+        return _run_invalidation(batch_id)
+    finally:
+        db.session.remove()
+
+
+def sweep_invalidations(app: Flask) -> int:
+    """Run every bulk invalidation (and reversal) still waiting, each in its own transaction; never raises."""
+    from undersign.signatures.fraud import unfinished_batches
+
+    done = 0
+    with app.app_context():
+        try:
+            waiting = unfinished_batches()
+            db.session.rollback()
+            for batch_id, _status in waiting:
+                done += _run_invalidation(batch_id)
+        except Exception:
+            log.exception("a bulk invalidation failed")
+        finally:
+            db.session.remove()
+    return done
 
 
 def kick_webhooks() -> None:
@@ -316,6 +373,7 @@ def run_worker(app: Flask, burst: bool = False) -> None:
     stop = threading.Event()
     sweeper: threading.Thread | None = None
     if burst:
+        sweep_invalidations(app)
         sweep_mailings(app)
         sweep_outbox(app)
         sweep_webhooks(app)
@@ -367,6 +425,7 @@ def close_expired(app: Flask) -> int:
 def _sweep_forever(app: Flask, stop: threading.Event) -> None:
     interval = app.config["OUTBOX_SWEEP_SECONDS"]
     while True:
+        sweep_invalidations(app)
         sweep_mailings(app)
         sent = sweep_outbox(app)
         if sent:
@@ -383,6 +442,12 @@ def _sweep_forever(app: Flask, stop: threading.Event) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _kick_after_commit(session: Session) -> None:
+    invalidations = session.info.pop("invalidations_started", None)
+    if invalidations:
+        try:
+            kick_invalidations(invalidations)
+        except RuntimeError:  # outside an app context (plain scripts)
+            pass
     mailings = session.info.pop("mailings_started", None)
     if mailings:
         try:
@@ -404,4 +469,5 @@ def _kick_after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop("mailings_started", None)  # nothing was asked for after all
+    session.info.pop("invalidations_started", None)
     session.info.pop("webhooks_queued", None)

@@ -112,6 +112,7 @@ def signature_page(sponsorship: Sponsorship, *, after: Position | None = None,
         .outerjoin(consent, and_(consent.signature_id == Signature.id, consent.organization_id == org_id))
         .outerjoin(tomb, and_(tomb.signature_id == Signature.id, tomb.organization_id == org_id))
         .where(Signature.campaign_id == sponsorship.campaign_id, Signature.confirmed_at.is_not(None),
+               Signature.held_at.is_(None),  # held as suspicious: nobody's list until released
                or_(consent.id.is_not(None), tomb.id.is_not(None)))
     )
     if modified_since is not None:

@@ -40,7 +40,7 @@ from undersign.db import db, utcnow
 from undersign.errors import Conflict, InvalidInput
 from undersign.events import publish
 from undersign.mail import queue_message
-from undersign.signatures import rules, tallies
+from undersign.signatures import rules, screening, tallies
 from undersign.signatures.counting import count_confirmed
 from undersign.signatures.models import Consent, Signature
 from undersign.signatures.rules import CleanSignature, SignatureInput
@@ -152,7 +152,8 @@ def _insert(campaign: Campaign, sponsorship: Sponsorship, accepted: list[_Accept
         clean = entry.clean
         rows.append({
             "campaign_id": campaign.id, "sponsorship_id": sponsorship.id, "name": clean.name, "email": clean.email,
-            "email_key": clean.email_key, "country": clean.country, "postcode": clean.postcode,
+            "email_key": clean.email_key, "email_domain": screening.email_domain(clean.email),
+            "country": clean.country, "postcode": clean.postcode,
             "comment": clean.comment, "show_publicly": False, "source": clean.source, "ip_hash": None,
             "created_at": now,
             # Verified by the sponsor: confirmed now, no link to send. Otherwise the form's first mail.

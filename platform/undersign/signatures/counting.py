@@ -47,15 +47,19 @@ from undersign.signatures.models import Signature
 
 
 def count(campaign_id: int, sponsorship_id: int, delta: int, now: dt.datetime, *,
-          event: tallies.Event, country: str, source: str | None) -> None:
+          event: tallies.Event, country: str, source: str | None, tally_at: dt.datetime | None = None) -> None:
     """Move the campaign's and the sponsorship's cached counters by ``delta`` in SQL (never read-modify-write),
     and the hour's tally and the breakdown of the signature's ``country`` and ``source`` with them (`tallies`).
+
+    The tally is that of the hour of ``now``, or of ``tally_at`` when the event
+    belongs to another hour (a reversed invalidation, a confirmation that
+    counts only once its invalidation is reversed: `signatures.fraud`).
 
     A decrement never goes below zero even if a counter had drifted (the CHECK
     would otherwise turn a withdrawal into an error); `recount` repairs drift.
     """
     _move_counters(campaign_id, sponsorship_id, delta, now)
-    tallies.moved(campaign_id, sponsorship_id, event, now, country=country, source=source)
+    tallies.moved(campaign_id, sponsorship_id, event, tally_at or now, country=country, source=source)
     _forget_counters(campaign_id, sponsorship_id)
 
 

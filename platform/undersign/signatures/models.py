@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, text
+from sqlalchemy import JSON, CheckConstraint, ColumnElement, ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from undersign.campaigns.models import Sponsorship
@@ -11,7 +11,7 @@ from undersign.db import Model, utcnow
 
 # The partial index's condition, spelled as each engine renders ``show_publicly == True`` in a query
 # (SQLite only uses a partial index whose terms appear verbatim in the query).
-_COUNTED_SQL = "confirmed_at IS NOT NULL AND invalidated_at IS NULL AND withdrawn_at IS NULL"
+_COUNTED_SQL = "confirmed_at IS NOT NULL AND invalidated_at IS NULL AND withdrawn_at IS NULL AND held_at IS NULL"
 PUBLIC_RECENT_WHERE_SQLITE = "show_publicly = 1 AND " + _COUNTED_SQL
 PUBLIC_RECENT_WHERE_POSTGRESQL = "show_publicly AND " + _COUNTED_SQL
 
@@ -19,9 +19,16 @@ PUBLIC_RECENT_WHERE_POSTGRESQL = "show_publicly AND " + _COUNTED_SQL
 class Signature(Model):
     """One supporter's signature on one campaign.
 
-    It counts once it is confirmed and not invalidated. Withdrawal erases the
-    personal columns (name, e-mail, e-mail key, postcode, comment) and keeps
-    the bare row so that figures and the audit trail stay consistent.
+    It counts once it is confirmed, not invalidated and not held. Withdrawal
+    erases the personal columns (name, e-mail, e-mail key, e-mail domain,
+    postcode, comment, IP hash) and keeps the bare row so that figures and the
+    audit trail stay consistent.
+
+    A signature **held** as suspicious (``held_at``: over the per-address rate
+    or from a blocked source, `signatures.screening`) is stored, mailed and
+    confirmable like any other but never counts until an administrator
+    releases it (`signatures.fraud.release`), which clears ``held_at`` and
+    dates ``released_at``; ``held_reason`` stays as the record of why.
     """
 
     __tablename__ = "signatures"
@@ -31,6 +38,8 @@ class Signature(Model):
         CheckConstraint("confirmation_sends >= 0 AND confirmation_sends <= 5", name="confirmation_sends_capped"),
         CheckConstraint("length(country) = 2", name="country_alpha2"),
         Index("ix_signatures_campaign_id_confirmed_at", "campaign_id", "confirmed_at"),
+        # The per-address rate of `signatures.screening` and the sources page group by it.
+        Index("ix_signatures_campaign_id_ip_hash_created_at", "campaign_id", "ip_hash", "created_at"),
         # The page's "recent signers": the newest ten public, counted signatures of a campaign
         # are the first ten entries of this (small, partial) index, however many rows there are.
         Index(
@@ -45,6 +54,8 @@ class Signature(Model):
     name: Mapped[str | None] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(254))
     email_key: Mapped[str | None] = mapped_column(String(254))
+    # The domain of the address as typed, lower-cased: what fraud review groups and invalidates by.
+    email_domain: Mapped[str | None] = mapped_column(String(253))
     country: Mapped[str] = mapped_column(String(2))
     postcode: Mapped[str | None] = mapped_column(String(16))
     comment: Mapped[str | None] = mapped_column(Text)
@@ -58,6 +69,11 @@ class Signature(Model):
     invalidated_at: Mapped[dt.datetime | None]
     invalidated_reason: Mapped[str | None] = mapped_column(Text)
     withdrawn_at: Mapped[dt.datetime | None]
+    held_at: Mapped[dt.datetime | None]
+    held_reason: Mapped[str | None] = mapped_column(String(200))
+    released_at: Mapped[dt.datetime | None]
+    invalidation_batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invalidation_batches.id", ondelete="SET NULL"), index=True)
     ip_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -65,12 +81,14 @@ class Signature(Model):
 
     @property
     def counts(self) -> bool:
-        return self.confirmed_at is not None and self.invalidated_at is None and self.withdrawn_at is None
+        return (self.confirmed_at is not None and self.invalidated_at is None and self.withdrawn_at is None
+                and self.held_at is None)
 
     @classmethod
     def counted(cls) -> ColumnElement[bool]:
-        """`counts` in SQL: confirmed, not invalidated, not withdrawn (DESIGN §5)."""
-        return and_(cls.confirmed_at.is_not(None), cls.invalidated_at.is_(None), cls.withdrawn_at.is_(None))
+        """`counts` in SQL: confirmed, not invalidated, not withdrawn, not held (DESIGN §5)."""
+        return and_(cls.confirmed_at.is_not(None), cls.invalidated_at.is_(None), cls.withdrawn_at.is_(None),
+                    cls.held_at.is_(None))
 
 
 class Consent(Model):
@@ -155,3 +173,65 @@ class SignatureTombstone(Model):
     signature_id: Mapped[int] = mapped_column(ForeignKey("signatures.id", ondelete="CASCADE"))
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class BlockedDomain(Model):
+    """An e-mail domain an administrator blocked: ``example.com`` exactly, or ``*.example.com`` (any subdomain).
+
+    Signatures from it are held, not refused (`signatures.screening`). The
+    shipped list of disposable-mail domains needs no rows.
+    """
+
+    __tablename__ = "blocked_domains"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pattern: Mapped[str] = mapped_column(String(255), unique=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class BlockedAddressRange(Model):
+    """A range of client addresses (CIDR, IPv4 or IPv6, stored normalized) whose signatures are held."""
+
+    __tablename__ = "blocked_address_ranges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network: Mapped[str] = mapped_column(String(64), unique=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class InvalidationBatch(Model):
+    """One bulk invalidation (`signatures.fraud`): its conditions, the frozen set, what it did, and its reversal.
+
+    ``max_signature_id`` bounds the set to the signatures that existed when
+    the preview was shown. ``status`` goes ``pending`` -> ``done`` (the job
+    ran) -> ``reversing`` -> ``reversed``; the signatures it invalidated carry
+    its id, which is how a reversal finds exactly them.
+    """
+
+    __tablename__ = "invalidation_batches"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'done', 'reversing', 'reversed')", name="status_valid"),
+        CheckConstraint("invalidated >= 0 AND uncounted >= 0 AND restored >= 0", name="non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    conditions: Mapped[dict[str, str]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(String(500))
+    max_signature_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    # What the preview promised (signatures, and how many of them counted), and what the run did.
+    expected: Mapped[int] = mapped_column(Integer)
+    expected_counted: Mapped[int] = mapped_column(Integer)
+    invalidated: Mapped[int] = mapped_column(Integer, default=0)
+    uncounted: Mapped[int] = mapped_column(Integer, default=0)
+    restored: Mapped[int] = mapped_column(Integer, default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]
+    reversed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reversed_at: Mapped[dt.datetime | None]

@@ -21,7 +21,7 @@ import enum
 import json
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import resources
 
@@ -291,3 +291,46 @@ class ExportFilters:
             "from": self.signed_from.isoformat() if self.signed_from else None,
             "to": self.signed_to.isoformat() if self.signed_to else None,
         }
+
+
+# ---------------------------------------------------------------------------------------------
+# Bulk invalidation (`signatures.fraud`)
+
+NO_CONDITION = "Give at least one condition: an e-mail domain, an address hash, a time window or a tag."
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """What a bulk invalidation matches: every condition given, together (AND). Empty strings are no condition."""
+
+    email_domain: str = ""
+    ip_hash: str = ""
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    source: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not (self.email_domain or self.ip_hash or self.since or self.until or self.source)
+
+    def stored(self) -> dict[str, str]:
+        """As kept on the batch and in the audit log (times in ISO 8601, UTC)."""
+        return {name: value.isoformat() if isinstance(value, dt.datetime) else value
+                for name, value in asdict(self).items() if value}
+
+
+def clean_conditions(conditions: Conditions) -> Conditions:
+    """Lower-cased domain and hash, a sensible window.
+
+    :raise InvalidInput: no condition at all (``field=None``: the whole form), or a window that ends before it starts.
+    """
+    clean = Conditions(
+        email_domain=conditions.email_domain.strip().lower().lstrip("@")[:253],
+        ip_hash=conditions.ip_hash.strip().lower()[:64],
+        since=conditions.since, until=conditions.until, source=conditions.source.strip()[:64],
+    )
+    if clean.empty:
+        raise InvalidInput(NO_CONDITION)
+    if clean.since and clean.until and clean.until <= clean.since:
+        raise InvalidInput("The end of the time window must come after its start.", field="until")
+    return clean

@@ -18,13 +18,19 @@ often it is submitted.
 Confirmation, withdrawal and invalidation each change the count at most once
 (`signatures.counting`). The links in the mails are `signatures.tokens`.
 
+**Suspicious signatures are held, not refused** (`signatures.screening`: a
+blocked e-mail domain or address range, or over the per-address rate): the
+signer gets the same answer and the same mail, the confirmation is recorded,
+but nothing is counted until an administrator releases it (`signatures.fraud`).
+
 Personal data: the IP address is kept only as a keyed hash; withdrawal erases
-name, e-mail, key, postcode, comment and IP hash and deletes the consents,
-keeping the bare row for the figures.
+name, e-mail, key, e-mail domain, postcode, comment and IP hash and deletes the
+consents, keeping the bare row for the figures.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import CursorResult, delete, insert, select, update
@@ -40,7 +46,7 @@ from undersign.errors import Conflict, InvalidInput, NotFound
 from undersign.events import publish
 from undersign.links import absolute_url
 from undersign.mail import queue_mail
-from undersign.signatures import rules, tallies
+from undersign.signatures import rules, screening, tallies
 from undersign.signatures.counting import count
 from undersign.signatures.models import Consent, Signature, SignatureTombstone
 from undersign.signatures.rules import SignatureInput
@@ -108,6 +114,10 @@ def sign(campaign: Campaign, sponsorship: Sponsorship, data: SignatureInput, *, 
         raise Conflict("This petition is no longer taking signatures.")
     clean = rules.check_input(data)
     now = utcnow()
+    domain = screening.email_domain(clean.email)
+    address_hash = ip_hash(ip)
+    # A suspicious signature is held, not refused: everything below, the mail included, is the same.
+    held_reason = screening.hold_reason(campaign.id, domain, ip, address_hash, now)
     raw, digest, expires_at = new_confirm_token()
     values = {
         "campaign_id": campaign.id,
@@ -120,7 +130,10 @@ def sign(campaign: Campaign, sponsorship: Sponsorship, data: SignatureInput, *, 
         "comment": clean.comment,
         "show_publicly": clean.show_publicly,
         "source": clean.source,
-        "ip_hash": ip_hash(ip),
+        "email_domain": domain,
+        "ip_hash": address_hash,
+        "held_at": now if held_reason else None,
+        "held_reason": held_reason,
         "confirmation_sends": 1,
         "created_at": now,
         "token_hash": digest,
@@ -148,7 +161,9 @@ def sign(campaign: Campaign, sponsorship: Sponsorship, data: SignatureInput, *, 
     queue_mail(clean.email, mail_subject(f"Please confirm your signature: {campaign.title}"), "signatures/confirm",
                campaign=campaign, name=signature.name, **mail_links(campaign, signature, raw))
     # Last: the hour's tally row is shared by every signature of this sponsor, so its lock is held briefly.
-    tallies.submitted(campaign.id, sponsorship.id, now)
+    # A held signature is in no figure until it is released (`signatures.fraud.release`).
+    if not held_reason:
+        tallies.submitted(campaign.id, sponsorship.id, now)
     return signature
 
 
@@ -223,7 +238,8 @@ def confirm(campaign: Campaign, raw: str) -> tuple[Signature, bool]:
         update(Signature)
         .where(Signature.id == signature.id, Signature.confirmed_at.is_(None), Signature.withdrawn_at.is_(None))
         .values(confirmed_at=now)
-        .returning(Signature.invalidated_at, Signature.sponsorship_id, Signature.country, Signature.source)
+        .returning(Signature.invalidated_at, Signature.held_at, Signature.sponsorship_id, Signature.country,
+                   Signature.source)
         .execution_options(synchronize_session=False)
     ).first()
     if row is None:
@@ -232,7 +248,8 @@ def confirm(campaign: Campaign, raw: str) -> tuple[Signature, bool]:
         if signature.withdrawn_at is not None:
             raise NotFound(INVALID_LINK)
         return signature, False
-    if row.invalidated_at is None:
+    # A held signature records its confirmation and counts only when released (`signatures.fraud.release`).
+    if row.invalidated_at is None and row.held_at is None:
         count(campaign.id, row.sponsorship_id, +1, now, event="confirmed", country=row.country, source=row.source)
         publish("signature.confirmed", signature_id=signature.id)
     # The UPDATE matched, so the row is what it was plus this confirmation: no need to read it again.
@@ -254,9 +271,9 @@ def withdraw(campaign: Campaign, raw: str) -> bool:
     row = db.session.execute(
         update(Signature)
         .where(Signature.id == signature.id, Signature.withdrawn_at.is_(None))
-        .values(withdrawn_at=now, name=None, email=None, email_key=None, postcode=None, comment=None,
-                ip_hash=None, token_hash=None, token_expires_at=None, show_publicly=False)
-        .returning(Signature.confirmed_at, Signature.invalidated_at, Signature.sponsorship_id,
+        .values(withdrawn_at=now, name=None, email=None, email_key=None, email_domain=None, postcode=None,
+                comment=None, ip_hash=None, token_hash=None, token_expires_at=None, show_publicly=False)
+        .returning(Signature.confirmed_at, Signature.invalidated_at, Signature.held_at, Signature.sponsorship_id,
                    Signature.country, Signature.source)
         .execution_options(synchronize_session=False)
     ).first()
@@ -264,12 +281,13 @@ def withdraw(campaign: Campaign, raw: str) -> bool:
         db.session.refresh(signature)
         return False
     publish("signature.withdrawn", signature_id=signature.id)  # before the consents go: whom to tell
-    if row.confirmed_at is not None:  # the organizations that could have copied it are told to delete it
+    counted = row.confirmed_at is not None and row.invalidated_at is None and row.held_at is None
+    if row.confirmed_at is not None and row.held_at is None:  # those that could have copied it are told to delete it
         consented = db.session.scalars(select(Consent.organization_id).where(Consent.signature_id == signature.id))
         db.session.add_all(SignatureTombstone(signature_id=signature.id, organization_id=org_id, created_at=now)
                            for org_id in consented)
     db.session.execute(delete(Consent).where(Consent.signature_id == signature.id).execution_options(synchronize_session=False))
-    if row.confirmed_at is not None and row.invalidated_at is None:
+    if counted:
         count(campaign.id, row.sponsorship_id, -1, now, event="withdrawn", country=row.country, source=row.source)
     db.session.refresh(signature)
     return True
@@ -285,23 +303,35 @@ def invalidate(signature: Signature, reason: str, *, actor: User | None, ip: str
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("Say why the signature is invalid.", field="reason")
-    now = utcnow()
-    row = db.session.execute(
-        update(Signature)
-        .where(Signature.id == signature.id, Signature.invalidated_at.is_(None))
-        .values(invalidated_at=now, invalidated_reason=reason[:2000])
-        .returning(Signature.confirmed_at, Signature.withdrawn_at, Signature.sponsorship_id,
-                   Signature.country, Signature.source)
-        .execution_options(synchronize_session=False)
-    ).first()
+    done = invalidate_row(signature.id, signature.campaign_id, reason, utcnow())
     db.session.refresh(signature)
-    if row is None:
+    if done is None:
         return False
-    if row.confirmed_at is not None and row.withdrawn_at is None:
-        count(signature.campaign_id, row.sponsorship_id, -1, now, event="invalidated",
-              country=row.country, source=row.source)
     lead = db.session.scalar(select(Campaign.lead_organization_id).where(Campaign.id == signature.campaign_id))
     record(actor, "signature.invalidated", signature, ip=ip, organization_id=lead,
            details={"campaign_id": signature.campaign_id, "reason": reason[:500]})
     return True
 
+
+def invalidate_row(signature_id: int, campaign_id: int, reason: str, now: dt.datetime, *,
+                   batch_id: int | None = None) -> bool | None:
+    """Invalidate one signature unless it already is (then None); True if that took it off the count.
+
+    The building block of `invalidate` and of bulk invalidation (`signatures.fraud`, which records
+    one audit event for the batch): a conditional UPDATE, so of concurrent calls exactly one
+    moves the counters, through `counting.count` as every confirmation and withdrawal does.
+    """
+    row = db.session.execute(
+        update(Signature)
+        .where(Signature.id == signature_id, Signature.invalidated_at.is_(None))
+        .values(invalidated_at=now, invalidated_reason=reason[:2000], invalidation_batch_id=batch_id)
+        .returning(Signature.confirmed_at, Signature.withdrawn_at, Signature.held_at, Signature.sponsorship_id,
+                   Signature.country, Signature.source)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if row is None:
+        return None
+    counted = row.confirmed_at is not None and row.withdrawn_at is None and row.held_at is None
+    if counted:
+        count(campaign_id, row.sponsorship_id, -1, now, event="invalidated", country=row.country, source=row.source)
+    return counted

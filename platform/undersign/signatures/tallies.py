@@ -27,7 +27,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from undersign.db import UTCDateTime, db
 from undersign.signatures.models import Signature, SignatureBreakdown, SignatureTally
 
-Event = Literal["confirmed", "withdrawn", "invalidated"]
+# "reinstated": a reversed bulk invalidation puts back a signature that counted when it was invalidated
+# (`signatures.fraud`): +1 on the breakdown, and the invalidation taken back out of the hour it was counted in.
+Event = Literal["confirmed", "withdrawn", "invalidated", "reinstated"]
 
 # The channels a signature can come through, in the order the dashboard lists them, with their words.
 CHANNELS = {"form": "Petition page", "sponsor_page": "Sponsor's page", "embed": "Embedded form",
@@ -73,17 +75,20 @@ def submitted(campaign_id: int, sponsorship_id: int, at: dt.datetime, n: int = 1
 
 def moved(campaign_id: int, sponsorship_id: int, event: Event, at: dt.datetime, *,
           country: str, source: str | None) -> None:
-    """A counted signature was confirmed (+1) or taken off the count by a withdrawal or an invalidation (-1)."""
+    """A counted signature was confirmed (+1) or taken off the count by a withdrawal or an invalidation (-1),
+    or an invalidation of the hour ``at`` was reversed (+1, see `Event`)."""
     moved_by_place(campaign_id, sponsorship_id, event, at, {(country, channel(source)): 1})
 
 
 def moved_by_place(campaign_id: int, sponsorship_id: int, event: Event, at: dt.datetime,
                    places: Mapping[tuple[str, str], int]) -> None:
-    """Several signatures confirmed, withdrawn or invalidated at once: ``places`` maps (country, `channel`)
-    to how many; one upsert for the hour's tally and one per breakdown row, however many signatures."""
-    sign = 1 if event == "confirmed" else -1
+    """Several signatures confirmed, withdrawn, invalidated or reinstated at once: ``places`` maps (country,
+    `channel`) to how many; one upsert for the hour's tally and one per breakdown row, however many signatures."""
+    total = sum(places.values())
+    sign = 1 if event in ("confirmed", "reinstated") else -1
+    moves: dict[str, int] = {"invalidated": -total} if event == "reinstated" else {event: total}
     _upsert(SignatureTally, {"campaign_id": campaign_id, "sponsorship_id": sponsorship_id, "hour": hour_of(at)},
-            {event: sum(places.values())})
+            moves)
     for (country, where), n in places.items():
         _upsert(SignatureBreakdown, {"campaign_id": campaign_id, "sponsorship_id": sponsorship_id,
                                      "country": country, "channel": where}, {"signatures": sign * n})
@@ -93,7 +98,7 @@ def moved_by_place(campaign_id: int, sponsorship_id: int, event: Event, at: dt.d
 # Rebuilding from the rows
 
 
-def _hour_sql(column: Any) -> ColumnElement[dt.datetime]:
+def hour_sql(column: Any) -> ColumnElement[dt.datetime]:
     if _dialect() == "postgresql":
         expression = func.date_trunc("hour", column)
     else:
@@ -106,14 +111,18 @@ def _events() -> dict[str, tuple[Any, ColumnElement[bool]]]:
 
     A confirmation of a signature already invalidated does not count; a
     withdrawal or an invalidation takes a signature off the count only if it
-    was still counted then.
+    was still counted then. A held signature is in none of them; a released
+    one was submitted when it was sent and counted from its confirmation or
+    its release, whichever came last (`signatures.fraud.release`).
     """
     s = Signature
-    confirmed_counted = and_(s.confirmed_at.is_not(None),
-                             or_(s.invalidated_at.is_(None), s.invalidated_at > s.confirmed_at))
+    counted_from = type_coerce(case((s.released_at > s.confirmed_at, s.released_at), else_=s.confirmed_at),
+                               UTCDateTime())
+    confirmed_counted = and_(s.confirmed_at.is_not(None), s.held_at.is_(None),
+                             or_(s.invalidated_at.is_(None), s.invalidated_at > counted_from))
     return {
-        "submitted": (s.created_at, s.id.is_not(None)),
-        "confirmed": (s.confirmed_at, confirmed_counted),
+        "submitted": (s.created_at, s.held_at.is_(None)),
+        "confirmed": (counted_from, confirmed_counted),
         "withdrawn": (s.withdrawn_at, and_(confirmed_counted, s.withdrawn_at.is_not(None),
                                            or_(s.invalidated_at.is_(None), s.invalidated_at > s.withdrawn_at))),
         "invalidated": (s.invalidated_at, and_(confirmed_counted, s.invalidated_at.is_not(None),
@@ -131,7 +140,7 @@ def rebuild(campaign_id: int) -> None:
     db.session.execute(delete(SignatureBreakdown).where(SignatureBreakdown.campaign_id == campaign_id))
     hours: dict[tuple[int, dt.datetime], dict[str, int]] = {}
     for name, (moment, condition) in _events().items():
-        bucket = _hour_sql(moment).label("hour")
+        bucket = hour_sql(moment).label("hour")
         for sponsorship_id, hour, n in db.session.execute(
             select(Signature.sponsorship_id, bucket, func.count())
             .where(Signature.campaign_id == campaign_id, condition)

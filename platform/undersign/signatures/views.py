@@ -58,8 +58,12 @@ def _check_email_rules(state: BlueprintSetupState) -> None:
         raise ConfigError(f"EMAIL_RULES_FILE {path!r} cannot be used: {exc}") from exc
 
 
-# Per client address, counting sign POSTs only (hosted pages and the embed together); in the README.
-SIGN_LIMIT = "20 per minute;200 per hour"
+def sign_limit() -> str:
+    """Per client address, counting sign POSTs only (hosted pages and the embed together), ``SIGN_RATE_LIMIT``;
+    in the README. A flood below it is held, not refused (`undersign.signatures.screening`)."""
+    return str(current_app.config["SIGN_RATE_LIMIT"])
+
+
 EXPIRED_FORM = "This form had expired. Please check your details and send it again."
 
 
@@ -136,7 +140,7 @@ def _sign(campaign: Campaign, host: Sponsorship | None, *, embed: bool = False) 
 @bp.post("/p/<slug>/sign")
 @public
 @csrf_exempt
-@limiter.shared_limit(SIGN_LIMIT, scope="sign")
+@limiter.shared_limit(sign_limit, scope="sign")
 def sign(slug: str) -> ResponseReturnValue:
     """Sign on the canonical page (credited to ``via`` if it is a sponsor, else the lead)."""
     return _sign(public_campaign(slug), None)
@@ -146,7 +150,7 @@ def sign(slug: str) -> ResponseReturnValue:
 @bp.post("/o/<org>/p/<slug>/sign")
 @public
 @csrf_exempt
-@limiter.shared_limit(SIGN_LIMIT, scope="sign")
+@limiter.shared_limit(sign_limit, scope="sign")
 def sign_hosted(org: str, slug: str) -> ResponseReturnValue:
     """Sign on a sponsor's hosted page, credited to that sponsor. :raise 404: not an accepted sponsor.
 
@@ -202,6 +206,8 @@ def confirm(slug: str, token: str) -> ResponseReturnValue:
         signature, _ = service.confirm(campaign, token)
         response = make_response(render_template(
             "signatures/confirmed.html", campaign=campaign, signature=signature,
+            # A held signature is thanked exactly as a counted one (it counts once released): the sender learns nothing.
+            supporters=campaign.signature_count + (signature.held_at is not None and signature.invalidated_at is None),
             withdraw_url=url_for("signing.withdraw", slug=campaign.slug, token=tokens.withdraw_token(signature)),
             petition_url=url_for("public.petition", slug=campaign.slug),
         ))
@@ -278,7 +284,7 @@ def figures(slug: str) -> ResponseReturnValue:
 @bp.route("/p/<slug>/embed", methods=["GET", "POST"])
 @public
 @csrf_exempt
-@limiter.shared_limit(SIGN_LIMIT, scope="sign", methods=["POST"])
+@limiter.shared_limit(sign_limit, scope="sign", methods=["POST"])
 def embed(slug: str) -> ResponseReturnValue:
     """A compact sign form for other sites' iframes; cookie-less (signed token + Origin check)."""
     g.framable = True

@@ -244,10 +244,11 @@ def on_signature_withdrawn(signature_id: int) -> None:
     if not endpoints:
         return
     row = db.session.execute(
-        select(Signature.campaign_id, Signature.confirmed_at, Signature.invalidated_at, Signature.withdrawn_at)
+        select(Signature.campaign_id, Signature.confirmed_at, Signature.invalidated_at, Signature.withdrawn_at,
+               Signature.held_at)
         .where(Signature.id == signature_id)
     ).first()
-    if row is None or row.confirmed_at is None or row.invalidated_at is not None:
+    if row is None or row.confirmed_at is None or row.invalidated_at is not None or row.held_at is not None:
         return  # never counted, so never sent
     campaign = db.session.get(Campaign, row.campaign_id)
     if campaign is None:

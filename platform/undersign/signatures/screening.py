@@ -1,0 +1,190 @@
+"""Which signatures are held as suspicious, and the blocked sources administrators manage (issue 13, point 4).
+
+A signature is **held** (stored, mailed and confirmable, never counted until
+released: `signatures.fraud`) when, at signing:
+
+- its e-mail domain is on the shipped list of disposable-mail domains (the
+  PyPI package ``disposable-email-domains``, built from the community list
+  at github.com/disposable-email-domains/disposable-email-domains), or
+  matches an administrator's entry (``example.com`` exactly, ``*.example.com``
+  any subdomain of it);
+- the client address lies in a blocked range (CIDR, IPv4 or IPv6; the
+  address is known in the request, only its keyed hash is stored);
+- or the same address (by its hash) already sent ``SIGN_HOLD_PER_HOUR``
+  signatures to this campaign in the last hour (``SIGN_HOLD_PER_HOUR``
+  setting, 10 by default; 0 switches this check off).
+
+Holding instead of refusing tells an attacker nothing: the answer and the
+mail are the same as for anyone. Functions flush but never commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+
+from disposable_email_domains import blocklist
+from flask import current_app
+from sqlalchemy import func, select
+
+from undersign.accounts.models import User
+from undersign.audit import record
+from undersign.db import db, utcnow
+from undersign.errors import Conflict, InvalidInput, NotFound
+from undersign.organizations.rules import clean_line
+from undersign.signatures.models import BlockedAddressRange, BlockedDomain, Signature
+
+DISPOSABLE_DOMAINS: frozenset[str] = frozenset(blocklist)
+RATE_WINDOW = dt.timedelta(hours=1)
+REASON_MAX = 500
+_DOMAIN_LABEL_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
+def email_domain(address: str) -> str:
+    """The domain of an address, lower-cased and in its ASCII (IDNA) form, as the blocklists spell domains:
+    what is stored in ``signatures.email_domain``."""
+    domain = address.rpartition("@")[2].strip().lower().rstrip(".")
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:  # not encodable (a label too long, ...): kept as it is, matching no ASCII entry
+        return domain
+
+
+def _suffixes(domain: str) -> list[str]:
+    """``a.b.example.com`` -> ``b.example.com``, ``example.com``, ``com``."""
+    labels = domain.split(".")
+    return [".".join(labels[i:]) for i in range(1, len(labels))]
+
+
+def blocked_domain(domain: str) -> str | None:
+    """Why a domain is blocked (the reason to hold its signatures), or None."""
+    if domain in DISPOSABLE_DOMAINS or any(parent in DISPOSABLE_DOMAINS for parent in _suffixes(domain)):
+        return f"disposable e-mail domain {domain}"
+    patterns = [domain, *(f"*.{parent}" for parent in _suffixes(domain))]
+    match = db.session.scalar(select(BlockedDomain.pattern).where(BlockedDomain.pattern.in_(patterns)).limit(1))
+    return f"blocked e-mail domain {match}" if match else None
+
+
+def blocked_address(address: str | None) -> str | None:
+    """Why a client address is blocked (the range it lies in), or None; an unparsable address is not."""
+    if not address:
+        return None
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    for network in db.session.scalars(select(BlockedAddressRange.network)):
+        if ip in ipaddress.ip_network(network):
+            return f"blocked address range {network}"
+    return None
+
+
+def hold_reason(campaign_id: int, domain: str, address: str | None, address_hash: str | None,
+                now: dt.datetime) -> str | None:
+    """Why a new signature must be held (see the module docstring, at most 200 characters), or None."""
+    reason = blocked_domain(domain) or blocked_address(address)
+    if reason:
+        return reason[:200]
+    limit = int(current_app.config.get("SIGN_HOLD_PER_HOUR", 10))
+    if limit > 0 and address_hash is not None:
+        recent = db.session.scalar(
+            select(func.count()).select_from(Signature)
+            .where(Signature.campaign_id == campaign_id, Signature.ip_hash == address_hash,
+                   Signature.created_at > now - RATE_WINDOW)
+        ) or 0
+        if recent >= limit:
+            return f"more than {limit} signatures from one address in an hour"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# The administrators' lists
+
+
+def clean_domain_pattern(raw: str | None) -> str:
+    """``example.com`` or ``*.example.com``, lower-cased; ``@`` and a leading dot are forgiven.
+
+    :raise InvalidInput: ``field="pattern"``: not a domain name (a wildcard only as the whole first label).
+    """
+    value = (raw or "").strip().lower().lstrip("@").rstrip(".")
+    if value.startswith("."):
+        value = "*" + value
+    wildcard = value.startswith("*.")
+    name = value[2:] if wildcard else value
+    labels = name.split(".")
+    if (not name or len(value) > 255 or len(labels) < 2
+            or any(not label or len(label) > 63 or set(label) - _DOMAIN_LABEL_CHARS
+                   or label.startswith("-") or label.endswith("-") for label in labels)):
+        raise InvalidInput("Enter a domain such as example.com, or *.example.com for all its subdomains.",
+                           field="pattern")
+    return value
+
+
+def clean_network(raw: str | None) -> str:
+    """A CIDR range (``203.0.113.0/24``, ``2001:db8::/32``) or one address, in its normalized form.
+
+    :raise InvalidInput: ``field="network"``.
+    """
+    try:
+        network = ipaddress.ip_network((raw or "").strip(), strict=False)
+    except ValueError:
+        raise InvalidInput("Enter an address range such as 203.0.113.0/24 or 2001:db8::/32.",
+                           field="network") from None
+    return network.compressed
+
+
+def _reason(raw: str | None) -> str:
+    reason = clean_line(raw, field="reason", label="The reason", max_length=REASON_MAX)
+    if not reason:
+        raise InvalidInput("Say why it is blocked.", field="reason")
+    return reason
+
+
+def block_domain(admin: User, pattern: str, reason: str, *, ip: str | None = None) -> BlockedDomain:
+    """:raise InvalidInput: bad pattern or no reason. :raise Conflict: already blocked."""
+    clean = clean_domain_pattern(pattern)
+    why = _reason(reason)
+    if db.session.scalar(select(BlockedDomain.id).where(BlockedDomain.pattern == clean)) is not None:
+        raise Conflict(f"{clean} is already blocked.")
+    entry = BlockedDomain(pattern=clean, reason=why, created_by_id=admin.id, created_at=utcnow())
+    db.session.add(entry)
+    db.session.flush()
+    record(admin, "blocked_domain.added", entry, ip=ip, details={"pattern": clean, "reason": why})
+    return entry
+
+
+def block_network(admin: User, network: str, reason: str, *, ip: str | None = None) -> BlockedAddressRange:
+    """:raise InvalidInput: bad range or no reason. :raise Conflict: already blocked."""
+    clean = clean_network(network)
+    why = _reason(reason)
+    if db.session.scalar(select(BlockedAddressRange.id).where(BlockedAddressRange.network == clean)) is not None:
+        raise Conflict(f"{clean} is already blocked.")
+    entry = BlockedAddressRange(network=clean, reason=why, created_by_id=admin.id, created_at=utcnow())
+    db.session.add(entry)
+    db.session.flush()
+    record(admin, "blocked_range.added", entry, ip=ip, details={"network": clean, "reason": why})
+    return entry
+
+
+def unblock(admin: User, kind: type[BlockedDomain] | type[BlockedAddressRange], entry_id: int, *,
+            ip: str | None = None) -> None:
+    """Remove an entry; signatures it held stay held until released. :raise NotFound: no such entry."""
+    entry = db.session.get(kind, entry_id)
+    if entry is None:
+        raise NotFound("That entry is not on the list (any more).")
+    if isinstance(entry, BlockedDomain):
+        record(admin, "blocked_domain.removed", entry, ip=ip, details={"pattern": entry.pattern})
+    elif isinstance(entry, BlockedAddressRange):
+        record(admin, "blocked_range.removed", entry, ip=ip, details={"network": entry.network})
+    db.session.delete(entry)
+    db.session.flush()
+
+
+def blocked_domains() -> list[BlockedDomain]:
+    return list(db.session.scalars(select(BlockedDomain).order_by(BlockedDomain.pattern)))
+
+
+def blocked_networks() -> list[BlockedAddressRange]:
+    return list(db.session.scalars(select(BlockedAddressRange).order_by(BlockedAddressRange.network)))
