@@ -199,12 +199,13 @@ def admin_rules(app: Any) -> list[Any]:
 
 
 def admin_url(rule: Any, ids: dict[str, int]) -> str:
-    """The rule's URL with the id of a real row for each id argument (``ids``: argument name -> id)."""
+    """The rule's URL with the id of a real row for each id argument that a page shows (``ids``: argument
+    name -> id); ids only POSTs take (a batch to reverse, a blocked entry to remove) may name no row."""
     values: dict[str, Any] = {}
     for name in rule.arguments:
         converter = rule._converters[name]
         items = getattr(converter, "items", None)
-        values[name] = sorted(items)[0] if items else (ids[name] if "Integer" in type(converter).__name__ else "x")
+        values[name] = sorted(items)[0] if items else (ids.get(name, 1) if "Integer" in type(converter).__name__ else "x")
     return rule.build(values)[1]
 
 
