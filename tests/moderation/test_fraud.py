@@ -17,6 +17,7 @@ from tests.factories import add_member, login_as, make_user
 from tests.helpers import Mailbox, csrf_token, submit, text_of
 from tests.signatures.petitions import Petition, counts, make_petition, sign, supporter
 from undersign.audit import AuditEvent
+from undersign.db import utcnow
 from undersign.extensions import db
 from undersign.jobs import sweep_invalidations
 from undersign.organizations.models import Role
@@ -345,12 +346,16 @@ def test_a_held_signature_is_in_no_signer_list_until_released(app, client, mailb
     confirm_all(client, mailbox, ["honest@example.org", f"held@{FLOOD_DOMAIN}"])
     headers = token_for(petition.lead)
 
-    def names() -> set[str]:
-        page = get(client, f"/api/v1/campaigns/{petition.slug}/signatures", headers)
+    def names(since: str | None = None) -> set[str]:
+        query = f"?modified_since={since}" if since else ""
+        page = get(client, f"/api/v1/campaigns/{petition.slug}/signatures{query}", headers)
         return {item["person"]["name"] for item in page["_embedded"]["osdi:signatures"] if not item.get("deleted")}
     assert names() == {"Hana Honest"}
+    synced = utcnow().isoformat().replace("+00:00", "Z")  # a CRM's last sync: both were confirmed before it
     assert release(admin_client(app), petition, held_ids(petition)).status_code == 302
     assert names() == {"Hana Honest", "Zed Held"}
+    # The released signer is modified when released, so an incremental sync picks it up.
+    assert names(since=synced) == {"Zed Held"}
 
 
 def test_an_invalidation_without_a_condition_is_refused(app, client):  # type: ignore[no-untyped-def]

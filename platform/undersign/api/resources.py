@@ -7,8 +7,8 @@ have copied and may no longer hold (withdrawn, unsubscribed from it,
 invalidated) is reported as a tombstone, so that its CRM deletes its copy.
 
 The signers of a campaign are one stream ordered by (modified time, id): a
-signer's modified time is its confirmation, a tombstone's the time it
-became one. The cursor is the last (modified time, id) handed out, so rows
+signer's modified time is its confirmation (or its release, when it was held
+as suspicious and released later), a tombstone's the time it became one. The cursor is the last (modified time, id) handed out, so rows
 that arrive while a client pages (newer by construction) come after it and
 each row is visited once.
 """
@@ -105,6 +105,7 @@ def signature_page(sponsorship: Sponsorship, *, after: Position | None = None,
          _later(consent.withdrawn_at, Signature.invalidated_at)),
         (consent.withdrawn_at.is_not(None), consent.withdrawn_at),
         (Signature.invalidated_at.is_not(None), Signature.invalidated_at),
+        (Signature.released_at.is_not(None), _later(Signature.confirmed_at, Signature.released_at)),
         else_=Signature.confirmed_at,
     ), UTCDateTime())
     query = (
