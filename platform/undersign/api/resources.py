@@ -109,6 +109,7 @@ def signature_page(sponsorship: Sponsorship, *, after: Position | None = None,
     ), UTCDateTime())
     query = (
         select(Signature, consent.wording, modified.label("modified"), ended.label("ended"))
+        .select_from(Signature)
         .outerjoin(consent, and_(consent.signature_id == Signature.id, consent.organization_id == org_id,
                                   latest_consent(consent)))
         .outerjoin(tomb, and_(tomb.signature_id == Signature.id, tomb.organization_id == org_id))

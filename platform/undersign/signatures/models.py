@@ -117,7 +117,7 @@ def latest_consent(consent: Any) -> ColumnElement[bool]:
     condition: ColumnElement[bool] = consent.id == (
         select(func.max(newer.id))
         .where(newer.signature_id == consent.signature_id, newer.organization_id == consent.organization_id)
-        .correlate(consent)
+        .correlate_except(newer)
         .scalar_subquery()
     )
     return condition
