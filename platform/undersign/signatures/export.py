@@ -67,6 +67,7 @@ def supporters_query(campaign_id: int, organization_id: int, filters: ExportFilt
             Organization.name.label("sponsor"), Signature.source, Signature.withdrawn_at,
             Consent.withdrawn_at.label("unsubscribed_at"),
         )
+        .select_from(Signature)
         .join(Consent, and_(Consent.signature_id == Signature.id, Consent.organization_id == organization_id,
                             latest_consent(Consent)))
         .join(Sponsorship, Sponsorship.id == Signature.sponsorship_id)

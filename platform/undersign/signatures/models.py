@@ -84,7 +84,7 @@ class Consent(Model):
     end date lets the sponsor write. Giving it again (on ``/me``) adds a new
     row with the words shown then, so the rows of one signature and sponsor
     are a ledger: at most one of them current (a partial unique index), the
-    newest one standing for the consent as it is now (`latest`).
+    newest one standing for the consent as it is now (`latest_consent`).
     """
 
     __tablename__ = "consents"

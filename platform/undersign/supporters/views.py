@@ -125,20 +125,20 @@ def withdraw(signature_id: int) -> ResponseReturnValue:
     return _changed(f"Your signature on “{campaign.title}” is withdrawn and your details on it erased.")
 
 
-@bp.post("/me/signatures/<int:signature_id>/name/<any(show, hide):choice>")
+@bp.post("/me/signatures/<int:signature_id>/name/<any(show, hide):visibility>")
 @public
-def show_name(signature_id: int, choice: str) -> ResponseReturnValue:
+def show_name(signature_id: int, visibility: str) -> ResponseReturnValue:
     """:raise 404: not one of this address's signatures."""
-    service.show_name(_checked_key(), signature_id, choice == "show")
-    return _changed("Your name is shown in the list of supporters." if choice == "show"
+    service.show_name(_checked_key(), signature_id, visibility == "show")
+    return _changed("Your name is shown in the list of supporters." if visibility == "show"
                     else "Your name is no longer shown in the list of supporters.")
 
 
-@bp.post("/me/signatures/<int:signature_id>/consents/<int:organization_id>/<any(give, withdraw):choice>")
+@bp.post("/me/signatures/<int:signature_id>/consents/<int:organization_id>/<any(give, withdraw):answer>")
 @public
-def consent(signature_id: int, organization_id: int, choice: str) -> ResponseReturnValue:
+def consent(signature_id: int, organization_id: int, answer: str) -> ResponseReturnValue:
     """:raise 404: not one of this address's signatures, or not a sponsor to choose. :raise 409: withdrawn."""
-    service.set_consent(_checked_key(), signature_id, organization_id, choice == "give")
+    service.set_consent(_checked_key(), signature_id, organization_id, answer == "give")
     return _changed("Your choice is saved.")
 
 
