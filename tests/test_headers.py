@@ -82,6 +82,8 @@ def build_world(client: Any, mailbox: Any, app: Any) -> dict[str, Any]:
     verify_mail = mailbox.last_to("fresh@example.org")
     assert submit(anonymous, "/reset", {"email": "walker@example.org"}).status_code == 200
     reset_mail = mailbox.last_to("walker@example.org")
+    assert submit(anonymous, "/me", {"email": "signer@example.org"}).status_code == 200
+    me_mail = mailbox.last_to("signer@example.org")
 
     def last_segment(path: str) -> str:
         return path.rstrip("/").rsplit("/", 1)[1]
@@ -109,6 +111,7 @@ def build_world(client: Any, mailbox: Any, app: Any) -> dict[str, Any]:
             "accounts.verify": last_segment(verify_mail.link("/verify/")),
             "accounts.reset_password": last_segment(reset_mail.link("/reset/")),
             "organizations.invitation": invitation_raw,
+            "me.link": last_segment(me_mail.link("/me/link/")),
             "signing.confirm": last_segment(signed_mail.link("/confirm/")),
             "signing.withdraw": last_segment(signed_mail.link("/withdraw/")),
             "mailings.unsubscribe": unsubscribe_token(

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import png_bytes
+from tests.helpers import submit
 from tests.signatures.petitions import sign, supporter
 from undersign.campaigns.models import Campaign
 from undersign.extensions import db
@@ -34,7 +35,7 @@ REDIRECTS = {"signing.sign_page", "signing.sign_hosted_page"}  # GET on the sign
 # The second step of signing in, with nobody half signed in, sends the visitor to the first.
 SIGN_IN_FIRST = {"accounts.two_factor"}
 INVALID_LINK_STATUS = {"accounts.verify": 400, "accounts.reset_password": 400, "organizations.invitation": 404,
-                       "web.recent_mail": 404}
+                       "web.recent_mail": 404, "me.data": 401}  # /me/data.json: a fresh visitor is not signed in
 
 
 @pytest.fixture
@@ -54,6 +55,8 @@ def _values(client, mailbox) -> dict[str, dict[str, object]]:  # type: ignore[no
     mail = mailbox.last_to("host-test@example.org")
     confirm_path = mail.link("/confirm/")
     token = confirm_path.rsplit("/", 1)[-1]
+    assert submit(client, "/me", {"email": "host-test@example.org"}).status_code == 200
+    me_token = mailbox.last_to("host-test@example.org").link("/me/link/").rsplit("/", 1)[-1]
     campaign = db.session.scalar(select(Campaign).where(Campaign.slug == SLUG))
     signature = db.session.scalar(
         select(Signature).where(Signature.campaign_id == campaign.id, Signature.email == "host-test@example.org")
@@ -65,6 +68,7 @@ def _values(client, mailbox) -> dict[str, dict[str, object]]:  # type: ignore[no
         "accounts.verify": {"token": "not-a-token"},
         "accounts.reset_password": {"token": "not-a-token"},
         "organizations.invitation": {"token": "not-a-token"},
+        "me.link": {"token": me_token},
         "images.image": images,
         "public.organization": {"org": "hanvoice"},
         "public.petition": {"slug": SLUG},

@@ -28,7 +28,7 @@ from undersign.db import UTCDateTime, db, utcnow
 from undersign.errors import NotFound
 from undersign.links import absolute_url
 from undersign.organizations.models import Organization
-from undersign.signatures.models import Consent, Signature, SignatureTombstone
+from undersign.signatures.models import Consent, Signature, SignatureTombstone, latest_consent
 from undersign.text import is_slug_shaped
 
 
@@ -110,7 +110,9 @@ def signature_page(sponsorship: Sponsorship, *, after: Position | None = None,
     ), UTCDateTime())
     query = (
         select(Signature, consent.wording, modified.label("modified"), ended.label("ended"))
-        .outerjoin(consent, and_(consent.signature_id == Signature.id, consent.organization_id == org_id))
+        .select_from(Signature)
+        .outerjoin(consent, and_(consent.signature_id == Signature.id, consent.organization_id == org_id,
+                                  latest_consent(consent)))
         .outerjoin(tomb, and_(tomb.signature_id == Signature.id, tomb.organization_id == org_id))
         .where(Signature.campaign_id == sponsorship.campaign_id, Signature.confirmed_at.is_not(None),
                Signature.held_at.is_(None),  # held as suspicious: nobody's list until released

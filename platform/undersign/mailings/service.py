@@ -40,7 +40,7 @@ from undersign.mail import OutboxMessage, queue_message
 from undersign.mailings.models import Mailing, MailingRecipient, MailingStatus
 from undersign.mailings.tokens import read_unsubscribe_token, unsubscribe_token
 from undersign.organizations.models import Organization
-from undersign.signatures.models import Consent, Signature
+from undersign.signatures.models import Consent, Signature, latest_consent
 
 BATCH_SIZE = 200
 TEMPLATE = "mailings/update"
@@ -254,7 +254,8 @@ def subscription_by_token(token: str) -> Subscription:
     if signature is None or org is None:
         raise NotFound(INVALID_UNSUBSCRIBE_LINK)
     consent = db.session.scalar(
-        select(Consent).where(Consent.signature_id == signature_id, Consent.organization_id == organization_id))
+        select(Consent).where(Consent.signature_id == signature_id, Consent.organization_id == organization_id,
+                              latest_consent(Consent)))
     return Subscription(consent, signature, org, db.session.get_one(Campaign, signature.campaign_id))
 
 

@@ -32,7 +32,7 @@ from undersign.campaigns.models import Campaign, Sponsorship
 from undersign.db import db, set_unit_writes
 from undersign.transaction import unit_of_work
 from undersign.organizations.models import Organization
-from undersign.signatures.models import Consent, Signature
+from undersign.signatures.models import Consent, Signature, latest_consent
 from undersign.signatures.rules import ExportFilters, ExportStatus
 from undersign.text import FORMULA_STARTS
 
@@ -67,7 +67,9 @@ def supporters_query(campaign_id: int, organization_id: int, filters: ExportFilt
             Organization.name.label("sponsor"), Signature.source, Signature.withdrawn_at,
             Consent.withdrawn_at.label("unsubscribed_at"),
         )
-        .join(Consent, and_(Consent.signature_id == Signature.id, Consent.organization_id == organization_id))
+        .select_from(Signature)
+        .join(Consent, and_(Consent.signature_id == Signature.id, Consent.organization_id == organization_id,
+                            latest_consent(Consent)))
         .join(Sponsorship, Sponsorship.id == Signature.sponsorship_id)
         .join(Organization, Organization.id == Sponsorship.organization_id)
         .where(Signature.campaign_id == campaign_id, state)

@@ -1,9 +1,24 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ColumnElement, ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from undersign.campaigns.models import Sponsorship
 from undersign.db import Model, utcnow
@@ -96,11 +111,18 @@ class Consent(Model):
 
     Unsubscribing keeps the row and dates its end (``withdrawn_at``): the
     record of what was agreed and until when stays; only a consent with no
-    end date lets the sponsor write.
+    end date lets the sponsor write. Giving it again (on ``/me``) adds a new
+    row with the words shown then, so the rows of one signature and sponsor
+    are a ledger: at most one of them current (a partial unique index), the
+    newest one standing for the consent as it is now (`latest_consent`).
     """
 
     __tablename__ = "consents"
-    __table_args__ = (UniqueConstraint("signature_id", "organization_id"),)
+    __table_args__ = (
+        Index("ix_consents_signature_id_organization_id", "signature_id", "organization_id"),
+        Index("uq_consents_current", "signature_id", "organization_id", unique=True,
+              sqlite_where=text("withdrawn_at IS NULL"), postgresql_where=text("withdrawn_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     signature_id: Mapped[int] = mapped_column(ForeignKey("signatures.id", ondelete="CASCADE"))
@@ -113,6 +135,22 @@ class Consent(Model):
     def current(cls) -> ColumnElement[bool]:
         """In SQL: the supporter has not withdrawn this consent."""
         return cls.withdrawn_at.is_(None)
+
+
+def latest_consent(consent: Any) -> ColumnElement[bool]:
+    """In SQL: ``consent`` (the class or an alias of it) is the newest row of its signature and sponsor.
+
+    Queries that join one consent per signature and sponsor (the API, the export, an unsubscribe
+    link) join on this as well, so an ended consent given again is read once, as it is now.
+    """
+    newer = aliased(Consent)
+    condition: ColumnElement[bool] = consent.id == (
+        select(func.max(newer.id))
+        .where(newer.signature_id == consent.signature_id, newer.organization_id == consent.organization_id)
+        .correlate_except(newer)
+        .scalar_subquery()
+    )
+    return condition
 
 
 class SignatureTally(Model):

@@ -93,6 +93,7 @@ def mail_links(campaign: Campaign, signature: Signature, raw: str | None) -> dic
         "confirm_url": absolute_url("signing.confirm", slug=campaign.slug, token=raw) if raw else None,
         "withdraw_url": absolute_url("signing.withdraw", slug=campaign.slug, token=withdraw_token(signature)),
         "petition_url": absolute_url("public.petition", slug=campaign.slug),
+        "me_url": absolute_url("me.me"),
     }
 
 

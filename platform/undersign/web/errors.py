@@ -24,6 +24,7 @@ MESSAGES = {
     403: ("Not allowed", "Your role in this organization does not allow this."),
     404: ("Page not found", "There is nothing here. The link may be mistyped, or the page was removed."),
     405: ("Not allowed", "This page cannot be used that way."),
+    410: ("No longer valid", "This link or page is no longer available."),
     413: ("Too large", "What you sent is larger than we accept."),
     429: ("Slow down", "Too many attempts from your network. Please wait a minute and try again."),
     500: ("Something went wrong", "An error on our side stopped this request. Nothing was saved. Please try again."),

@@ -19,7 +19,7 @@ import secrets
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from undersign import events
 from undersign.accounts.models import User
@@ -260,6 +260,31 @@ def on_signature_withdrawn(signature_id: int) -> None:
     })
 
 
+def on_signature_erased(signature_id: int, at: dt.datetime) -> None:
+    """The supporter erased everything (`undersign.supporters.service.erase`; called before the consents go).
+
+    The deliveries that carried their details (``signature.confirmed``, sent or still waiting) are
+    deleted, and every organization that had their consent is sent the tombstone of
+    ``signature.withdrawn`` (delete your copy): to a receiver an erased signature is one it may no
+    longer hold, like a withdrawn one, even though the petition keeps it in its count.
+    """
+    deliveries = select(WebhookDelivery.id).where(
+        WebhookDelivery.event_type == "signature.confirmed",
+        WebhookDelivery.body.contains(f'"{_signature_identifier(signature_id)}"', autoescape=True))
+    db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.id.in_(deliveries))
+                       .execution_options(synchronize_session=False))
+    endpoints = listening("signature.withdrawn", _consented(signature_id, current=False))
+    campaign_id = db.session.scalar(select(Signature.campaign_id).where(Signature.id == signature_id))
+    campaign = db.session.get(Campaign, campaign_id) if campaign_id is not None else None
+    if not endpoints or campaign is None:
+        return
+    _deliver_to(endpoints, "signature.withdrawn", {
+        "identifiers": [_signature_identifier(signature_id)],
+        "action_date": _iso(at),
+        "petition": {"identifiers": [f"undersign:{campaign.slug}"]},
+    })
+
+
 def _sponsors(campaign_id: int) -> set[int]:
     return set(db.session.scalars(select(Sponsorship.organization_id).where(
         Sponsorship.campaign_id == campaign_id, Sponsorship.status == SponsorshipStatus.ACCEPTED.value)))
@@ -283,5 +308,6 @@ def subscribe(app: Flask) -> None:
     """Called by the application factory."""
     events.subscribe(app, "signature.confirmed", on_signature_confirmed)
     events.subscribe(app, "signature.withdrawn", on_signature_withdrawn)
+    events.subscribe(app, "signature.erased", on_signature_erased)
     events.subscribe(app, "campaign.edited", on_campaign_edited)
     events.subscribe(app, "campaign.status_changed", on_campaign_status)
