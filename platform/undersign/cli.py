@@ -114,7 +114,8 @@ def retention_command(dry_run: bool) -> None:
     config = current_app.config
     with unit_of_work(keep=not dry_run):
         report = retention.run(utcnow(), retention_days=config["SIGNER_DATA_RETENTION_DAYS"],
-                               unconfirmed_days=config["UNCONFIRMED_SIGNATURE_DAYS"])
+                               unconfirmed_days=config["UNCONFIRMED_SIGNATURE_DAYS"],
+                               mail_days=config["MAIL_LOG_DAYS"])
     for line in report.lines():
         click.echo(("would have " if dry_run else "") + line)
 

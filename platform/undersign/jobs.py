@@ -386,7 +386,8 @@ def sweep_retention(app: Flask, *, force: bool = False) -> None:
         try:
             with unit_of_work():
                 report = retention.run(utcnow(), retention_days=app.config["SIGNER_DATA_RETENTION_DAYS"],
-                                       unconfirmed_days=app.config["UNCONFIRMED_SIGNATURE_DAYS"])
+                                       unconfirmed_days=app.config["UNCONFIRMED_SIGNATURE_DAYS"],
+                                       mail_days=app.config["MAIL_LOG_DAYS"])
             if report.warned or report.anonymized or report.unconfirmed_deleted:
                 log.info("retention: %s", "; ".join(report.lines()))
         except Exception:

@@ -37,7 +37,7 @@ SIGNERS = [  # name, e-mail, postcode: spelled so that nothing else in the datab
 
 
 def _run(now: dt.datetime) -> retention.RetentionReport:
-    report = retention.run(now, retention_days=DAYS, unconfirmed_days=30)
+    report = retention.run(now, retention_days=DAYS, unconfirmed_days=30, mail_days=30)
     db.session.commit()
     return report
 
@@ -201,6 +201,23 @@ def test_unconfirmed_signatures_are_deleted_after_30_days_with_their_mail(client
     assert mailbox.to(SIGNERS[1][1])  # the younger one still gets hers
 
 
+def test_copies_of_finished_mail_leave_the_outbox_after_the_mail_log_days(client, mailbox):
+    now = utcnow()
+    old, recent = now - dt.timedelta(days=30, minutes=1), now - dt.timedelta(days=29)
+    rows = {
+        "sent long ago": OutboxMessage(recipient="a@example.org", subject="a", body_text="a", sent_at=old),
+        "given up long ago": OutboxMessage(recipient="b@example.org", subject="b", body_text="b", failed_at=old),
+        "sent lately": OutboxMessage(recipient="c@example.org", subject="c", body_text="c", sent_at=recent),
+        "still to send": OutboxMessage(recipient="d@example.org", subject="d", body_text="d", created_at=old,
+                                       next_attempt_at=now + dt.timedelta(hours=1)),
+    }
+    db.session.add_all(rows.values())
+    db.session.commit()
+    assert _run(now).mail_deleted == 2
+    left = set(db.session.scalars(select(OutboxMessage.subject)))
+    assert left == {"c", "d"}
+
+
 def test_flask_retention_says_what_it_did_and_a_dry_run_keeps_nothing(app, mailbox):
     petition = make_petition()
     owner = add_member(petition.lead, make_user(), Role.OWNER)
@@ -213,6 +230,7 @@ def test_flask_retention_says_what_it_did_and_a_dry_run_keeps_nothing(app, mailb
     assert dry.exit_code == 0, dry.output
     assert f"would have warned 1 owner(s) of {petition.slug}: anonymized in 10 days" in dry.output
     assert "would have deleted 0 unconfirmed signature(s)" in dry.output
+    assert "would have deleted 0 copies of mail sent or given up on" in dry.output
     assert db.session.scalar(select(func.count()).select_from(RetentionNotice)) == 0
     assert mailbox.to(owner.email) == []
 
@@ -242,7 +260,7 @@ def test_the_background_sweep_runs_retention_at_most_once_an_hour(app, mailbox):
     assert db.session.scalar(select(func.count()).select_from(RetentionNotice)) == 0
 
 
-@pytest.mark.parametrize("name", ["SIGNER_DATA_RETENTION_DAYS", "UNCONFIRMED_SIGNATURE_DAYS"])
+@pytest.mark.parametrize("name", ["SIGNER_DATA_RETENTION_DAYS", "UNCONFIRMED_SIGNATURE_DAYS", "MAIL_LOG_DAYS"])
 @pytest.mark.parametrize("value", ["0", "-3", "six months"])
 def test_retention_settings_are_checked_at_start(tmp_path, monkeypatch, name, value):
     monkeypatch.setenv(name, value)

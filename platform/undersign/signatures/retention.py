@@ -18,7 +18,8 @@ shortened, or the job switched on late) is warned first and anonymized a week la
 
 Unconfirmed signatures are deleted ``UNCONFIRMED_SIGNATURE_DAYS`` after they were
 sent, with their mail: they never counted, so no figure moves (the tallies'
-"submitted" keeps them, as sent).
+"submitted" keeps them, as sent). Copies of any mail sent (or given up on) leave
+the outbox after ``MAIL_LOG_DAYS``.
 
 Everything here flushes and never commits; `run` is called by the worker's
 sweep, the in-process thread and ``flask retention``.
@@ -37,7 +38,7 @@ from undersign.campaigns.models import Campaign, CampaignStatus, SponsorshipStat
 from undersign.db import db
 from undersign.events import publish
 from undersign.links import absolute_url
-from undersign.mail import OutboxMessage, queue_mail
+from undersign.mail import OutboxMessage, delete_finished, queue_mail
 from undersign.organizations.models import Membership, Role
 from undersign.accounts.models import User
 from undersign.signatures.models import Consent, RetentionNotice, Signature, SignatureTombstone
@@ -56,11 +57,13 @@ class RetentionReport:
     warned: list[tuple[str, int, int]] = field(default_factory=list)      # slug, days ahead, owners mailed
     anonymized: list[tuple[str, int]] = field(default_factory=list)       # slug, signatures anonymized
     unconfirmed_deleted: int = 0
+    mail_deleted: int = 0
 
     def lines(self) -> list[str]:
         out = [f"warned {owners} owner(s) of {slug}: anonymized in {days} days" for slug, days, owners in self.warned]
         out += [f"anonymized {slug}: {n} signature(s)" for slug, n in self.anonymized]
         out.append(f"deleted {self.unconfirmed_deleted} unconfirmed signature(s)")
+        out.append(f"deleted {self.mail_deleted} copies of mail sent or given up on")
         return out
 
 
@@ -80,8 +83,9 @@ def _ending(horizon: dt.datetime) -> ColumnElement[bool]:
                Campaign.status.in_(_ENDED) & Campaign.closed_at.is_(None))
 
 
-def run(now: dt.datetime, *, retention_days: int, unconfirmed_days: int) -> RetentionReport:
-    """Warn, anonymize and delete what is due at ``now``; returns what was done.
+def run(now: dt.datetime, *, retention_days: int, unconfirmed_days: int, mail_days: int) -> RetentionReport:
+    """Warn, anonymize and delete what is due at ``now``, and the outbox's copies of mail finished
+    ``mail_days`` ago; returns what was done.
 
     Safe to run from several machines: on PostgreSQL each campaign is claimed
     with ``FOR UPDATE SKIP LOCKED``, and a warning is recorded with its mail.
@@ -112,6 +116,7 @@ def run(now: dt.datetime, *, retention_days: int, unconfirmed_days: int) -> Rete
             report.warned.append((campaign.slug, days_until(on, now), owners))
     db.session.flush()
     report.unconfirmed_deleted = delete_unconfirmed(now - dt.timedelta(days=unconfirmed_days))
+    report.mail_deleted = delete_finished(now - dt.timedelta(days=mail_days))
     return report
 
 
