@@ -188,6 +188,7 @@ def _register_blueprints(app: Flask) -> None:
     from undersign.mailings.views import console as mailings_console
     from undersign.moderation.report_views import bp as admin_reports
     from undersign.moderation.views import bp as moderation
+    from undersign.organizations.account_views import bp as staff_data
     from undersign.organizations.views import bp as organizations
     from undersign.organizations.views import console as organization_console
     from undersign.public.reports import bp as reports
@@ -201,6 +202,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (
         web, accounts, organizations, organization_console, campaigns_console, supporters, public_pages, signing,
         reports, images, moderation, admin_reports, api, api_console, mailings, mailings_console, webhooks,
+        staff_data,
     ):
         app.register_blueprint(blueprint)
     csrf.exempt(api)
