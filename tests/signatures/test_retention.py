@@ -128,6 +128,14 @@ def test_anonymization_leaves_no_signer_in_a_full_dump_and_keeps_every_figure(co
     db.session.commit()
     before = _figures(client, petition)
     assert before["counts"][0] == 3
+    from undersign.api.service import create_token
+
+    _token, secret = create_token(None, petition.lead, "CRM sync", write=False)
+    db.session.commit()
+    api = f"/api/v1/campaigns/{petition.slug}/signatures"
+    names = [item["person"]["name"] for item in client.get(api, headers={"Authorization": f"Bearer {secret}"})
+             .get_json()["_embedded"]["osdi:signatures"]]
+    assert sorted(names) == [SIGNERS[0][0], SIGNERS[2][0]]
 
     # Past its date but never warned: the owners are warned first, and get a week.
     now = utcnow()
@@ -146,6 +154,10 @@ def test_anonymization_leaves_no_signer_in_a_full_dump_and_keeps_every_figure(co
     tombstones = set(db.session.execute(select(SignatureTombstone.organization_id)).scalars())
     assert tombstones == {petition.lead.id, petition.co_sponsor.id}
     assert db.session.scalar(select(func.count()).select_from(Consent)) == 0
+    listed = client.get(api, headers={"Authorization": f"Bearer {secret}"})
+    assert listed.status_code == 200
+    items = listed.get_json()["_embedded"]["osdi:signatures"]
+    assert len(items) == 2 and all(item["deleted"] is True and "person" not in item for item in items)
     assert db.session.get(Campaign, petition.campaign.id).anonymized_at is not None  # type: ignore[union-attr]
     # Done once: a later run finds nothing to do, and a recount from the rows gives the same figures.
     assert _run(now + dt.timedelta(days=9)).anonymized == []
@@ -273,3 +285,23 @@ def test_retention_settings_default_to_six_months_and_thirty_days(tmp_path, monk
     monkeypatch.delenv("UNCONFIRMED_SIGNATURE_DAYS", raising=False)
     config = load(tmp_path)
     assert (config["SIGNER_DATA_RETENTION_DAYS"], config["UNCONFIRMED_SIGNATURE_DAYS"]) == (183, 30)
+
+
+def test_retention_counts_from_the_first_end_of_a_petition(client):
+    from undersign.campaigns.service import close_campaign, declare_victory
+
+    petition = make_petition()
+    owner = add_member(petition.lead, make_user(), Role.OWNER)
+    closed = utcnow() - dt.timedelta(days=DAYS - 20)
+    close_campaign(owner, petition.lead, petition.campaign, closed)
+    declare_victory(owner, petition.lead, petition.campaign, closed + dt.timedelta(days=30))
+    db.session.commit()
+    assert petition.campaign.closed_at == closed  # the victory did not move it
+    assert retention.closed_since(petition.campaign, utcnow()) == closed
+    assert _run(utcnow()).warned == [(petition.slug, 20, 1)]
+
+    # A petition that closed by its date counts from that date, even before the status is written down.
+    dated = make_petition(closes_at=utcnow() - dt.timedelta(days=DAYS - 5))
+    assert retention.closed_since(dated.campaign, utcnow()) == dated.campaign.closes_at
+    assert _run(utcnow()).warned == [(dated.slug, 7, 0)]
+    assert retention.closed_since(make_petition().campaign, utcnow()) is None  # still open
