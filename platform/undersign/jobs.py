@@ -388,7 +388,7 @@ def sweep_retention(app: Flask, *, force: bool = False) -> None:
                 report = retention.run(utcnow(), retention_days=app.config["SIGNER_DATA_RETENTION_DAYS"],
                                        unconfirmed_days=app.config["UNCONFIRMED_SIGNATURE_DAYS"],
                                        mail_days=app.config["MAIL_LOG_DAYS"])
-            if report.warned or report.anonymized or report.unconfirmed_deleted:
+            if report.warned or report.anonymized or report.unconfirmed_deleted or report.mail_deleted:
                 log.info("retention: %s", "; ".join(report.lines()))
         except Exception:
             log.exception("retention failed")

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, delete, or_, select, update
 
+from undersign.accounts.models import User
 from undersign.audit import record
 from undersign.campaigns.models import Campaign, CampaignStatus, SponsorshipStatus
 from undersign.db import db
@@ -40,7 +41,6 @@ from undersign.events import publish
 from undersign.links import absolute_url
 from undersign.mail import OutboxMessage, delete_finished, queue_mail
 from undersign.organizations.models import Membership, Role
-from undersign.accounts.models import User
 from undersign.signatures.models import Consent, RetentionNotice, Signature, SignatureTombstone
 from undersign.signatures.service import mail_subject
 
@@ -92,7 +92,8 @@ def run(now: dt.datetime, *, retention_days: int, unconfirmed_days: int, mail_da
     """
     report = RetentionReport()
     retention = dt.timedelta(days=retention_days)
-    query = (select(Campaign).where(Campaign.anonymized_at.is_(None), _ending(now - retention + dt.timedelta(days=max(WARN_DAYS))))
+    query = (select(Campaign)
+             .where(Campaign.anonymized_at.is_(None), _ending(now - retention + dt.timedelta(days=max(WARN_DAYS))))
              .order_by(Campaign.id))
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=Campaign)
@@ -102,13 +103,14 @@ def run(now: dt.datetime, *, retention_days: int, unconfirmed_days: int, mail_da
             continue
         due = ended + retention
         notices = list(db.session.scalars(select(RetentionNotice).where(RetentionNotice.campaign_id == campaign.id)))
-        if notices and now >= max(due, min(n.sent_at for n in notices) + MIN_NOTICE):
+        # The day it happens: the due day, or a week after the first warning (a warning sent now, if none was).
+        on = max(due, (min(n.sent_at for n in notices) if notices else now) + MIN_NOTICE)
+        if notices and now >= on:
             report.anonymized.append((campaign.slug, anonymize(campaign, now)))
             continue
         sent = {n.days_ahead for n in notices}
         pending = [days for days in WARN_DAYS if now >= due - dt.timedelta(days=days) and days not in sent]
         if pending:
-            on = max(due, now + MIN_NOTICE) if not notices else max(due, min(n.sent_at for n in notices) + MIN_NOTICE)
             owners = warn(campaign, on, now)
             # A warning whose time has passed unsent is not sent later: the closer one says it all.
             db.session.add_all(RetentionNotice(campaign_id=campaign.id, days_ahead=days, anonymize_on=on, sent_at=now)
