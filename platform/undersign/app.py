@@ -190,6 +190,7 @@ def _register_blueprints(app: Flask) -> None:
     from undersign.moderation.report_views import bp as admin_reports
     from undersign.moderation.fraud import bp as fraud
     from undersign.moderation.views import bp as moderation
+    from undersign.organizations.account_views import bp as staff_data
     from undersign.organizations.views import bp as organizations
     from undersign.organizations.views import console as organization_console
     from undersign.public.reports import bp as reports
@@ -204,7 +205,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (
         web, accounts, organizations, organization_console, campaigns_console, supporters, public_pages, signing,
         reports, images, moderation, admin_reports, fraud, api, api_console, mailings, mailings_console, webhooks,
-        my_signatures,
+        my_signatures, staff_data,
     ):
         app.register_blueprint(blueprint)
     csrf.exempt(api)

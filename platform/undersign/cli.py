@@ -20,6 +20,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(close_expired_command)
     app.cli.add_command(recount_command)
+    app.cli.add_command(retention_command)
     app.cli.add_command(api_token_group)
 
 
@@ -100,6 +101,23 @@ def close_expired_command() -> None:
     with unit_of_work():
         closed = close_expired_campaigns(utcnow())
     click.echo(f"{closed} petition(s) closed.")
+
+
+@click.command("retention")
+@click.option("--dry-run", is_flag=True, help="Say what would be done, and keep nothing (no mail goes out).")
+def retention_command(dry_run: bool) -> None:
+    """Warn sponsors' owners, anonymize the signers of petitions closed longer than SIGNER_DATA_RETENTION_DAYS,
+    and delete signatures unconfirmed for UNCONFIRMED_SIGNATURE_DAYS. `flask worker` does the same every hour."""
+    from undersign.db import utcnow
+    from undersign.signatures import retention
+
+    config = current_app.config
+    with unit_of_work(keep=not dry_run):
+        report = retention.run(utcnow(), retention_days=config["SIGNER_DATA_RETENTION_DAYS"],
+                               unconfirmed_days=config["UNCONFIRMED_SIGNATURE_DAYS"],
+                               mail_days=config["MAIL_LOG_DAYS"])
+    for line in report.lines():
+        click.echo(("would have " if dry_run else "") + line)
 
 
 @click.command("recount")

@@ -143,6 +143,12 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "PUBLIC_PAGE_CACHE_SECONDS": _float(env, "PUBLIC_PAGE_CACHE_SECONDS", 2.0),
         # E-mail canonicalization rules for de-duplicating signatures (signatures/canonical.py); None: the packaged ones.
         "EMAIL_RULES_FILE": env.get("EMAIL_RULES_FILE") or None,
+        # Days after a petition closes until its signers' personal data is anonymized (signatures/retention.py),
+        # and days an unconfirmed signature is kept before it is deleted. Both are on the privacy page.
+        "SIGNER_DATA_RETENTION_DAYS": _int(env, "SIGNER_DATA_RETENTION_DAYS", 183),
+        "UNCONFIRMED_SIGNATURE_DAYS": _int(env, "UNCONFIRMED_SIGNATURE_DAYS", 30),
+        # Days a copy of mail that was sent (or given up on) stays in the outbox.
+        "MAIL_LOG_DAYS": _int(env, "MAIL_LOG_DAYS", 30),
     }
     if production:
         # __Host-: the browser only accepts it Secure, with Path=/ and without Domain,
@@ -164,6 +170,9 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
 
 
 def _check(config: dict[str, Any]) -> None:
+    for name in ("SIGNER_DATA_RETENTION_DAYS", "UNCONFIRMED_SIGNATURE_DAYS", "MAIL_LOG_DAYS"):
+        if not isinstance(config[name], int) or config[name] < 1:
+            raise ConfigError(f"{name} must be a whole number of days, at least 1, got {config[name]!r}")
     if config["UNDERSIGN_ENV"] != "production":
         return
     key = config.get("SECRET_KEY") or ""

@@ -81,6 +81,7 @@ def _deliver_forever(app: Flask) -> None:
         sweep_outbox(app)
         sweep_webhooks(app)
         close_expired(app)
+        sweep_retention(app)
 
 
 def _start_thread(app: Flask) -> None:
@@ -378,6 +379,7 @@ def run_worker(app: Flask, burst: bool = False) -> None:
         sweep_outbox(app)
         sweep_webhooks(app)
         close_expired(app)
+        sweep_retention(app, force=True)
     else:
         sweeper = threading.Thread(target=_sweep_forever, args=(app, stop), name="outbox-sweep", daemon=True)
         sweeper.start()
@@ -422,6 +424,36 @@ def close_expired(app: Flask) -> int:
             db.session.remove()
 
 
+# Retention's work is counted in days: once an hour per process is plenty.
+RETENTION_INTERVAL_SECONDS = 3600.0
+_retention_ran_at: dict[int, float] = {}
+
+
+def sweep_retention(app: Flask, *, force: bool = False) -> None:
+    """Warn owners, anonymize closed petitions past retention, delete old unconfirmed signatures
+    (`undersign.signatures.retention`); at most once an hour per app unless ``force``; never raises."""
+    from undersign.db import utcnow
+    from undersign.signatures import retention
+    from undersign.transaction import unit_of_work
+
+    ran = _retention_ran_at.get(id(app))
+    if not force and ran is not None and time.monotonic() - ran < RETENTION_INTERVAL_SECONDS:
+        return
+    _retention_ran_at[id(app)] = time.monotonic()
+    with app.app_context():
+        try:
+            with unit_of_work():
+                report = retention.run(utcnow(), retention_days=app.config["SIGNER_DATA_RETENTION_DAYS"],
+                                       unconfirmed_days=app.config["UNCONFIRMED_SIGNATURE_DAYS"],
+                                       mail_days=app.config["MAIL_LOG_DAYS"])
+            if report.warned or report.anonymized or report.unconfirmed_deleted or report.mail_deleted:
+                log.info("retention: %s", "; ".join(report.lines()))
+        except Exception:
+            log.exception("retention failed")
+        finally:
+            db.session.remove()
+
+
 def _sweep_forever(app: Flask, stop: threading.Event) -> None:
     interval = app.config["OUTBOX_SWEEP_SECONDS"]
     while True:
@@ -436,6 +468,7 @@ def _sweep_forever(app: Flask, stop: threading.Event) -> None:
         closed = close_expired(app)
         if closed:
             log.info("closed %s petition(s) past their closing date", closed)
+        sweep_retention(app)
         if stop.wait(interval):
             return
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app, render_template
-from sqlalchemy import JSON, Select, String, Text, or_, select
+from sqlalchemy import JSON, Select, String, Text, delete, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from undersign.db import Model, utcnow
@@ -241,3 +241,14 @@ def _deliver_batch_sqlite(batch_size: int) -> list[OutboxMessage]:
                 message.next_attempt_at = None
             db.session.merge(message)
     return messages
+
+
+def delete_finished(before: dt.datetime) -> int:
+    """Delete the copies of mail sent or abandoned before ``before`` (``MAIL_LOG_DAYS``); returns how many.
+
+    Mail still waiting for delivery is never deleted here.
+    """
+    result = db.session.execute(delete(OutboxMessage).where(or_(
+        OutboxMessage.sent_at < before, OutboxMessage.failed_at < before,
+    )).execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0))

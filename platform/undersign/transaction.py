@@ -39,8 +39,10 @@ def transactional(view: F) -> F:
 
 
 @contextmanager
-def unit_of_work() -> Iterator[None]:
+def unit_of_work(*, keep: bool = True) -> Iterator[None]:
     """A job's or a command's transaction: committed if the block ends normally, else rolled back.
+
+    ``keep=False`` rolls back even then: a dry run that does everything and keeps nothing.
 
     Transactions begun inside take SQLite's write lock at once (`undersign.db.writing`).
     """
@@ -50,7 +52,7 @@ def unit_of_work() -> Iterator[None]:
         except BaseException:
             _end(keep=False)
             raise
-        _end(keep=True)
+        _end(keep=keep)
 
 
 def _end(*, keep: bool) -> None:

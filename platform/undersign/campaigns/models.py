@@ -68,6 +68,11 @@ class Campaign(Model):
     # Last time the count or the content changed: Last-Modified of the public page and .json.
     changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     published_at: Mapped[dt.datetime | None]
+    # When it stopped taking signatures by a sponsor's decision (closed or victory); a petition that
+    # closes by its date has ``closes_at``. Retention counts from the earlier of the two.
+    closed_at: Mapped[dt.datetime | None]
+    # When its signers' personal data was anonymized (`signatures.retention`): done once.
+    anonymized_at: Mapped[dt.datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

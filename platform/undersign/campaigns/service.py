@@ -327,6 +327,11 @@ def _set_status(actor: User | None, campaign: Campaign, status: CampaignStatus, 
     previous = campaign.status
     campaign.status = status.value
     campaign.changed_at = now
+    if status in (CampaignStatus.CLOSED, CampaignStatus.VICTORY):
+        # A victory declared after closing keeps the closing time: retention counts from the first end.
+        campaign.closed_at = campaign.closed_at or now
+    else:
+        campaign.closed_at = None
     db.session.flush()
     record(actor, f"campaign.{status.value}", campaign, organization_id=campaign.lead_organization_id,
            details={"from": previous, **details}, ip=ip)

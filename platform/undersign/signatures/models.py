@@ -61,6 +61,9 @@ class Signature(Model):
             "ix_signatures_public_recent", "campaign_id", "confirmed_at", "id",
             sqlite_where=text(PUBLIC_RECENT_WHERE_SQLITE), postgresql_where=text(PUBLIC_RECENT_WHERE_POSTGRESQL),
         ),
+        # Retention's hourly look for unconfirmed signatures old enough to delete (a small, partial index).
+        Index("ix_signatures_unconfirmed_created_at", "created_at",
+              sqlite_where=text("confirmed_at IS NULL"), postgresql_where=text("confirmed_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -273,3 +276,19 @@ class InvalidationBatch(Model):
     finished_at: Mapped[dt.datetime | None]
     reversed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reversed_at: Mapped[dt.datetime | None]
+
+
+class RetentionNotice(Model):
+    """A warning mailed to a campaign's sponsors' owners that its signers' data will be anonymized.
+
+    One row per campaign and lead time (30 or 7 days), so each warning goes out once.
+    """
+
+    __tablename__ = "retention_notices"
+    __table_args__ = (CheckConstraint("days_ahead > 0", name="days_ahead_positive"),)
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    days_ahead: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The day anonymization was announced for, as the mail said it.
+    anonymize_on: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

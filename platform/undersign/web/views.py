@@ -64,8 +64,15 @@ def healthz() -> ResponseReturnValue:
 @bp.get("/privacy")
 @public
 def privacy() -> ResponseReturnValue:
-    """What the platform keeps about supporters and staff, and why (a short page for now)."""
-    return render_template("web/privacy.html")
+    """What the platform keeps about supporters and staff, for how long, who sees it, how to erase it:
+    the numbers come from the settings this process runs with, so the page cannot drift from them."""
+    from undersign.signatures.tokens import CONFIRM_LIFETIME
+
+    config = current_app.config
+    days = config["SIGNER_DATA_RETENTION_DAYS"]
+    return render_template("web/privacy.html", retention_days=days, retention_months=max(1, round(days / 30.44)),
+                           unconfirmed_days=config["UNCONFIRMED_SIGNATURE_DAYS"], mail_days=config["MAIL_LOG_DAYS"],
+                           confirm_days=CONFIRM_LIFETIME.days)
 
 
 def mail_viewer_enabled() -> bool:

@@ -285,6 +285,34 @@ def on_signature_erased(signature_id: int, at: dt.datetime) -> None:
     })
 
 
+def on_signatures_anonymized(campaign_id: int) -> None:
+    """Retention anonymized a petition's signers: no stored payload may still name one.
+
+    Delivered ``signature.confirmed`` payloads keep their identifier, date and
+    country, and lose the person's name, address and postcode; one not yet
+    delivered is abandoned (the organization would only receive a blank).
+    """
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        return
+    petition = json.dumps(f"undersign:{campaign.slug}")
+    deliveries = db.session.scalars(select(WebhookDelivery).where(
+        WebhookDelivery.event_type == "signature.confirmed", WebhookDelivery.body.contains(petition, autoescape=True)))
+    for delivery in deliveries:
+        payload = json.loads(delivery.body)
+        data = payload.get("data", {})
+        if data.get("petition", {}).get("identifiers") != [f"undersign:{campaign.slug}"]:
+            continue
+        countries = [{"country": a.get("country")} for a in data.get("person", {}).get("postal_addresses", [])]
+        data["person"] = {"name": None, "email_addresses": [], "postal_addresses": countries}
+        delivery.body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        if delivery.status == DeliveryStatus.PENDING.value:
+            delivery.status = DeliveryStatus.FAILED.value
+            delivery.next_attempt_at = None
+            delivery.last_error = "Not sent: the signer's data was anonymized (retention) before delivery."
+    db.session.flush()
+
+
 def _sponsors(campaign_id: int) -> set[int]:
     return set(db.session.scalars(select(Sponsorship.organization_id).where(
         Sponsorship.campaign_id == campaign_id, Sponsorship.status == SponsorshipStatus.ACCEPTED.value)))
@@ -309,5 +337,6 @@ def subscribe(app: Flask) -> None:
     events.subscribe(app, "signature.confirmed", on_signature_confirmed)
     events.subscribe(app, "signature.withdrawn", on_signature_withdrawn)
     events.subscribe(app, "signature.erased", on_signature_erased)
+    events.subscribe(app, "signatures.anonymized", on_signatures_anonymized)
     events.subscribe(app, "campaign.edited", on_campaign_edited)
     events.subscribe(app, "campaign.status_changed", on_campaign_status)
