@@ -41,8 +41,8 @@ from undersign.events import publish
 from undersign.links import absolute_url
 from undersign.mail import OutboxMessage, delete_finished, queue_mail
 from undersign.organizations.models import Membership, Role
-from undersign.signatures.models import Consent, RetentionNotice, Signature, SignatureTombstone
-from undersign.signatures.service import mail_subject
+from undersign.signatures.models import Consent, RetentionNotice, Signature
+from undersign.signatures.service import mail_subject, tombstone_copies
 
 WARN_DAYS = (30, 7)
 # However late the first warning goes out, the owners have this long to export.
@@ -166,13 +166,7 @@ def anonymize(campaign: Campaign, now: dt.datetime) -> int:
     of_campaign = Signature.campaign_id == campaign.id
     _outbox_to(campaign, OutboxMessage.recipient.in_(
         select(Signature.email).where(of_campaign, Signature.email.is_not(None))))
-    # The sponsors that could have copied a signer (confirmed, consented) are told to delete their copy.
-    copied = set(map(tuple, db.session.execute(select(Consent.signature_id, Consent.organization_id).join(Signature).where(
-        of_campaign, Signature.confirmed_at.is_not(None)))))
-    told = set(map(tuple, db.session.execute(select(SignatureTombstone.signature_id, SignatureTombstone.organization_id)
-                                  .join(Signature).where(of_campaign))))
-    db.session.add_all(SignatureTombstone(signature_id=signature_id, organization_id=org_id, created_at=now)
-                       for signature_id, org_id in sorted(copied - told))
+    tombstone_copies(of_campaign, now)  # the sponsors that could have copied a signer delete their copy
     publish("signatures.anonymized", campaign_id=campaign.id)  # webhook payloads that name them are scrubbed
     ids = select(Signature.id).where(of_campaign).scalar_subquery()
     db.session.execute(delete(Consent).where(Consent.signature_id.in_(ids)).execution_options(synchronize_session=False))

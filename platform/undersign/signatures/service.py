@@ -33,7 +33,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, insert, select, update
+from sqlalchemy import ColumnElement, CursorResult, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
@@ -283,15 +283,29 @@ def withdraw(campaign: Campaign, raw: str) -> bool:
         return False
     publish("signature.withdrawn", signature_id=signature.id)  # before the consents go: whom to tell
     counted = row.confirmed_at is not None and row.invalidated_at is None and row.held_at is None
-    if row.confirmed_at is not None and row.held_at is None:  # those that could have copied it are told to delete it
-        consented = db.session.scalars(select(Consent.organization_id).where(Consent.signature_id == signature.id))
-        db.session.add_all(SignatureTombstone(signature_id=signature.id, organization_id=org_id, created_at=now)
-                           for org_id in consented)
+    tombstone_copies(Signature.id == signature.id, now)
     db.session.execute(delete(Consent).where(Consent.signature_id == signature.id).execution_options(synchronize_session=False))
     if counted:
         count(campaign.id, row.sponsorship_id, -1, now, event="withdrawn", country=row.country, source=row.source)
     db.session.refresh(signature)
     return True
+
+
+def tombstone_copies(signatures: ColumnElement[bool], now: dt.datetime) -> None:
+    """Tell each organization that could hold a copy of one of ``signatures`` to delete it: a tombstone in its
+    API signer list (`undersign.api.resources`), once per signature and organization.
+
+    Could hold a copy: the signature was confirmed and not held, and the organization had its consent (current
+    or ended). Call it before the consents are deleted (withdrawal, erasure, retention).
+    """
+    copied = set(map(tuple, db.session.execute(
+        select(Consent.signature_id, Consent.organization_id).join(Signature, Signature.id == Consent.signature_id)
+        .where(signatures, Signature.confirmed_at.is_not(None), Signature.held_at.is_(None)))))
+    told = set(map(tuple, db.session.execute(
+        select(SignatureTombstone.signature_id, SignatureTombstone.organization_id)
+        .join(Signature, Signature.id == SignatureTombstone.signature_id).where(signatures))))
+    db.session.add_all(SignatureTombstone(signature_id=signature_id, organization_id=org_id, created_at=now)
+                       for signature_id, org_id in sorted(copied - told))
 
 
 def invalidate(signature: Signature, reason: str, *, actor: User | None, ip: str | None = None) -> bool:

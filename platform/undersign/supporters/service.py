@@ -47,7 +47,7 @@ from undersign.organizations.models import Organization
 from undersign.signatures import rules
 from undersign.signatures import service as signatures
 from undersign.signatures.canonical import current_rules, email_key
-from undersign.signatures.models import Consent, Signature, SignatureTombstone, latest_consent
+from undersign.signatures.models import Consent, Signature, latest_consent
 from undersign.signatures.tokens import withdraw_token
 from undersign.supporters.models import SupporterLink
 from undersign.tokens import hash_token, new_token
@@ -339,20 +339,14 @@ def erase(key: str, now: dt.datetime | None = None) -> Erased:
     now = now or utcnow()
     found = signatures_of(key)
     ids = [s.id for s in found]
-    still_counted = 0
-    for signature in found:
-        counted = signature.counts
-        still_counted += counted
-        if signature.confirmed_at is not None:
-            # Whoever held a consent (current or ended) may have a copy: a tombstone for the API...
-            held = set(db.session.scalars(select(Consent.organization_id).where(Consent.signature_id == signature.id)))
-            already = set(db.session.scalars(select(SignatureTombstone.organization_id).where(
-                SignatureTombstone.signature_id == signature.id)))
-            db.session.add_all(SignatureTombstone(signature_id=signature.id, organization_id=org_id, created_at=now)
-                               for org_id in sorted(held - already))
-            # ... and a webhook (before the consents go: they say whom to tell).
-            publish("signature.erased", signature_id=signature.id, at=now)
+    still_counted = sum(1 for signature in found if signature.counts)
     if ids:
+        # Whoever held a consent may have a copy: a tombstone for the API, and a webhook (both before the
+        # consents go: they say whom to tell).
+        signatures.tombstone_copies(Signature.id.in_(ids), now)
+        for signature in found:
+            if signature.confirmed_at is not None:
+                publish("signature.erased", signature_id=signature.id, at=now)
         db.session.execute(delete(Consent).where(Consent.signature_id.in_(ids)).execution_options(synchronize_session=False))
         db.session.execute(delete(MailingRecipient).where(MailingRecipient.signature_id.in_(ids))
                            .execution_options(synchronize_session=False))
