@@ -6,7 +6,10 @@ PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 export FLASK_APP := wsgi
 PYTEST_ARGS ?= -q -p no:cacheprovider
 
-.PHONY: run install check test test-sqlite test-postgresql serve-prod worker bench vendor clean
+.PHONY: run install check test test-sqlite test-postgresql serve-prod worker bench vendor clean translations translations-update
+
+# The compiled catalogues (git keeps the .po sources only).
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -19,16 +22,28 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(PIP) -e '.[test]' 2>&1 | grep -v "is ignored: it is neither" || true
 	$(BIN)/python -c "import undersign, pytest, aiosmtpd, hypothesis, playwright" && touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(CATALOGUES)
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -d translations -l $* --statistics
+
+## Compiles translations/*/LC_MESSAGES/messages.po (done by run, test and serve-prod).
+translations: $(CATALOGUES)
+
+## Extracts every marked string (babel.cfg) into translations/messages.pot and merges it into each catalogue.
+translations-update: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --no-location --sort-output \
+		--project undersign -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 
 ## Installs into .venv, migrates the SQLite database, loads the demo data, serves http://127.0.0.1:5000
-run: $(VENV)/.installed
+run: $(VENV)/.installed $(CATALOGUES)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
 	$(BIN)/flask --debug run --no-debugger --host 127.0.0.1 --port 5000
 
 ## The import contracts (pyproject.toml, [tool.importlinter]) and mypy --strict over platform/undersign.
-check: $(VENV)/.installed-test
+check: $(VENV)/.installed-test $(CATALOGUES)
 	PYTHONPATH=. $(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
 
@@ -43,16 +58,16 @@ test: check
 		echo "PostgreSQL is not reachable on 127.0.0.1:5432: its pass is skipped here (CI runs it)."; \
 	fi
 
-test-sqlite: $(VENV)/.installed-test
+test-sqlite: $(VENV)/.installed-test $(CATALOGUES)
 	UNDERSIGN_TEST_DB=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-postgresql: $(VENV)/.installed-test
+test-postgresql: $(VENV)/.installed-test $(CATALOGUES)
 	UNDERSIGN_TEST_DB=postgresql $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## The production stack on one machine: migrations, then `flask worker` and gunicorn (gunicorn.conf.py)
 ## side by side; Ctrl-C stops both. Needs SECRET_KEY, DATABASE_URL (PostgreSQL) and REDIS_URL in the
 ## environment; UNDERSIGN_ENV defaults to production. See README, "Deploying".
-serve-prod: $(VENV)/.installed
+serve-prod: $(VENV)/.installed $(CATALOGUES)
 	@test -n "$$SECRET_KEY" -a -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || \
 		{ echo "serve-prod needs SECRET_KEY, DATABASE_URL and REDIS_URL in the environment (README, Deploying)"; exit 2; }
 	UNDERSIGN_ENV=$${UNDERSIGN_ENV:-production} $(BIN)/flask db upgrade
@@ -66,7 +81,7 @@ worker: $(VENV)/.installed
 	$(BIN)/flask worker
 
 ## The benchmark (not part of the tests): PostgreSQL and Redis on loopback, wrk from Debian. README, "Benchmark".
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed $(CATALOGUES)
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 

@@ -280,3 +280,17 @@ __all__ = ["need_service", "free_port", "threading"]
 
 # The fixtures of the tests that drive Chromium: live_server, browser (one per session), phone.
 from tests.browser import browser, live_server, phone  # noqa: E402,F401
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Compile the catalogues when a ``.po`` is newer than its ``.mo`` (``make`` does it too)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in Path(__file__).resolve().parents[1].glob("translations/*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source:
+                catalog = read_po(source)
+            with mo.open("wb") as target:
+                write_mo(target, catalog, use_fuzzy=True)

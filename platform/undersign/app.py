@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, has_request_context, request
+from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from undersign import config as config_module
 from undersign.db import render_migration_item
-from undersign.extensions import csrf, db, limiter, login_manager, migrate
+from undersign.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,6 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app, db, directory=str(ROOT / "migrations"),
         render_as_batch=True, compare_type=True, render_item=render_migration_item,
     )
+    _init_languages(app)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -179,6 +181,16 @@ def _init_database(app: Flask) -> None:
             configure_sqlite(db.engine)
 
 
+def _init_languages(app: Flask) -> None:
+    """Flask-Babel with our catalogues (``translations/`` at the repository root, compiled by ``make``)."""
+    from undersign.web.language import select_language
+
+    babel.init_app(app, locale_selector=select_language,
+                   default_translation_directories=str(ROOT / "translations"))
+    # {% trans %} blocks are extracted and looked up with their whitespace collapsed.
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+
+
 def _register_blueprints(app: Flask) -> None:
     from undersign.accounts.views import bp as accounts
     from undersign.api.console import bp as api_console
@@ -229,4 +241,4 @@ def _register_web(app: Flask) -> None:
 
     @app.context_processor
     def _template_helpers() -> dict[str, Any]:
-        return {"can": access.can, "image_url": image_url}
+        return {"can": access.can, "image_url": image_url, "current_language": str(get_locale() or "en")}

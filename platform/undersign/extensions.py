@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import request
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -10,7 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from undersign.db import db
 
-__all__ = ["csrf", "db", "limiter", "login_manager", "migrate", "client_address"]
+__all__ = ["babel", "csrf", "db", "limiter", "login_manager", "migrate", "client_address"]
 
 
 def client_address() -> str:
@@ -18,6 +19,7 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
+babel = Babel()
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
