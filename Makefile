@@ -6,7 +6,7 @@ PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 export FLASK_APP := wsgi
 PYTEST_ARGS ?= -q -p no:cacheprovider
 
-.PHONY: run install check test test-sqlite test-postgresql serve-prod worker bench vendor clean translations translations-update
+.PHONY: packet-deps run install check test test-sqlite test-postgresql serve-prod worker bench vendor clean translations translations-update
 
 # The compiled catalogues (git keeps the .po sources only).
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
@@ -23,6 +23,13 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -c "import undersign, pytest, aiosmtpd, hypothesis, playwright" && touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed $(CATALOGUES)
+
+## The system libraries of the delivery packet (WeasyPrint): Pango, HarfBuzz, the Nanum Korean fonts, and
+## poppler-utils (pdftotext, pdffonts) for its tests; from Debian, installed only when one is missing.
+PACKET_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-nanum poppler-utils
+packet-deps:
+	@dpkg -s $(PACKET_DEBS) >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PACKET_DEBS) >/dev/null; }
 
 translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po | $(VENV)/.installed
 	$(BIN)/pybabel compile --use-fuzzy -d translations -l $* --statistics
@@ -49,7 +56,7 @@ check: $(VENV)/.installed-test $(CATALOGUES)
 
 ## The checks, then the whole suite: SQLite, then PostgreSQL; Redis and browser tests included when reachable.
 ## With UNDERSIGN_REQUIRE_SERVICES=1 (CI) a missing service fails the run instead of skipping.
-test: check
+test: check packet-deps
 	UNDERSIGN_TEST_DB=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
 	@if [ "$$UNDERSIGN_REQUIRE_SERVICES" = 1 ] || $(BIN)/python -c "import psycopg; psycopg.connect('host=127.0.0.1 user=postgres dbname=postgres', connect_timeout=2).close()" 2>/dev/null; then \
 		echo "== the same suite on PostgreSQL =="; \
@@ -58,10 +65,10 @@ test: check
 		echo "PostgreSQL is not reachable on 127.0.0.1:5432: its pass is skipped here (CI runs it)."; \
 	fi
 
-test-sqlite: $(VENV)/.installed-test $(CATALOGUES)
+test-sqlite: $(VENV)/.installed-test $(CATALOGUES) packet-deps
 	UNDERSIGN_TEST_DB=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-postgresql: $(VENV)/.installed-test $(CATALOGUES)
+test-postgresql: $(VENV)/.installed-test $(CATALOGUES) packet-deps
 	UNDERSIGN_TEST_DB=postgresql $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## The production stack on one machine: migrations, then `flask worker` and gunicorn (gunicorn.conf.py)

@@ -133,6 +133,20 @@ def _delivery_id(t: Tenant) -> int:
     return delivery.id
 
 
+def _link_id(t: Tenant) -> int:
+    from undersign.delivery.models import Delivery, ResponseLink
+
+    delivery = Delivery(campaign_id=t.campaign.id, recipient_name="The decision maker",
+                        recipient_email=f"dm@{t.org.slug}.example.org")
+    db.session.add(delivery)
+    db.session.flush()
+    link = ResponseLink(delivery_id=delivery.id, token_hash=new_token()[1], email=delivery.recipient_email,
+                        expires_at=utcnow() + dt.timedelta(days=30))
+    db.session.add(link)
+    db.session.commit()
+    return link.id
+
+
 URL_VALUES: dict[str, Callable[[Tenant], Any]] = {
     "member_id": _member_id,
     "invitation_id": _invitation_id,
@@ -143,6 +157,7 @@ URL_VALUES: dict[str, Callable[[Tenant], Any]] = {
     "token_id": _token_id,
     "endpoint_id": _endpoint_id,
     "delivery_id": _delivery_id,
+    "link_id": _link_id,
 }
 
 

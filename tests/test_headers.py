@@ -24,7 +24,8 @@ from tests.signatures.petitions import make_petition, sign, supporter
 from undersign.moderation.models import Report
 from undersign.mailings.tokens import unsubscribe_token
 from undersign.signatures.models import Signature
-from undersign.tokens import hash_token
+from undersign.delivery.models import Delivery, ResponseLink
+from undersign.tokens import hash_token, new_token
 from undersign.campaigns.models import CampaignRevision, Update
 from undersign.db import utcnow
 from undersign.extensions import db
@@ -72,6 +73,12 @@ def build_world(client: Any, mailbox: Any, app: Any) -> dict[str, Any]:
                                events=["campaign.updated"], secret=new_secret())
     report = Report(campaign_id=petition.campaign.id, reason="spam", text="A report.")
     db.session.add_all([revision, update, invitation, endpoint, report])
+    response_raw, response_hash = new_token("dm_")
+    delivery = Delivery(campaign_id=petition.campaign.id, recipient_name="The decision maker",
+                        recipient_email="dm@example.org")
+    delivery.links.append(ResponseLink(token_hash=response_hash, email="dm@example.org",
+                                       expires_at=utcnow().replace(year=utcnow().year + 1)))
+    db.session.add(delivery)
     db.session.commit()
 
     anonymous = client.application.test_client()
@@ -105,6 +112,7 @@ def build_world(client: Any, mailbox: Any, app: Any) -> dict[str, Any]:
             "invitation_id": invitation.id,
             "endpoint_id": endpoint.id,
             "report_id": report.id,
+            "link_id": delivery.links[0].id,
             "filename": "css/undersign.css",
         },
         "tokens": {
@@ -114,6 +122,8 @@ def build_world(client: Any, mailbox: Any, app: Any) -> dict[str, Any]:
             "me.link": last_segment(me_mail.link("/me/link/")),
             "signing.confirm": last_segment(signed_mail.link("/confirm/")),
             "signing.withdraw": last_segment(signed_mail.link("/withdraw/")),
+            "delivery.respond": response_raw,
+            "delivery.respond_packet": response_raw,
             "mailings.unsubscribe": unsubscribe_token(
                 db.session.scalar(db.select(Signature.id).where(Signature.email == "signer@example.org")),
                 petition.lead.id),

@@ -70,6 +70,7 @@ def import_models() -> None:
     from undersign import audit  # noqa: F401
     from undersign.api import models as _api  # noqa: F401
     from undersign.campaigns import models as _campaigns  # noqa: F401
+    from undersign.delivery import models as _delivery  # noqa: F401
     from undersign.images import models as _images  # noqa: F401
     from undersign.mailings import models as _mailings  # noqa: F401
     from undersign.moderation import models as _moderation  # noqa: F401
@@ -196,6 +197,8 @@ def _register_blueprints(app: Flask) -> None:
     from undersign.api.console import bp as api_console
     from undersign.api.views import bp as api
     from undersign.campaigns.views import bp as campaigns_console
+    from undersign.delivery.views import bp as delivery
+    from undersign.delivery.views import console as delivery_console
     from undersign.images.views import bp as images
     from undersign.mailings.views import bp as mailings
     from undersign.mailings.views import console as mailings_console
@@ -217,7 +220,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (
         web, accounts, organizations, organization_console, campaigns_console, supporters, public_pages, signing,
         reports, images, moderation, admin_reports, fraud, api, api_console, mailings, mailings_console, webhooks,
-        my_signatures, staff_data,
+        my_signatures, staff_data, delivery, delivery_console,
     ):
         app.register_blueprint(blueprint)
     csrf.exempt(api)

@@ -231,6 +231,15 @@ ACTION_LABELS = {
     "update.mailed": "Update e-mailed",
     "consent.withdrawn": "Supporter unsubscribed",
     "user.made_admin": "Made a platform administrator",
+    "delivery.recipient": "Decision maker recorded",
+    "delivery.link_sent": "Response link sent to the decision maker",
+    "delivery.link_revoked": "Response link revoked",
+    "delivery.link_viewed": "Response link opened",
+    "delivery.link_downloaded": "Delivery packet downloaded through the response link",
+    "delivery.link_posted": "Response form sent",
+    "delivery.link_refused": "Expired or revoked response link used",
+    "delivery.responded": "Decision maker responded",
+    "delivery.outcome": "Outcome recorded",
 }
 
 

@@ -22,6 +22,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(recount_command)
     app.cli.add_command(retention_command)
     app.cli.add_command(api_token_group)
+    from undersign.delivery.commands import delivery_packet_command
+
+    app.cli.add_command(delivery_packet_command)
 
 
 @click.command("create-admin")

@@ -149,6 +149,10 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "UNCONFIRMED_SIGNATURE_DAYS": _int(env, "UNCONFIRMED_SIGNATURE_DAYS", 30),
         # Days a copy of mail that was sent (or given up on) stays in the outbox.
         "MAIL_LOG_DAYS": _int(env, "MAIL_LOG_DAYS", 30),
+        # The delivery packet lists at most this many public signers by name, and counts the rest
+        # (delivery/packet.py); days a decision maker's response link works (delivery/service.py).
+        "DELIVERY_PACKET_NAME_LIMIT": _int(env, "DELIVERY_PACKET_NAME_LIMIT", 5000),
+        "DELIVERY_LINK_DAYS": _int(env, "DELIVERY_LINK_DAYS", 30),
     }
     if production:
         # __Host-: the browser only accepts it Secure, with Path=/ and without Domain,

@@ -11,6 +11,7 @@ by a token) are requested with a token of the demo organization.
 from __future__ import annotations
 
 import io
+import datetime as dt
 
 import pytest
 from sqlalchemy import select
@@ -21,7 +22,10 @@ from tests.signatures.petitions import sign, supporter
 from undersign.campaigns.models import Campaign
 from undersign.extensions import db
 from undersign.images.store import store_image
+from undersign.db import utcnow
+from undersign.delivery.models import Delivery, ResponseLink
 from undersign.mailings.tokens import unsubscribe_token
+from undersign.tokens import new_token
 from undersign.organizations.models import Organization
 from undersign.signatures.models import Signature
 from undersign.signatures.tokens import withdraw_token
@@ -35,7 +39,7 @@ REDIRECTS = {"signing.sign_page", "signing.sign_hosted_page"}  # GET on the sign
 # The second step of signing in, with nobody half signed in, sends the visitor to the first.
 SIGN_IN_FIRST = {"accounts.two_factor"}
 INVALID_LINK_STATUS = {"accounts.verify": 400, "accounts.reset_password": 400, "organizations.invitation": 404,
-                       "web.recent_mail": 404, "me.data": 401}  # /me/data.json: a fresh visitor is not signed in
+                       "web.recent_mail": 404, "me.data": 401, "delivery.respond_packet": 404}  # /me/data.json: a fresh visitor is not signed in
 
 
 @pytest.fixture
@@ -63,6 +67,12 @@ def _values(client, mailbox) -> dict[str, dict[str, object]]:  # type: ignore[no
     )
     hanvoice = db.session.scalar(select(Organization).where(Organization.slug == "hanvoice"))
     images = {"image_id": campaign.image.id, "sha": campaign.image.sha256[:16]}
+    response_token, response_hash = new_token("dm_")
+    delivery = Delivery(campaign_id=campaign.id, recipient_name="The decision maker", recipient_email="dm@example.org")
+    delivery.links.append(ResponseLink(token_hash=response_hash, email="dm@example.org",
+                                       expires_at=utcnow() + dt.timedelta(days=1)))
+    db.session.add(delivery)
+    db.session.commit()
     return {
         "static": {"filename": "css/undersign.css"},
         "accounts.verify": {"token": "not-a-token"},
@@ -86,6 +96,8 @@ def _values(client, mailbox) -> dict[str, dict[str, object]]:  # type: ignore[no
         "signing.embed": {"slug": SLUG},
         "signing.embed_signed": {"slug": SLUG},
         "mailings.unsubscribe": {"token": unsubscribe_token(signature.id, hanvoice.id)},
+        "delivery.respond": {"token": response_token},
+        "delivery.respond_packet": {"token": "not-a-token"},  # a real one would render a PDF per query
         "api.campaign": {"slug": SLUG},
         "api.campaign_signatures": {"slug": SLUG},
     }

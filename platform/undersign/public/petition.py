@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from undersign.campaigns.content import render_markdown
 from undersign.campaigns.models import Campaign, CampaignStatus, Sponsorship, Update
+from undersign.delivery.service import public_delivery
 from undersign.db import db, utcnow
 from undersign.links import absolute_url, base_url
 from undersign.organizations.models import Organization
@@ -157,6 +158,7 @@ def petition_context(
         .order_by(Update.created_at.desc(), Update.id.desc()).limit(MAX_UPDATES_SHOWN)
     ).all() if campaign.id is not None else []
 
+    delivered = public_delivery(campaign)
     image = image_url(campaign.image)
     meta = {
         "og:type": "website",
@@ -213,6 +215,8 @@ def petition_context(
         "share": share_links(campaign, page_url),
         "qr_svg": qr_svg(page_url),
         "updates": [PublicUpdate(u.title, u.organization, u.created_at, markdown(u.body)) for u in updates],
+        "delivery": delivered,
+        "delivery_response_html": markdown(delivered.response) if delivered and delivered.response else None,
         "canonical_url": canonical_url,
         "page_url": page_url,
         # The public figures (/p/<slug>.json), re-read by static/js/live-count.js.

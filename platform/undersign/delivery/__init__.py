@@ -1,0 +1,1 @@
+"""Delivering a petition: the packet for its decision maker, their response, and the outcome."""
