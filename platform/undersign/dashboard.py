@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from babel.dates import format_skeleton
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -69,6 +71,14 @@ def _days(first: dt.date, last: dt.date) -> list[str]:
     return [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
 
 
+def _hour_label(hour: dt.datetime) -> str:
+    """An hour of the chart: "03 Dec 14:00" in English, the day as the language writes it otherwise."""
+    locale = get_locale()
+    if locale is None or locale.language == "en":
+        return f"{hour:%d %b %H}:00"
+    return f"{format_skeleton('MMMd', hour.date(), locale=locale)} {hour:%H}:00"
+
+
 def campaign_dashboard(campaign: Campaign, viewer: Sponsorship, now: dt.datetime) -> CampaignDashboard:
     """The dashboard of ``campaign`` as ``viewer``'s staff see it (their own sponsorship highlighted)."""
     totals = figures.totals(campaign.id)
@@ -78,7 +88,7 @@ def campaign_dashboard(campaign: Campaign, viewer: Sponsorship, now: dt.datetime
     last_24h = sum(n for hour, n in hourly.items() if hour > this_hour - dt.timedelta(hours=24))
     previous_24h = sum(n for hour, n in hourly.items()
                        if this_hour - dt.timedelta(hours=48) < hour <= this_hour - dt.timedelta(hours=24))
-    hour_points = [(f"{h:%d %b %H}:00", hourly.get(h, 0)) for h in hours]
+    hour_points = [(_hour_label(h), hourly.get(h, 0)) for h in hours]
 
     daily = figures.confirmed_per_day(campaign.id)
     start = (campaign.published_at or campaign.created_at).date()

@@ -3,6 +3,8 @@ validation messages, the dashboard and the co-sponsorship invitation mail in Kor
 
 from __future__ import annotations
 
+import re
+
 from tests.campaigns.campaign_factories import console, make_campaign, staff
 from tests.campaigns.test_drafting import draft_data
 from tests.factories import login_as, make_org, make_user
@@ -67,6 +69,7 @@ def test_the_dashboard_is_in_korean(client):
     assert "일별 서명 (UTC)" in text
     assert "국가별" in text and "유입 경로별" in text
     assert "아직 확인된 서명이 없습니다." in text
+    assert re.search(r"\d+월 \d+일 \d\d:00", text)  # the hours of the chart's table
     assert "How the petition is doing" not in text and "Confirmation rate" not in text
 
 
