@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 # The drawing's own coordinates; the SVG scales to its box (the CSS sets the width).
@@ -67,7 +68,7 @@ def bar_chart(points: list[tuple[str, int]], *, title: str, label_every: int = 1
                      f'text-anchor="end">{_number(tick)}</text>')
     if not points:
         parts.append(f'<text class="chart-empty" x="{_LEFT + plot_width / 2:g}" y="{_TOP + plot_height / 2:g}" '
-                     f'text-anchor="middle">No data yet</text>')
+                     f'text-anchor="middle">{escape(_("No data yet"))}</text>')
     slot = plot_width / max(len(points), 1)
     bar = max(slot * 0.8, 0.5)
     for index, (label, value) in enumerate(points):

@@ -11,6 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from babel.dates import format_skeleton
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from undersign.campaigns.models import Campaign, Sponsorship
@@ -68,6 +71,14 @@ def _days(first: dt.date, last: dt.date) -> list[str]:
     return [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
 
 
+def _hour_label(hour: dt.datetime) -> str:
+    """An hour of the chart: "03 Dec 14:00" in English, the day as the language writes it otherwise."""
+    locale = get_locale()
+    if locale is None or locale.language == "en":
+        return f"{hour:%d %b %H}:00"
+    return f"{format_skeleton('MMMd', hour.date(), locale=locale)} {hour:%H}:00"
+
+
 def campaign_dashboard(campaign: Campaign, viewer: Sponsorship, now: dt.datetime) -> CampaignDashboard:
     """The dashboard of ``campaign`` as ``viewer``'s staff see it (their own sponsorship highlighted)."""
     totals = figures.totals(campaign.id)
@@ -77,7 +88,7 @@ def campaign_dashboard(campaign: Campaign, viewer: Sponsorship, now: dt.datetime
     last_24h = sum(n for hour, n in hourly.items() if hour > this_hour - dt.timedelta(hours=24))
     previous_24h = sum(n for hour, n in hourly.items()
                        if this_hour - dt.timedelta(hours=48) < hour <= this_hour - dt.timedelta(hours=24))
-    hour_points = [(f"{h:%d %b %H}:00", hourly.get(h, 0)) for h in hours]
+    hour_points = [(_hour_label(h), hourly.get(h, 0)) for h in hours]
 
     daily = figures.confirmed_per_day(campaign.id)
     start = (campaign.published_at or campaign.created_at).date()
@@ -93,8 +104,8 @@ def campaign_dashboard(campaign: Campaign, viewer: Sponsorship, now: dt.datetime
     whole = sum(s.signature_count for s in sponsors)
     by_sponsor = [
         Part(s.organization.name, s.signature_count, s.signature_count / whole if whole else 0.0, s.id == viewer.id,
-             "Lead" if s.role == "lead" else "Co-sponsor",
-             {"withdrawn": "withdrew", "removed": "removed"}.get(s.status, ""))
+             _("Lead") if s.role == "lead" else _("Co-sponsor"),
+             {"withdrawn": _("withdrew"), "removed": _("removed")}.get(s.status, ""))
         for s in sorted(sponsors, key=lambda s: (s.role != "lead", -s.signature_count, s.id))
     ]
     countries = rules.country_names()
@@ -111,9 +122,9 @@ def campaign_dashboard(campaign: Campaign, viewer: Sponsorship, now: dt.datetime
         confirmation_rate=totals.confirmed / totals.submitted if totals.submitted else None,
         last_24h=last_24h,
         previous_24h=previous_24h,
-        per_day=Chart(bar_chart(day_points, title="Signatures per day", label_every=max(1, len(day_points) // 8)),
+        per_day=Chart(bar_chart(day_points, title=_("Signatures per day"), label_every=max(1, len(day_points) // 8)),
                       day_points),
-        per_hour=Chart(bar_chart(hour_points, title=f"Signatures per hour, the last {HOURS_SHOWN} hours (UTC)",
+        per_hour=Chart(bar_chart(hour_points, title=_("Signatures per hour, the last %(hours)d hours (UTC)", hours=HOURS_SHOWN),
                                  label_every=12), hour_points),
         by_sponsor=by_sponsor,
         by_country=_parts(by_country),
@@ -142,5 +153,5 @@ def trends(campaigns: list[Campaign], now: dt.datetime) -> dict[int, Trend]:
     for campaign in campaigns:
         points = [(d, per_day.get(campaign.id, {}).get(d, 0)) for d in days]
         result[campaign.id] = Trend(points, sparkline([n for _, n in points],
-                                                      title=f"Signatures per day, the last {TREND_DAYS} days"))
+                                                      title=_("Signatures per day, the last %(days)d days", days=TREND_DAYS)))
     return result

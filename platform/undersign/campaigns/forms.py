@@ -11,6 +11,8 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, Field, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
@@ -69,18 +71,19 @@ def parse_demands(text: str) -> tuple[Demand, ...]:
         block = block.strip()
         if not block:
             continue
-        heading, _, rest = block.partition("\n")
+        heading, _newline, rest = block.partition("\n")
         heading = _NUMBERING.sub("", heading).strip()
         rest = rest.strip()
         if not heading:
-            raise ValidationError("Every demand needs a heading on its first line.")
+            raise ValidationError(_("Every demand needs a heading on its first line."))
         if len(heading) > DEMAND_TITLE_MAX:
-            raise ValidationError(f"A demand's heading (its first line) may have at most {DEMAND_TITLE_MAX} characters.")
+            raise ValidationError(_("A demand's heading (its first line) may have at most %(max)d characters.",
+                                    max=DEMAND_TITLE_MAX))
         if len(rest) > DEMAND_TEXT_MAX:
-            raise ValidationError(f"A demand's text may have at most {DEMAND_TEXT_MAX:,} characters.")
+            raise ValidationError(_("A demand's text may have at most %(max)s characters.", max=f"{DEMAND_TEXT_MAX:,}"))
         demands.append(Demand(title=heading, text=rest))
     if len(demands) > DEMANDS_MAX:
-        raise ValidationError(f"Keep it to at most {DEMANDS_MAX} demands.")
+        raise ValidationError(_("Keep it to at most %(max)d demands.", max=DEMANDS_MAX))
     return tuple(demands)
 
 
@@ -104,21 +107,24 @@ def parse_calls_to_action(text: str) -> tuple[CallToAction, ...]:
         if not line:
             continue
         if "|" in line:
-            label, _, url = line.rpartition("|")
+            label, _separator, url = line.rpartition("|")
         else:
-            label, _, url = line.rpartition(" ")
+            label, _separator, url = line.rpartition(" ")
         label, url = label.strip(), url.strip()
         if not label or not url:
-            raise ValidationError(f"Line {number}: write a label, then “|”, then the address.")
+            raise ValidationError(_("Line %(number)d: write a label, then “|”, then the address.", number=number))
         if not _http_url(url):
-            raise ValidationError(f"Line {number}: the address must start with http:// or https:// and name a site.")
+            raise ValidationError(_("Line %(number)d: the address must start with http:// or https:// and name a site.",
+                                    number=number))
         if len(label) > CTA_LABEL_MAX:
-            raise ValidationError(f"Line {number}: the label may have at most {CTA_LABEL_MAX} characters.")
+            raise ValidationError(_("Line %(number)d: the label may have at most %(max)d characters.",
+                                    number=number, max=CTA_LABEL_MAX))
         if len(url) > CTA_URL_MAX:
-            raise ValidationError(f"Line {number}: the address may have at most {CTA_URL_MAX} characters.")
+            raise ValidationError(_("Line %(number)d: the address may have at most %(max)d characters.",
+                                    number=number, max=CTA_URL_MAX))
         actions.append(CallToAction(label=label, url=url))
     if len(actions) > CTA_MAX:
-        raise ValidationError(f"Keep it to at most {CTA_MAX} calls to action.")
+        raise ValidationError(_("Keep it to at most %(max)d calls to action.", max=CTA_MAX))
     return tuple(actions)
 
 
@@ -130,77 +136,78 @@ class CampaignForm(Form):
     """Everything a petition says. The same form drafts a new petition and edits one."""
 
     title = StringField(
-        "Title", filters=[_strip],
-        validators=[DataRequired("Give the petition a title."),
-                    Length(max=TITLE_MAX, message=f"Use at most {TITLE_MAX} characters."), SingleLine()],
+        _l("Title"), filters=[_strip],
+        validators=[DataRequired(_l("Give the petition a title.")),
+                    Length(max=TITLE_MAX, message=_l("Use at most %(max)d characters.", max=TITLE_MAX)), SingleLine()],
     )
     slug = StringField(
-        "Web address", filters=[_lower],
-        validators=[Optional(), Length(max=SLUG_MAX, message=f"Use at most {SLUG_MAX} characters."), SingleLine()],
-        description="The end of /p/…: lower-case letters, digits and hyphens. Left empty, it is made from the title. "
-                    "It cannot change once the petition is published.",
+        _l("Web address"), filters=[_lower],
+        validators=[Optional(), Length(max=SLUG_MAX, message=_l("Use at most %(max)d characters.", max=SLUG_MAX)), SingleLine()],
+        description=_l("The end of /p/…: lower-case letters, digits and hyphens. Left empty, it is made from the "
+                       "title. It cannot change once the petition is published."),
     )
     summary = TextAreaField(
-        "Summary", filters=[_normalize_newlines],
-        validators=[Length(max=SUMMARY_MAX, message=f"Keep the summary to {SUMMARY_MAX} characters."), MultiLine()],
-        description=f"At most {SUMMARY_MAX} characters; shown when the petition is shared.",
+        _l("Summary"), filters=[_normalize_newlines],
+        validators=[Length(max=SUMMARY_MAX, message=_l("Keep the summary to %(max)d characters.", max=SUMMARY_MAX)), MultiLine()],
+        description=_l("At most %(max)d characters; shown when the petition is shared.", max=SUMMARY_MAX),
         render_kw={"rows": 3, "maxlength": SUMMARY_MAX},
     )
     body = TextAreaField(
-        "Text of the petition", filters=[_normalize_newlines],
-        validators=[Length(max=BODY_MAX, message=f"Use at most {BODY_MAX:,} characters."), MultiLine()],
-        description="Markdown: **bold**, *italic*, [link](https://…), lists with “-”, headings with “##”.",
+        _l("Text of the petition"), filters=[_normalize_newlines],
+        validators=[Length(max=BODY_MAX, message=_l("Use at most %(max)s characters.", max=f"{BODY_MAX:,}")), MultiLine()],
+        description=_l("Markdown: **bold**, *italic*, [link](https://…), lists with “-”, headings with “##”."),
         render_kw={"rows": 14},
     )
     decision_maker = StringField(
-        "Decision maker", filters=[_strip],
-        validators=[Length(max=200, message="Use at most 200 characters."), SingleLine()],
-        description="Who can grant the demands, e.g. “UN High Commissioner for Refugees”.",
+        _l("Decision maker"), filters=[_strip],
+        validators=[Length(max=200, message=_l("Use at most %(max)d characters.", max=200)), SingleLine()],
+        description=_l("Who can grant the demands, e.g. “UN High Commissioner for Refugees”."),
     )
     decision_maker_handle = StringField(
-        "Decision maker's social media handle", filters=[_strip],
-        validators=[Length(max=64, message="Use at most 64 characters."), SingleLine()],
-        description="For example @Refugees.",
+        _l("Decision maker's social media handle"), filters=[_strip],
+        validators=[Length(max=64, message=_l("Use at most %(max)d characters.", max=64)), SingleLine()],
+        description=_l("For example @Refugees."),
     )
     demands = TextAreaField(
-        "Demands", filters=[_normalize_newlines],
-        validators=[Length(max=DEMANDS_MAX * (DEMAND_TITLE_MAX + DEMAND_TEXT_MAX + 2), message="That is too long."),
+        _l("Demands"), filters=[_normalize_newlines],
+        validators=[Length(max=DEMANDS_MAX * (DEMAND_TITLE_MAX + DEMAND_TEXT_MAX + 2), message=_l("That is too long.")),
                     MultiLine()],
-        description="One demand per block, blocks separated by an empty line. The first line of a block is the "
-                    "demand's heading, the lines after it explain it. Demands are numbered on the page.",
+        description=_l("One demand per block, blocks separated by an empty line. The first line of a block is the "
+                       "demand's heading, the lines after it explain it. Demands are numbered on the page."),
         render_kw={"rows": 8},
     )
     hashtag = StringField(
-        "Hashtag", filters=[_strip],
-        validators=[Length(max=100, message="Use at most 100 characters."), SingleLine()],
-        description="For example #EscapeNorthKorea.",
+        _l("Hashtag"), filters=[_strip],
+        validators=[Length(max=100, message=_l("Use at most %(max)d characters.", max=100)), SingleLine()],
+        description=_l("For example #EscapeNorthKorea."),
     )
     social_handle = StringField(
-        "Handle to address on social media", filters=[_strip],
-        validators=[Length(max=64, message="Use at most 64 characters."), SingleLine()],
-        description="Shares mention it, for example @thedefectormov.",
+        _l("Handle to address on social media"), filters=[_strip],
+        validators=[Length(max=64, message=_l("Use at most %(max)d characters.", max=64)), SingleLine()],
+        description=_l("Shares mention it, for example @thedefectormov."),
     )
     calls_to_action = TextAreaField(
-        "Other ways to help", filters=[_normalize_newlines],
-        validators=[Length(max=CTA_MAX * (CTA_LABEL_MAX + CTA_URL_MAX + 4), message="That is too long."),
+        _l("Other ways to help"), filters=[_normalize_newlines],
+        validators=[Length(max=CTA_MAX * (CTA_LABEL_MAX + CTA_URL_MAX + 4), message=_l("That is too long.")),
                     MultiLine()],
-        description="One a line: a label, “|”, and an http(s) address. "
-                    "For example: Join the community on Facebook | https://facebook.com/…",
+        description=_l("One a line: a label, “|”, and an http(s) address. "
+                       "For example: Join the community on Facebook | https://facebook.com/…"),
         render_kw={"rows": 4},
     )
-    image = FileField("Image", description="JPEG, PNG or WebP, at most 5 MB. It is shown at the top and when shared.",
+    image = FileField(_l("Image"),
+                      description=_l("JPEG, PNG or WebP, at most 5 MB. It is shown at the top and when shared."),
                       render_kw={"accept": "image/jpeg,image/png,image/webp"})
     # A picture chosen in an earlier save that had errors, already stored (`campaigns.images.image_ref`).
     image_ref = HiddenField()
-    remove_image = BooleanField("Remove the current image")
+    remove_image = BooleanField(_l("Remove the current image"))
     goal = IntegerField(
-        "Signature goal",
-        validators=[Optional(), NumberRange(min=1, max=GOAL_MAX, message=f"Choose a goal between 1 and {GOAL_MAX:,}.")],
+        _l("Signature goal"),
+        validators=[Optional(), NumberRange(min=1, max=GOAL_MAX, message=_l("Choose a goal between 1 and %(max)s.", max=f"{GOAL_MAX:,}"))],
         render_kw={"min": 1, "max": GOAL_MAX, "inputmode": "numeric"},
     )
     closes_on = DateField(
-        "Closing date", validators=[Optional()],
-        description="Optional. The petition closes at the end of this day (UTC).",
+        _l("Closing date"), validators=[Optional()],
+        description=_l("Optional. The petition closes at the end of this day (UTC)."),
     )
 
     def validate_demands(self, field: Field) -> None:
@@ -229,24 +236,25 @@ class CampaignForm(Form):
 
 class InviteSponsorForm(Form):
     organization = StringField(
-        "Organization's web address", filters=[_lower],
-        validators=[DataRequired("Name the organization to invite."), Length(max=80, message="Use at most 80 characters."),
+        _l("Organization's web address"), filters=[_lower],
+        validators=[DataRequired(_l("Name the organization to invite.")), Length(max=80, message=_l("Use at most %(max)d characters.", max=80)),
                     SingleLine()],
-        description="The part after /o/ in its public address, e.g. hanvoice. Only approved organizations can co-sponsor.",
+        description=_l("The part after /o/ in its public address, e.g. hanvoice. Only approved organizations can "
+                       "co-sponsor."),
         render_kw={"list": "approved-organizations", "autocomplete": "off"},
     )
 
 
 class UpdateForm(Form):
     title = StringField(
-        "Title", filters=[_strip],
-        validators=[DataRequired("Give the update a title."),
-                    Length(max=TITLE_MAX, message=f"Use at most {TITLE_MAX} characters."), SingleLine()],
+        _l("Title"), filters=[_strip],
+        validators=[DataRequired(_l("Give the update a title.")),
+                    Length(max=TITLE_MAX, message=_l("Use at most %(max)d characters.", max=TITLE_MAX)), SingleLine()],
     )
     body = TextAreaField(
-        "Text", filters=[_normalize_newlines],
-        validators=[DataRequired("Write the update."), Length(max=BODY_MAX, message=f"Use at most {BODY_MAX:,} characters."),
+        _l("Text"), filters=[_normalize_newlines],
+        validators=[DataRequired(_l("Write the update.")), Length(max=BODY_MAX, message=_l("Use at most %(max)s characters.", max=f"{BODY_MAX:,}")),
                     MultiLine()],
-        description="Markdown, like the petition's text.",
+        description=_l("Markdown, like the petition's text."),
         render_kw={"rows": 10},
     )

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from undersign.accounts.models import User
@@ -30,9 +32,9 @@ OWNERS_AND_ADMINS = (Role.OWNER, Role.ADMIN)
 
 # What the subject says happened, by the status the petition moved to.
 _HAPPENED = {
-    CampaignStatus.PUBLISHED: "is published",
-    CampaignStatus.CLOSED: "is closed",
-    CampaignStatus.VICTORY: "is a victory",
+    CampaignStatus.PUBLISHED: _l("%(org)s: “%(title)s” is published"),
+    CampaignStatus.CLOSED: _l("%(org)s: “%(title)s” is closed"),
+    CampaignStatus.VICTORY: _l("%(org)s: “%(title)s” is a victory"),
 }
 
 
@@ -54,8 +56,8 @@ def invitation_answered(actor: User, sponsorship: Sponsorship) -> None:
     lead = campaign.lead_organization
     partner = sponsorship.organization
     accepted = sponsorship.status == SponsorshipStatus.ACCEPTED.value
-    subject = (f"{partner.name} now co-sponsors “{campaign.title}”" if accepted
-               else f"{partner.name} declined to co-sponsor “{campaign.title}”")
+    subject = (_("%(partner)s now co-sponsors “%(title)s”", partner=partner.name, title=campaign.title) if accepted
+               else _("%(partner)s declined to co-sponsor “%(title)s”", partner=partner.name, title=campaign.title))
     link = absolute_url("campaigns.sponsors", org=lead.slug, slug=campaign.slug)
     for person in members_with(lead, OWNERS_AND_ADMINS):
         queue_mail(person.email, subject, "campaigns/invitation_answered", person=person, organization=lead,
@@ -80,7 +82,7 @@ def status_changed(actor: User | None, campaign: Campaign, status: CampaignStatu
         console = absolute_url("campaigns.detail", org=org.slug, slug=campaign.slug)
         page = (absolute_url("public.petition", slug=campaign.slug) if is_lead
                 else absolute_url("public.hosted_petition", org=org.slug, slug=campaign.slug))
-        subject = f"{org.name}: “{campaign.title}” {happened}"
+        subject = str(happened) % {"org": org.name, "title": campaign.title}
         for person in members_with(org, OWNERS):
             queue_mail(person.email, subject, "campaigns/status_changed", person=person, organization=org,
                        lead=lead, is_lead=is_lead, campaign=campaign, status=status.value, actor=actor,

@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from flask_babel import gettext as _
+
 from undersign.errors import DomainError, InvalidFields, InvalidInput
 from undersign.text import LINE_BREAKS_AND_TABS, has_control_characters
 
@@ -79,18 +81,18 @@ class CampaignDraft:
 def check_slug(slug: str) -> None:
     """:raise InvalidInput: malformed or reserved slug."""
     if len(slug) > SLUG_MAX:
-        raise InvalidInput(f"Use at most {SLUG_MAX} characters.", field="slug")
+        raise InvalidInput(_("Use at most %(max)d characters.", max=SLUG_MAX), field="slug")
     if not SLUG_RE.match(slug):
-        raise InvalidInput("Use lower-case letters a–z, digits and single hyphens between them.", field="slug")
+        raise InvalidInput(_("Use lower-case letters a–z, digits and single hyphens between them."), field="slug")
     if slug in RESERVED_SLUGS:
-        raise InvalidInput(f"“{slug}” is reserved for the site's own pages. Choose another address.", field="slug")
+        raise InvalidInput(_("“%(slug)s” is reserved for the site's own pages. Choose another address.", slug=slug), field="slug")
 
 
 def refuse_control_characters(value: str, field: str) -> None:
     """The forms refuse control characters (NUL among them: PostgreSQL cannot store it in text) and
     bidi overrides; this guards the other callers (API, CLI). Line breaks and tabs are fine here."""
     if has_control_characters(value, allow=LINE_BREAKS_AND_TABS):
-        raise InvalidInput("Remove the invisible control characters from this text.", field=field)
+        raise InvalidInput(_("Remove the invisible control characters from this text."), field=field)
 
 
 def _handle(raw: str, field: str) -> str | None:
@@ -98,7 +100,7 @@ def _handle(raw: str, field: str) -> str | None:
     if not value:
         return None
     if not HANDLE_RE.match(value):
-        raise InvalidInput("A handle has letters, digits and underscores only, like @Refugees.", field=field)
+        raise InvalidInput(_("A handle has letters, digits and underscores only, like @Refugees."), field=field)
     return value
 
 
@@ -107,7 +109,7 @@ def _hashtag(raw: str) -> str | None:
     if not value:
         return None
     if not HASHTAG_RE.match(value) or value.isdigit():
-        raise InvalidInput("A hashtag is one word of letters, digits and underscores, like #EscapeNorthKorea.",
+        raise InvalidInput(_("A hashtag is one word of letters, digits and underscores, like #EscapeNorthKorea."),
                            field="hashtag")
     return value
 
@@ -119,10 +121,10 @@ def _closing_time(day: dt.date) -> dt.datetime:
 
 def check_closing(day: dt.date, now: dt.datetime) -> dt.datetime:
     if day.year > now.year + CLOSING_HORIZON_YEARS:
-        raise InvalidInput(f"Choose a closing date within the next {CLOSING_HORIZON_YEARS} years.", field="closes_on")
+        raise InvalidInput(_("Choose a closing date within the next %(years)d years.", years=CLOSING_HORIZON_YEARS), field="closes_on")
     closes_at = _closing_time(day)
     if closes_at <= now:
-        raise InvalidInput("Choose a closing date in the future, or leave it empty.", field="closes_on")
+        raise InvalidInput(_("Choose a closing date in the future, or leave it empty."), field="closes_on")
     return closes_at
 
 
@@ -159,7 +161,7 @@ def clean_draft(draft: CampaignDraft, problems: Problems) -> dict[str, Any]:
     noted in ``problems`` (naming its field) rather than stopping at the first."""
     title = draft.title.strip()
     if not title:
-        problems.refuse("Give the petition a title.", "title")
+        problems.refuse(_("Give the petition a title."), "title")
     texts = {
         "title": title, "slug": draft.slug, "summary": draft.summary, "body": draft.body,
         "decision_maker": draft.decision_maker, "decision_maker_handle": draft.decision_maker_handle,
@@ -174,18 +176,18 @@ def clean_draft(draft: CampaignDraft, problems: Problems) -> dict[str, Any]:
         (draft.decision_maker, 200, "decision_maker"),
     ):
         if len(value) > limit:
-            problems.refuse(f"Use at most {limit:,} characters.", field)
+            problems.refuse(_("Use at most %(max)s characters.", max=f"{limit:,}"), field)
     if len(draft.demands) > DEMANDS_MAX:
-        problems.refuse(f"Keep it to at most {DEMANDS_MAX} demands.", "demands")
+        problems.refuse(_("Keep it to at most %(max)d demands.", max=DEMANDS_MAX), "demands")
     if any(not d.title.strip() or len(d.title) > DEMAND_TITLE_MAX or len(d.text) > DEMAND_TEXT_MAX
            for d in draft.demands):
-        problems.refuse("Every demand needs a heading of at most 200 characters.", "demands")
+        problems.refuse(_("Every demand needs a heading of at most 200 characters."), "demands")
     if len(draft.calls_to_action) > CTA_MAX:
-        problems.refuse(f"Keep it to at most {CTA_MAX} calls to action.", "calls_to_action")
+        problems.refuse(_("Keep it to at most %(max)d calls to action.", max=CTA_MAX), "calls_to_action")
     if any(not a.url.lower().startswith(("http://", "https://")) for a in draft.calls_to_action):
-        problems.refuse("Calls to action link to http:// or https:// addresses only.", "calls_to_action")
+        problems.refuse(_("Calls to action link to http:// or https:// addresses only."), "calls_to_action")
     if draft.goal is not None and not 1 <= draft.goal <= GOAL_MAX:
-        problems.refuse(f"Choose a goal between 1 and {GOAL_MAX:,}.", "goal")
+        problems.refuse(_("Choose a goal between 1 and %(max)s.", max=f"{GOAL_MAX:,}"), "goal")
     decision_maker = draft.decision_maker.strip()
     return {
         "title": title,
@@ -222,11 +224,11 @@ def clean_update(title: str, body: str) -> tuple[str, str]:
     refuse_control_characters(title, "title")
     refuse_control_characters(body, "body")
     if not title:
-        raise InvalidInput("Give the update a title.", field="title")
+        raise InvalidInput(_("Give the update a title."), field="title")
     if len(title) > TITLE_MAX:
-        raise InvalidInput(f"Use at most {TITLE_MAX} characters.", field="title")
+        raise InvalidInput(_("Use at most %(max)d characters.", max=TITLE_MAX), field="title")
     if not body:
-        raise InvalidInput("Write the update.", field="body")
+        raise InvalidInput(_("Write the update."), field="body")
     if len(body) > BODY_MAX:
-        raise InvalidInput(f"Use at most {BODY_MAX:,} characters.", field="body")
+        raise InvalidInput(_("Use at most %(max)s characters.", max=f"{BODY_MAX:,}"), field="body")
     return title, body

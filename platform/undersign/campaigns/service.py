@@ -22,6 +22,7 @@ import datetime as dt
 import functools
 from typing import IO, Any
 
+from flask_babel import gettext as _
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
@@ -76,7 +77,7 @@ def own_sponsorship(org: Organization, campaign: Campaign) -> Sponsorship:
     for sponsorship in campaign.sponsorships:
         if sponsorship.organization_id == org.id:
             return sponsorship
-    raise NotFound("There is no such petition.")
+    raise NotFound(_("There is no such petition."))
 
 
 def is_lead(org: Organization, campaign: Campaign) -> bool:
@@ -87,14 +88,15 @@ def require_lead(org: Organization, campaign: Campaign) -> None:
     """:raise PermissionDenied: ``org`` co-sponsors the campaign but does not lead it."""
     if not is_lead(org, campaign):
         raise PermissionDenied(
-            f"Only {campaign.lead_organization.name}, the organization that leads this petition, can change it."
+            _("Only %(name)s, the organization that leads this petition, can change it.",
+              name=campaign.lead_organization.name)
         )
 
 
 def require_accepted(org: Organization, campaign: Campaign) -> Sponsorship:
     sponsorship = own_sponsorship(org, campaign)
     if sponsorship.status != SponsorshipStatus.ACCEPTED.value:
-        raise NotFound("There is no such petition.")
+        raise NotFound(_("There is no such petition."))
     return sponsorship
 
 
@@ -156,7 +158,8 @@ def _check_draft(draft: CampaignDraft, campaign: Campaign | None, now: dt.dateti
         slug = typed
         if typed:
             if well_formed_slug(typed, problems) and _slug_taken(typed):
-                problems.add(Conflict(f"The address “{typed}” is already used by another petition.", field="slug"))
+                problems.add(Conflict(_("The address “%(slug)s” is already used by another petition.", slug=typed),
+                                      field="slug"))
         else:
             slug = _free_slug_from(values["title"])
         closes_at = problems.check(functools.partial(check_closing, draft.closes_on, now),
@@ -165,10 +168,11 @@ def _check_draft(draft: CampaignDraft, campaign: Campaign | None, now: dt.dateti
     slug = typed or campaign.slug
     if slug != campaign.slug:
         if campaign.status != CampaignStatus.DRAFT.value:
-            problems.refuse("The address cannot change once the petition is published: links to it are out there.",
+            problems.refuse(_("The address cannot change once the petition is published: links to it are out there."),
                             "slug")
         elif well_formed_slug(slug, problems) and _slug_taken(slug, except_id=campaign.id):
-            problems.add(Conflict(f"The address “{slug}” is already used by another petition.", field="slug"))
+            problems.add(Conflict(_("The address “%(slug)s” is already used by another petition.", slug=slug),
+                                  field="slug"))
     closes_at = campaign.closes_at
     if draft.closes_on is None:
         closes_at = None
@@ -193,7 +197,8 @@ def _flush_unique_slug(slug: str) -> None:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError as exc:
-        raise Conflict(f"The address “{slug}” is already used by another petition.", field="slug") from exc
+        raise Conflict(_("The address “%(slug)s” is already used by another petition.", slug=slug),
+                       field="slug") from exc
 
 
 def create_campaign(actor: User, org: Organization, draft: CampaignDraft, *, image: IO[bytes] | None = None,
@@ -301,7 +306,7 @@ def revisions_of(campaign: Campaign) -> list[CampaignRevision]:
 
 def revision_of(campaign: Campaign, revision_id: int) -> CampaignRevision:
     """:raise NotFound: no such revision of this campaign."""
-    return of_organization(CampaignRevision, revision_id, campaign.id, "There is no such version of this petition.",
+    return of_organization(CampaignRevision, revision_id, campaign.id, _("There is no such version of this petition."),
                            column=CampaignRevision.campaign_id)
 
 
@@ -314,12 +319,14 @@ def publishing_refusal(org: Organization) -> str | None:
     if org.status == OrgStatus.APPROVED.value:
         return None
     if org.status == OrgStatus.PENDING.value:
-        return (f"{org.name} is waiting for approval by the platform's administrators. You can prepare drafts "
-                "meanwhile; publishing and co-sponsoring open once the organization is approved.")
-    reason = f" Reason given: {org.status_reason}" if org.status_reason else ""
+        return str(_("%(name)s is waiting for approval by the platform's administrators. You can prepare drafts "
+                     "meanwhile; publishing and co-sponsoring open once the organization is approved.",
+                     name=org.name))
+    reason = " " + str(_("Reason given: %(reason)s", reason=org.status_reason)) if org.status_reason else ""
     if org.status == OrgStatus.SUSPENDED.value:
-        return f"{org.name} is suspended, so it cannot publish or co-sponsor petitions.{reason}"
-    return f"{org.name}'s registration was not approved, so it cannot publish or co-sponsor petitions.{reason}"
+        return str(_("%(name)s is suspended, so it cannot publish or co-sponsor petitions.", name=org.name)) + reason
+    return str(_("%(name)s's registration was not approved, so it cannot publish or co-sponsor petitions.",
+                 name=org.name)) + reason
 
 
 def _set_status(actor: User | None, campaign: Campaign, status: CampaignStatus, now: dt.datetime,
@@ -353,13 +360,13 @@ def publish_campaign(actor: User, org: Organization, campaign: Campaign, now: dt
     if refusal:
         raise InvalidInput(refusal)
     if campaign.status != CampaignStatus.DRAFT.value:
-        raise InvalidInput("Only a draft can be published; this petition already was.")
+        raise InvalidInput(_("Only a draft can be published; this petition already was."))
     if campaign.taken_down_at is not None:
-        raise InvalidInput("This petition was taken down by the platform's moderators and cannot be published.")
+        raise InvalidInput(_("This petition was taken down by the platform's moderators and cannot be published."))
     if not campaign.body.strip():
-        raise InvalidInput("Write the petition's text before publishing it.")
+        raise InvalidInput(_("Write the petition's text before publishing it."))
     if campaign.closes_at is not None and campaign.closes_at <= now:
-        raise InvalidInput("The closing date has passed. Choose a later one or remove it, then publish.")
+        raise InvalidInput(_("The closing date has passed. Choose a later one or remove it, then publish."))
     campaign.published_at = now
     _set_status(actor, campaign, CampaignStatus.PUBLISHED, now, ip=ip)
 
@@ -373,7 +380,7 @@ def close_campaign(actor: User, org: Organization, campaign: Campaign, now: dt.d
     """
     require_lead(org, campaign)
     if campaign.status != CampaignStatus.PUBLISHED.value:
-        raise InvalidInput("Only a published petition can be closed.")
+        raise InvalidInput(_("Only a published petition can be closed."))
     _set_status(actor, campaign, CampaignStatus.CLOSED, now or utcnow(), ip=ip)
 
 
@@ -386,7 +393,7 @@ def declare_victory(actor: User, org: Organization, campaign: Campaign, now: dt.
     """
     require_lead(org, campaign)
     if campaign.status not in {CampaignStatus.PUBLISHED.value, CampaignStatus.CLOSED.value}:
-        raise InvalidInput("Only a published or closed petition can be declared a victory.")
+        raise InvalidInput(_("Only a published or closed petition can be declared a victory."))
     _set_status(actor, campaign, CampaignStatus.VICTORY, now or utcnow(), ip=ip)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from undersign.accounts.models import User
@@ -60,15 +61,15 @@ def invite_sponsor(actor: User, org: Organization, campaign: Campaign, invitee_s
     if refusal:
         raise InvalidInput(refusal, field="organization")
     if campaign.status not in INVITABLE:
-        raise InvalidInput("A closed petition takes no new co-sponsors.", field="organization")
+        raise InvalidInput(_("A closed petition takes no new co-sponsors."), field="organization")
     slug = invitee_slug.strip().lower()
     invitee = (db.session.scalar(select(Organization).where(Organization.slug == slug))
                if is_slug_shaped(slug) else None)
     if invitee is None or invitee.status != OrgStatus.APPROVED.value:
-        raise InvalidInput(f"No approved organization has the address “{slug}”. Only approved organizations "
-                           "can co-sponsor; check the spelling.", field="organization")
+        raise InvalidInput(_("No approved organization has the address “%(slug)s”. Only approved organizations "
+                             "can co-sponsor; check the spelling.", slug=slug), field="organization")
     if invitee.id == org.id:
-        raise InvalidInput("Your organization already leads this petition.", field="organization")
+        raise InvalidInput(_("Your organization already leads this petition."), field="organization")
     sponsorship = db.session.scalar(
         select(Sponsorship).where(Sponsorship.campaign_id == campaign.id, Sponsorship.organization_id == invitee.id)
     )
@@ -91,7 +92,8 @@ def invite_sponsor(actor: User, org: Organization, campaign: Campaign, invitee_s
            details={"campaign": campaign.slug, "invitee": invitee.slug, "previous": previous}, ip=ip)
     link = absolute_url("campaigns.detail", org=invitee.slug, slug=campaign.slug)
     for admin in members_with(invitee, OWNERS_AND_ADMINS):
-        queue_mail(admin.email, f"{org.name} invites {invitee.name} to co-sponsor a petition", "campaigns/invitation",
+        queue_mail(admin.email, _("%(lead)s invites %(invitee)s to co-sponsor a petition", lead=org.name,
+                                   invitee=invitee.name), "campaigns/invitation",
                    person=admin, lead=org, invitee=invitee, campaign=campaign, inviter=actor, link=link)
     return sponsorship
 
@@ -99,7 +101,7 @@ def invite_sponsor(actor: User, org: Organization, campaign: Campaign, invitee_s
 def _invitation(org: Organization, campaign: Campaign) -> Sponsorship:
     sponsorship = own_sponsorship(org, campaign)
     if sponsorship.status != SponsorshipStatus.INVITED.value:
-        raise InvalidInput("This invitation was already answered or withdrawn.")
+        raise InvalidInput(_("This invitation was already answered or withdrawn."))
     return sponsorship
 
 
@@ -148,7 +150,7 @@ def withdraw_sponsorship(actor: User, org: Organization, campaign: Campaign,
     now = now or utcnow()
     sponsorship = require_accepted(org, campaign)
     if sponsorship.role == SponsorRole.LEAD.value:
-        raise InvalidInput("The lead organization cannot withdraw from its own petition; it can close it instead.")
+        raise InvalidInput(_("The lead organization cannot withdraw from its own petition; it can close it instead."))
     sponsorship.status = SponsorshipStatus.WITHDRAWN.value
     sponsorship.ended_at = now
     campaign.changed_at = now
@@ -163,7 +165,7 @@ def sponsorship_in(campaign: Campaign, sponsorship_id: int) -> Sponsorship:
     for sponsorship in campaign.sponsorships:
         if sponsorship.id == sponsorship_id:
             return sponsorship
-    raise NotFound("That organization does not sponsor this petition.")
+    raise NotFound(_("That organization does not sponsor this petition."))
 
 
 def remove_sponsor(actor: User, org: Organization, campaign: Campaign, sponsorship_id: int,
@@ -178,7 +180,7 @@ def remove_sponsor(actor: User, org: Organization, campaign: Campaign, sponsorsh
     now = now or utcnow()
     sponsorship = sponsorship_in(campaign, sponsorship_id)
     if sponsorship.role == SponsorRole.LEAD.value:
-        raise InvalidInput("The lead organization cannot be removed.")
+        raise InvalidInput(_("The lead organization cannot be removed."))
     if sponsorship.status not in {SponsorshipStatus.INVITED.value, SponsorshipStatus.ACCEPTED.value}:
         raise InvalidInput(f"{sponsorship.organization.name} no longer co-sponsors this petition.")
     previous = sponsorship.status

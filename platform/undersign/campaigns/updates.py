@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from undersign.accounts.models import User
@@ -47,13 +48,14 @@ def post_update(actor: User, org: Organization, campaign: Campaign, title: str, 
 
 def update_of(campaign: Campaign, update_id: int) -> Update:
     """:raise NotFound: no such update on this campaign."""
-    return of_organization(Update, update_id, campaign.id, "There is no such update.", column=Update.campaign_id)
+    return of_organization(Update, update_id, campaign.id, _("There is no such update."), column=Update.campaign_id)
 
 
 def require_author_org(org: Organization, update: Update) -> None:
     """:raise PermissionDenied: another sponsor posted ``update``."""
     if update.organization_id != org.id:
-        raise PermissionDenied(f"This update was posted by {update.organization.name}; only they can change it.")
+        raise PermissionDenied(_("This update was posted by %(name)s; only they can change it.",
+                                 name=update.organization.name))
 
 
 def edit_update(actor: User, org: Organization, campaign: Campaign, update_id: int, title: str, body: str,

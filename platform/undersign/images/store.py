@@ -10,6 +10,7 @@ import hashlib
 import io
 from typing import IO
 
+from flask_babel import gettext as _
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
@@ -28,21 +29,22 @@ def store_image(stream: IO[bytes], *, max_bytes: int, max_side: int = 1600, fiel
     """
     data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise InvalidInput(f"The image must be at most {max_bytes // (1024 * 1024)} MB.", field=field)
+        raise InvalidInput(_("The image must be at most %(size)d MB.", size=max_bytes // (1024 * 1024)), field=field)
     if not data:
-        raise InvalidInput("The file is empty.", field=field)
+        raise InvalidInput(_("The file is empty."), field=field)
     try:
         with PILImage.open(io.BytesIO(data)) as probe:
             if probe.format not in ACCEPTED_FORMATS:
-                raise InvalidInput("Upload a JPEG, PNG or WebP image.", field=field)
+                raise InvalidInput(_("Upload a JPEG, PNG or WebP image."), field=field)
             if probe.width * probe.height > MAX_PIXELS:
-                raise InvalidInput("The image has too many pixels.", field=field)
+                raise InvalidInput(_("The image has too many pixels."), field=field)
             probe.load()
             picture = probe.convert("RGBA" if probe.mode in ("RGBA", "LA", "P") else "RGB")
     except InvalidInput:
         raise
     except (UnidentifiedImageError, OSError, ValueError, PILImage.DecompressionBombError) as exc:
-        raise InvalidInput("This file is not an image we can read. Upload a JPEG, PNG or WebP image.", field=field) from exc
+        raise InvalidInput(_("This file is not an image we can read. Upload a JPEG, PNG or WebP image."),
+                           field=field) from exc
     picture.thumbnail((max_side, max_side))
     out = io.BytesIO()
     picture.save(out, format="WEBP", quality=85, method=4)

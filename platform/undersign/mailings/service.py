@@ -24,6 +24,8 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
+from flask_babel import format_date
+from flask_babel import gettext as _
 from sqlalchemy import Select, exc, func, select
 
 from undersign.accounts.models import User
@@ -98,7 +100,7 @@ def unsubscribe_headers(url: str) -> dict[str, str]:
 def _mailable(org: Organization, campaign: Campaign, update: Update) -> None:
     require_accepted(org, campaign)
     if update.campaign_id != campaign.id:
-        raise NotFound("There is no such update.")
+        raise NotFound(_("There is no such update."))
     require_author_org(org, update)
 
 
@@ -132,11 +134,12 @@ def start_mailing(actor: User, org: Organization, campaign: Campaign, update: Up
     _mailable(org, campaign, update)
     already = mailing_of(update)
     if already is not None:
-        raise Conflict(f"This update was already e-mailed to supporters on {already.created_at:%d %B %Y}; "
-                       "it cannot be sent twice.")
+        raise Conflict(_("This update was already e-mailed to supporters on %(day)s; it cannot be sent twice.",
+                         day=format_date(already.created_at, "long")))
     planned = audience_size(campaign, org)
     if planned == 0:
-        raise Conflict(f"No supporter has agreed to hear from {org.name} yet, so there is nobody to e-mail.")
+        raise Conflict(_("No supporter has agreed to hear from %(name)s yet, so there is nobody to e-mail.",
+                         name=org.name))
     now = now or utcnow()
     mailing = Mailing(update_id=update.id, campaign_id=campaign.id, organization_id=org.id,
                       requested_by_id=actor.id, title=update.title, body=update.body,
@@ -145,7 +148,7 @@ def start_mailing(actor: User, org: Organization, campaign: Campaign, update: Up
         with db.session.begin_nested():
             db.session.add(mailing)
     except exc.IntegrityError:
-        raise Conflict("This update was already e-mailed to supporters; it cannot be sent twice.") from None
+        raise Conflict(_("This update was already e-mailed to supporters; it cannot be sent twice.")) from None
     update.emailed_at = now
     db.session.flush()
     record(actor, "update.mailed", update, organization_id=org.id, ip=ip,

@@ -12,6 +12,8 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from undersign.campaigns.models import Campaign, Update
@@ -70,7 +72,7 @@ def send_test(slug: str, update_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         abort(400)
     service.send_test(current_user, g.org, petition, update)
-    flash(f"A test is on its way to {current_user.email}, and to nobody else.", "success")
+    flash(_("A test is on its way to %(email)s, and to nobody else.", email=current_user.email), "success")
     return redirect(url_for("update_mailings.mailing", slug=petition.slug, update_id=update.id))
 
 
@@ -86,7 +88,9 @@ def send(slug: str, update_id: int) -> ResponseReturnValue:
         started = service.start_mailing(current_user, g.org, petition, update, ip=request.remote_addr)
     if not outcome.ok:
         return _page(petition, update, form, outcome.status)
-    flash(f"The update is being e-mailed to {started.planned:,} supporter(s).", "success")
+    flash(ngettext("The update is being e-mailed to %(count)s supporter.",
+                   "The update is being e-mailed to %(count)s supporters.", started.planned,
+                   count=f"{started.planned:,}"), "success")
     return redirect(url_for("update_mailings.mailing", slug=petition.slug, update_id=update.id))
 
 

@@ -8,6 +8,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import abort, flash, g, redirect
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from undersign.campaigns.models import Campaign, SponsorRole, SponsorshipStatus
@@ -56,23 +59,37 @@ def press_button(action: Callable[[], T], done: Callable[[T], str], then: str) -
 def campaign_status_label(campaign: Campaign) -> str:
     """The status as staff should read it: the public one (closed by date included), and a takedown."""
     status = campaign.public_status(utcnow())
-    label = {"draft": "Draft", "published": "Open", "closed": "Closed", "victory": "Victory"}.get(status, status)
+    label = str(CAMPAIGN_STATUS_LABELS.get(status, status))
     if campaign.taken_down_at is not None:
-        label += " (taken down)"
+        label = _("%(status)s (taken down)", status=label)
     return label
 
 
+CAMPAIGN_STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "published": _l("Open"),
+    "closed": _l("Closed"),
+    "victory": _l("Victory"),
+}
+
+
 SPONSORSHIP_STATUS_LABELS = {
-    SponsorshipStatus.INVITED.value: "Invited, no answer yet",
-    SponsorshipStatus.ACCEPTED.value: "Co-sponsoring",
-    SponsorshipStatus.DECLINED.value: "Declined",
-    SponsorshipStatus.WITHDRAWN.value: "Withdrew",
-    SponsorshipStatus.REMOVED.value: "Removed",
+    SponsorshipStatus.INVITED.value: _l("Invited, no answer yet"),
+    SponsorshipStatus.ACCEPTED.value: _l("Co-sponsoring"),
+    SponsorshipStatus.DECLINED.value: _l("Declined"),
+    SponsorshipStatus.WITHDRAWN.value: _l("Withdrew"),
+    SponsorshipStatus.REMOVED.value: _l("Removed"),
 }
 
 
 def day(moment: dt.datetime | None) -> str:
-    return f"{moment.day} {moment:%B %Y}" if moment is not None else ""
+    """A day as the console writes it: "3 December 2026" in English, the language's long date otherwise."""
+    if moment is None:
+        return ""
+    locale = get_locale()
+    if locale is None or locale.language == "en":
+        return f"{moment.day} {moment:%B %Y}"
+    return str(format_date(moment, "long"))
 
 
 @bp.context_processor
@@ -82,5 +99,5 @@ def _console_helpers() -> dict[str, Any]:
         "now": utcnow(),
         "day": day,
         "campaign_status_label": campaign_status_label,
-        "sponsorship_status_label": lambda status: SPONSORSHIP_STATUS_LABELS.get(status, status),
+        "sponsorship_status_label": lambda status: str(SPONSORSHIP_STATUS_LABELS.get(status, status)),
     }

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -108,13 +109,14 @@ def _save_draft(form: CampaignForm, petition: Campaign | None) -> tuple[Response
             if petition is None:
                 petition = service.create_campaign(current_user, g.org, form.draft(), picture=picture,
                                                    ip=request.remote_addr)
-                flash(f"The draft “{petition.title}” is saved. Preview it, invite co-sponsors, then publish it.",
+                flash(_("The draft “%(title)s” is saved. Preview it, invite co-sponsors, then publish it.",
+                        title=petition.title),
                       "success")
             else:
                 revision = service.edit_campaign(current_user, g.org, petition, form.draft(), picture=picture,
                                                  remove_image=bool(form.remove_image.data), ip=request.remote_addr)
-                flash("Saved. The earlier text is kept in the petition's history, which every sponsor can read."
-                      if revision is not None else "Saved.", "success")
+                flash(_("Saved. The earlier text is kept in the petition's history, which every sponsor can read.")
+                      if revision is not None else _("Saved."), "success")
         if outcome.error is not None:
             _refuse_access(outcome.error)
             return None, _client_status(outcome.error), None
@@ -208,28 +210,28 @@ def _lifecycle(action: Callable[..., None], done: str,
         service.require_lead(g.org, petition)
         return render_template(confirm_page, org=g.org, campaign=petition, form=EmptyForm(),
                                refusal=service.publishing_refusal(g.org))
-    return press_button(lambda: action(current_user, g.org, petition, ip=request.remote_addr), lambda _: done,
+    return press_button(lambda: action(current_user, g.org, petition, ip=request.remote_addr), lambda _result: done,
                         url_for("campaigns.detail", slug=petition.slug))
 
 
 @bp.route("/<slug>/publish", methods=["GET", "POST"])
 @member(Permission.MANAGE_CAMPAIGNS)
 def publish(slug: str) -> ResponseReturnValue:
-    return _lifecycle(service.publish_campaign, "The petition is published. It is open for signatures.",
+    return _lifecycle(service.publish_campaign, _("The petition is published. It is open for signatures."),
                       "campaigns/confirm_publish.html")
 
 
 @bp.route("/<slug>/close", methods=["GET", "POST"])
 @member(Permission.MANAGE_CAMPAIGNS)
 def close(slug: str) -> ResponseReturnValue:
-    return _lifecycle(service.close_campaign, "The petition is closed. Its page now shows how many people signed.",
+    return _lifecycle(service.close_campaign, _("The petition is closed. Its page now shows how many people signed."),
                       "campaigns/confirm_close.html")
 
 
 @bp.route("/<slug>/victory", methods=["GET", "POST"])
 @member(Permission.MANAGE_CAMPAIGNS)
 def victory(slug: str) -> ResponseReturnValue:
-    return _lifecycle(service.declare_victory, "Congratulations! The petition is marked as a victory.",
+    return _lifecycle(service.declare_victory, _("Congratulations! The petition is marked as a victory."),
                       "campaigns/confirm_victory.html")
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from undersign.campaigns import service, sponsorship
@@ -49,13 +50,14 @@ def invite(slug: str) -> ResponseReturnValue:
         if isinstance(outcome.error, PermissionDenied):
             raise outcome.error
         return _sponsors_page(petition, form, outcome.status)
-    flash(f"{invited.organization.name} is invited. Its administrators are told by e-mail and answer in their "
-          "console.", "success")
+    flash(_("%(name)s is invited. Its administrators are told by e-mail and answer in their console.",
+            name=invited.organization.name), "success")
     return redirect(url_for("campaigns.sponsors", slug=petition.slug))
 
 
 def _removed(removed: Sponsorship) -> str:
-    return f"{removed.organization.name} no longer co-sponsors this petition. The signatures it brought stay counted."
+    return str(_("%(name)s no longer co-sponsors this petition. The signatures it brought stay counted.",
+                 name=removed.organization.name))
 
 
 @bp.post("/<slug>/sponsors/<int:sponsorship_id>/remove")
@@ -69,7 +71,7 @@ def remove_sponsor(slug: str, sponsorship_id: int) -> ResponseReturnValue:
 
 def _answer(action: Callable[..., Sponsorship], done: str) -> ResponseReturnValue:
     petition = campaign()
-    return press_button(lambda: action(current_user, g.org, petition, ip=request.remote_addr), lambda _: done,
+    return press_button(lambda: action(current_user, g.org, petition, ip=request.remote_addr), lambda _result: done,
                         url_for("campaigns.index"))
 
 
@@ -77,13 +79,13 @@ def _answer(action: Callable[..., Sponsorship], done: str) -> ResponseReturnValu
 @member(Permission.MANAGE_CAMPAIGNS)
 def accept_invitation(slug: str) -> ResponseReturnValue:
     return _answer(sponsorship.accept_invitation,
-                   "You co-sponsor this petition now. It is listed with your petitions.")
+                   _("You co-sponsor this petition now. It is listed with your petitions."))
 
 
 @bp.post("/<slug>/invitation/decline")
 @member(Permission.MANAGE_CAMPAIGNS)
 def decline_invitation(slug: str) -> ResponseReturnValue:
-    return _answer(sponsorship.decline_invitation, "You declined the invitation.")
+    return _answer(sponsorship.decline_invitation, _("You declined the invitation."))
 
 
 @bp.post("/<slug>/withdraw")
@@ -91,5 +93,5 @@ def decline_invitation(slug: str) -> ResponseReturnValue:
 def withdraw(slug: str) -> ResponseReturnValue:
     return _answer(
         sponsorship.withdraw_sponsorship,
-        "Your organization no longer co-sponsors this petition. The signatures it brought stay in the count.",
+        _("Your organization no longer co-sponsors this petition. The signatures it brought stay in the count."),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from undersign.campaigns import updates as news
@@ -40,7 +41,7 @@ def new_update(slug: str) -> ResponseReturnValue:
         news.post_update(current_user, g.org, petition, form.title.data, form.body.data, ip=request.remote_addr)
     if not outcome.ok:
         return _update_form(petition, form, None, outcome.status)
-    flash("The update is posted.", "success")
+    flash(_("The update is posted."), "success")
     return redirect(url_for("campaigns.updates", slug=petition.slug))
 
 
@@ -58,7 +59,7 @@ def edit_update(slug: str, update_id: int) -> ResponseReturnValue:
                          ip=request.remote_addr)
     if not outcome.ok:
         return _update_form(petition, form, update, outcome.status)
-    flash("The update is saved.", "success")
+    flash(_("The update is saved."), "success")
     return redirect(url_for("campaigns.updates", slug=petition.slug))
 
 
@@ -69,5 +70,5 @@ def delete_update(slug: str, update_id: int) -> ResponseReturnValue:
     if not EmptyForm().validate_on_submit():
         abort(400)
     news.delete_update(current_user, g.org, petition, update_id, ip=request.remote_addr)
-    flash("The update is deleted.", "success")
+    flash(_("The update is deleted."), "success")
     return redirect(url_for("campaigns.updates", slug=petition.slug))
