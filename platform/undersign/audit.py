@@ -29,6 +29,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Select, String, event, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, UOWTransaction, mapped_column
@@ -188,64 +190,86 @@ def _create_triggers(table: Table, connection: Connection, **kw: Any) -> None:
 
 # --- reading ------------------------------------------------------------------------------------
 
-# Readable names of the actions; an action not listed reads as its words ("webhook.resent": "Webhook resent").
+# Readable names of the actions, in the reader's language; an action not listed reads as its words
+# ("webhook.resent": "Webhook resent"), untranslated.
 ACTION_LABELS = {
-    "membership.role_changed": "Role changed",
-    "membership.created": "Member added",
-    "membership.removed": "Member removed",
-    "membership.left": "Member left",
-    "invitation.created": "Invitation sent",
-    "invitation.accepted": "Invitation accepted",
-    "invitation.revoked": "Invitation revoked",
-    "sponsorship.created": "Petition led",
-    "sponsorship.invited": "Co-sponsor invited",
-    "sponsorship.accepted": "Co-sponsorship accepted",
-    "sponsorship.declined": "Co-sponsorship declined",
-    "sponsorship.withdrawn": "Co-sponsorship withdrawn",
-    "sponsorship.removed": "Co-sponsor removed",
-    "campaign.created": "Petition drafted",
-    "campaign.edited": "Petition edited",
-    "campaign.published": "Petition published",
-    "campaign.closed": "Petition closed",
-    "campaign.victory": "Petition marked as won",
-    "supporters.exported": "Supporters exported",
-    "supporters.export_finished": "Supporters' export finished",
-    "api_token.created": "API token created",
-    "api_token.revoked": "API token revoked",
-    "webhook.created": "Webhook added",
-    "webhook.enabled": "Webhook turned on",
-    "webhook.disabled": "Webhook turned off",
-    "webhook.deleted": "Webhook deleted",
-    "webhook.resent": "Webhook delivery sent again",
-    "organization.created": "Organization created",
-    "organization.updated": "Profile changed",
-    "organization.resubmitted": "Review asked for again",
-    "organization.approved": "Organization approved",
-    "organization.rejected": "Organization rejected",
-    "organization.suspended": "Organization suspended",
-    "organization.reinstated": "Organization reinstated",
-    "signature.invalidated": "Signature invalidated",
-    "update.posted": "Update posted",
-    "update.edited": "Update edited",
-    "update.deleted": "Update deleted",
-    "update.mailed": "Update e-mailed",
-    "consent.withdrawn": "Supporter unsubscribed",
-    "user.made_admin": "Made a platform administrator",
-    "delivery.recipient": "Decision maker recorded",
-    "delivery.link_sent": "Response link sent to the decision maker",
-    "delivery.link_revoked": "Response link revoked",
-    "delivery.link_viewed": "Response link opened",
-    "delivery.link_downloaded": "Delivery packet downloaded through the response link",
-    "delivery.link_posted": "Response form sent",
-    "delivery.link_refused": "Expired or revoked response link used",
-    "delivery.responded": "Decision maker responded",
-    "delivery.outcome": "Outcome recorded",
+    "membership.role_changed": _l("Role changed"),
+    "membership.created": _l("Member added"),
+    "membership.removed": _l("Member removed"),
+    "membership.left": _l("Member left"),
+    "invitation.created": _l("Invitation sent"),
+    "invitation.accepted": _l("Invitation accepted"),
+    "invitation.revoked": _l("Invitation revoked"),
+    "sponsorship.created": _l("Petition led"),
+    "sponsorship.invited": _l("Co-sponsor invited"),
+    "sponsorship.accepted": _l("Co-sponsorship accepted"),
+    "sponsorship.declined": _l("Co-sponsorship declined"),
+    "sponsorship.withdrawn": _l("Co-sponsorship withdrawn"),
+    "sponsorship.removed": _l("Co-sponsor removed"),
+    "campaign.created": _l("Petition drafted"),
+    "campaign.edited": _l("Petition edited"),
+    "campaign.published": _l("Petition published"),
+    "campaign.closed": _l("Petition closed"),
+    "campaign.victory": _l("Petition marked as won"),
+    "supporters.exported": _l("Supporters exported"),
+    "supporters.export_finished": _l("Supporters' export finished"),
+    "api_token.created": _l("API token created"),
+    "api_token.revoked": _l("API token revoked"),
+    "webhook.created": _l("Webhook added"),
+    "webhook.enabled": _l("Webhook turned on"),
+    "webhook.disabled": _l("Webhook turned off"),
+    "webhook.deleted": _l("Webhook deleted"),
+    "webhook.resent": _l("Webhook delivery sent again"),
+    "organization.created": _l("Organization created"),
+    "organization.updated": _l("Profile changed"),
+    "organization.resubmitted": _l("Review asked for again"),
+    "organization.approved": _l("Organization approved"),
+    "organization.rejected": _l("Organization rejected"),
+    "organization.suspended": _l("Organization suspended"),
+    "organization.reinstated": _l("Organization reinstated"),
+    "signature.invalidated": _l("Signature invalidated"),
+    "update.posted": _l("Update posted"),
+    "update.edited": _l("Update edited"),
+    "update.deleted": _l("Update deleted"),
+    "update.mailed": _l("Update e-mailed"),
+    "consent.withdrawn": _l("Supporter unsubscribed"),
+    "user.made_admin": _l("Made a platform administrator"),
+    "organization.two_factor_required": _l("Second factor required of members"),
+    "campaign.taken_down": _l("Petition taken down"),
+    "campaign.restored": _l("Petition restored"),
+    "campaign.anonymized": _l("Petition's supporters anonymized"),
+    "report.resolved": _l("Report resolved"),
+    "report.dismissed": _l("Report dismissed"),
+    "blocked_domain.added": _l("E-mail domain blocked"),
+    "blocked_domain.removed": _l("E-mail domain unblocked"),
+    "blocked_range.added": _l("Address range blocked"),
+    "blocked_range.removed": _l("Address range unblocked"),
+    "signatures.recorded": _l("Signatures recorded"),
+    "signatures.released": _l("Held signatures released"),
+    "signatures.invalidated": _l("Held signatures invalidated"),
+    "signatures.bulk_invalidation_started": _l("Bulk invalidation started"),
+    "signatures.bulk_invalidated": _l("Signatures invalidated in bulk"),
+    "signatures.bulk_invalidation_reversing": _l("Bulk invalidation being reversed"),
+    "signatures.bulk_invalidation_reversed": _l("Bulk invalidation reversed"),
+    "signatures.unconfirmed_deleted": _l("Unconfirmed signatures deleted"),
+    "consent.given": _l("Supporter agreed to hear from the sponsor"),
+    "supporter.erased": _l("Supporter's data erased"),
+    "user.deleted": _l("Account deleted"),
+    "delivery.recipient": _l("Decision maker recorded"),
+    "delivery.link_sent": _l("Response link sent to the decision maker"),
+    "delivery.link_revoked": _l("Response link revoked"),
+    "delivery.link_viewed": _l("Response link opened"),
+    "delivery.link_downloaded": _l("Delivery packet downloaded through the response link"),
+    "delivery.link_posted": _l("Response form sent"),
+    "delivery.link_refused": _l("Expired or revoked response link used"),
+    "delivery.responded": _l("Decision maker responded"),
+    "delivery.outcome": _l("Outcome recorded"),
 }
 
 
 def action_label(action: str) -> str:
     if action in ACTION_LABELS:
-        return ACTION_LABELS[action]
+        return str(ACTION_LABELS[action])
     words = action.replace(".", " ").replace("_", " ").strip()
     return words[:1].upper() + words[1:]
 
@@ -289,7 +313,7 @@ def _date_arg(args: Mapping[str, str], name: str, problems: dict[str, str]) -> d
     try:
         return dt.datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
-        problems[name] = "Give a date as YYYY-MM-DD, e.g. 2026-12-03."
+        problems[name] = _("Give a date as YYYY-MM-DD, e.g. 2026-12-03.")
         return None
 
 
@@ -308,7 +332,7 @@ def parse_filter(args: Mapping[str, str], *, organization_id: int | None = None,
         organization_id = org_id if is_row_id(org_id) else None
     since, until = _date_arg(args, "since", problems), _date_arg(args, "until", problems)
     if since and until and since > until:
-        problems["until"] = "The end date is before the start date."
+        problems["until"] = _("The end date is before the start date.")
     return ParsedFilter(AuditFilter(
         organization_id=organization_id,
         actor=_text_arg(args, "actor", 254),

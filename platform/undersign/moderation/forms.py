@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
@@ -44,10 +45,11 @@ class ReasonedDecisionForm(Form):
     """Reject or suspend: the owners are told why."""
 
     reason = TextAreaField(
-        "Reason",
-        validators=[DataRequired("Give a reason: the organization's owners will read it."),
-                    Length(max=REASON_MAX, message=f"Use at most {REASON_MAX:,} characters."), MultiLine()],
-        description="The organization's owners read this in the e-mail and on their dashboard.",
+        _l("Reason"),
+        validators=[DataRequired(_l("Give a reason: the organization's owners will read it.")),
+                    Length(max=REASON_MAX, message=_l("Use at most %(max)s characters.", max=f"{REASON_MAX:,}")),
+                    MultiLine()],
+        description=_l("The organization's owners read this in the e-mail and on their dashboard."),
         render_kw={"rows": 4},
     )
 
@@ -76,21 +78,21 @@ def _details_rule(form: FlaskForm, value: str | None) -> object:
 class ReportForm(Form):
     """"Report this petition": no account, a session CSRF token, and a honeypot for bots."""
 
-    reason = RadioField("What is wrong with this petition?", id="report-reason",
+    reason = RadioField(_l("What is wrong with this petition?"), id="report-reason",
                         choices=[SelectChoice(r.value, label) for r, label in REPORT_REASONS.items()],
                         validators=[InputRequired(CHOOSE_REASON)])
     details = TextAreaField(
-        "Tell us more", id="report-details", validators=[_Rule(_details_rule)],
-        description=f"Needed if you chose “Something else”. At most {REPORT_TEXT_MAX:,} characters.",
+        _l("Tell us more"), id="report-details", validators=[_Rule(_details_rule)],
+        description=_l("Needed if you chose “Something else”. At most %(max)s characters.", max=f"{REPORT_TEXT_MAX:,}"),
         render_kw={"rows": 5, "maxlength": REPORT_TEXT_MAX},
     )
     email = EmailField(
-        "Your e-mail address", id="report-email", validators=[_Rule(lambda _f, v: clean_reporter_email(v))],
-        description="Only to tell you what we decided. Leave it empty to stay anonymous.",
+        _l("Your e-mail address"), id="report-email", validators=[_Rule(lambda _f, v: clean_reporter_email(v))],
+        description=_l("Only to tell you what we decided. Leave it empty to stay anonymous."),
         render_kw={"autocomplete": "email", "maxlength": REPORT_EMAIL_MAX},
     )
     # Honeypot: off-screen, out of the tab order and hidden from assistive technology (the template).
-    website = StringField("Leave this field empty", id="report-website",
+    website = StringField(_l("Leave this field empty"), id="report-website",
                           render_kw={"autocomplete": "off", "tabindex": "-1"})
 
     @property
@@ -102,26 +104,28 @@ class ReportForm(Form):
 
 
 OUTCOMES = [*(SelectChoice(r.value, label) for r, label in RESOLUTIONS.items()),
-            SelectChoice("dismiss", "Dismiss the reports")]
+            SelectChoice("dismiss", _l("Dismiss the reports"))]
 
 
 class ResolveReportsForm(Form):
     """Close some of a petition's open reports (the choices are set by the view)."""
 
     # Check boxes drawn by the template, one per open report.
-    reports = SelectMultipleField("Reports to close", coerce=int, validate_choice=False,
+    reports = SelectMultipleField(_l("Reports to close"), coerce=int, validate_choice=False,
                                   validators=[DataRequired(NO_REPORT_CHOSEN)])
-    outcome = RadioField("Outcome", choices=OUTCOMES, validators=[InputRequired("Choose what to do.")])
+    outcome = RadioField(_l("Outcome"), choices=OUTCOMES, validators=[InputRequired(_l("Choose what to do."))])
     reason = TextAreaField(
-        "Reason or warning", id="resolve-reason",
-        validators=[Length(max=REASON_MAX, message=f"Use at most {REASON_MAX:,} characters."), MultiLine()],
-        description="Taking down: shown on the petition's page. Warning: e-mailed to the lead organization's owners.",
+        _l("Reason or warning"), id="resolve-reason",
+        validators=[Length(max=REASON_MAX, message=_l("Use at most %(max)s characters.", max=f"{REASON_MAX:,}")),
+                    MultiLine()],
+        description=_l("Taking down: shown on the petition's page. Warning: e-mailed to the lead organization's owners."),
         render_kw={"rows": 4},
     )
     note = TextAreaField(
-        "Note for administrators", id="resolve-note",
-        validators=[Length(max=NOTE_MAX, message=f"Use at most {NOTE_MAX:,} characters."), MultiLine()],
-        description="Kept with the reports; never sent to anyone.", render_kw={"rows": 2},
+        _l("Note for administrators"), id="resolve-note",
+        validators=[Length(max=NOTE_MAX, message=_l("Use at most %(max)s characters.", max=f"{NOTE_MAX:,}")),
+                    MultiLine()],
+        description=_l("Kept with the reports; never sent to anyone."), render_kw={"rows": 2},
     )
 
 
@@ -129,11 +133,12 @@ class TakedownForm(Form):
     """Take a petition down: the reason is public, on the petition's page."""
 
     reason = TextAreaField(
-        "Public reason",
-        validators=[DataRequired("Give a reason: it is shown on the petition's page."),
-                    Length(max=TAKEDOWN_REASON_MAX, message=f"Use at most {TAKEDOWN_REASON_MAX:,} characters."),
+        _l("Public reason"),
+        validators=[DataRequired(_l("Give a reason: it is shown on the petition's page.")),
+                    Length(max=TAKEDOWN_REASON_MAX,
+                           message=_l("Use at most %(max)s characters.", max=f"{TAKEDOWN_REASON_MAX:,}")),
                     MultiLine()],
-        description="Everyone who opens the petition reads this, and its sponsors' owners get it by e-mail.",
+        description=_l("Everyone who opens the petition reads this, and its sponsors' owners get it by e-mail."),
         render_kw={"rows": 3},
     )
 
@@ -141,40 +146,41 @@ class TakedownForm(Form):
 # ---------------------------------------------------------------- fraud defences (`undersign.moderation.fraud`)
 
 
-def _reason_field(description: str) -> StringField:
-    return StringField("Reason", validators=[DataRequired("Give a reason."), Length(max=500), SingleLine()],
+def _reason_field(description: object) -> StringField:
+    return StringField(_l("Reason"), validators=[DataRequired(_l("Give a reason.")), Length(max=500), SingleLine()],
                        description=description)
 
 
 class BlockDomainForm(Form):
-    pattern = StringField("E-mail domain", validators=[DataRequired("Enter a domain."), Length(max=255), SingleLine()],
-                          description="example.com exactly, or *.example.com for all its subdomains.")
-    reason = _reason_field("For the other administrators and the audit log.")
+    pattern = StringField(_l("E-mail domain"), validators=[DataRequired(_l("Enter a domain.")), Length(max=255),
+                                                         SingleLine()],
+                          description=_l("example.com exactly, or *.example.com for all its subdomains."))
+    reason = _reason_field(_l("For the other administrators and the audit log."))
 
 
 class BlockRangeForm(Form):
-    network = StringField("Address range", validators=[DataRequired("Enter an address range."), Length(max=64),
-                                                       SingleLine()],
-                          description="CIDR, IPv4 or IPv6: 203.0.113.0/24, 2001:db8::/32, or one address.")
-    reason = _reason_field("For the other administrators and the audit log.")
+    network = StringField(_l("Address range"), validators=[DataRequired(_l("Enter an address range.")), Length(max=64),
+                                                           SingleLine()],
+                          description=_l("CIDR, IPv4 or IPv6: 203.0.113.0/24, 2001:db8::/32, or one address."))
+    reason = _reason_field(_l("For the other administrators and the audit log."))
 
 
 class HeldSignaturesForm(Form):
     """Release or invalidate the ticked held signatures (their ids come as repeated ``signature`` fields)."""
 
-    reason = StringField("Reason (when invalidating)", validators=[Optional(), Length(max=500), SingleLine()])
+    reason = StringField(_l("Reason (when invalidating)"), validators=[Optional(), Length(max=500), SingleLine()])
 
 
 class InvalidationForm(Form):
     """The conditions of a bulk invalidation (all given ones together), and the reason."""
 
-    email_domain = StringField("E-mail domain", validators=[Optional(), Length(max=253), SingleLine()])
-    ip_hash = StringField("Address hash", validators=[Optional(), Length(max=64), SingleLine()])
-    since = DateTimeLocalField("Sent from (UTC)", validators=[Optional()], format="%Y-%m-%dT%H:%M")
-    until = DateTimeLocalField("Sent before (UTC)", validators=[Optional()], format="%Y-%m-%dT%H:%M")
-    source = StringField("Tag (source)", validators=[Optional(), Length(max=64), SingleLine()])
-    reason = StringField("Reason", validators=[Optional(), Length(max=500), SingleLine()],
-                         description="Kept on each signature and in the audit log.")
+    email_domain = StringField(_l("E-mail domain"), validators=[Optional(), Length(max=253), SingleLine()])
+    ip_hash = StringField(_l("Address hash"), validators=[Optional(), Length(max=64), SingleLine()])
+    since = DateTimeLocalField(_l("Sent from (UTC)"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    until = DateTimeLocalField(_l("Sent before (UTC)"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    source = StringField(_l("Tag (source)"), validators=[Optional(), Length(max=64), SingleLine()])
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500), SingleLine()],
+                         description=_l("Kept on each signature and in the audit log."))
     # The frozen set the preview showed: running checks that it is still what was shown.
     max_signature_id = HiddenField(validators=[Optional()])
     expected = HiddenField(validators=[Optional()])

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
+
 from undersign.campaigns.models import Campaign
 from undersign.charts import sparkline
 from undersign.db import db, is_row_id
@@ -70,7 +72,7 @@ def block_domain() -> ResponseReturnValue:
         entry = screening.block_domain(current_user, form.pattern.data, form.reason.data, ip=request.remote_addr)
     if not outcome.ok:
         return _blocked_page(domain_form=form, status=outcome.status)
-    flash(f"Signatures from {entry.pattern} are held from now on.", "success")
+    flash(_("Signatures from %(source)s are held from now on.", source=entry.pattern), "success")
     return redirect(url_for("fraud.blocked"))
 
 
@@ -84,7 +86,7 @@ def block_range() -> ResponseReturnValue:
         entry = screening.block_network(current_user, form.network.data, form.reason.data, ip=request.remote_addr)
     if not outcome.ok:
         return _blocked_page(range_form=form, status=outcome.status)
-    flash(f"Signatures from {entry.network} are held from now on.", "success")
+    flash(_("Signatures from %(source)s are held from now on.", source=entry.network), "success")
     return redirect(url_for("fraud.blocked"))
 
 
@@ -100,7 +102,7 @@ def unblock(kind: str, entry_id: int) -> ResponseReturnValue:
         screening.unblock(current_user, model, entry_id, ip=request.remote_addr)
     except DomainError as exc:
         abort(exc.status_code)
-    flash("Removed from the list. Signatures it held stay held until you release them.", "success")
+    flash(_("Removed from the list. Signatures it held stay held until you release them."), "success")
     return redirect(url_for("fraud.blocked"))
 
 
@@ -135,8 +137,10 @@ def decide_held(campaign_id: int, action: str) -> ResponseReturnValue:
             done = fraud.invalidate_held(current_user, campaign, ids, form.reason.data or "", ip=request.remote_addr)
     if not outcome.ok:
         return _held_page(campaign, form, outcome.status)
-    flash(f"{done} signature(s) {'released: they count now if confirmed' if action == 'release' else 'invalidated'}.",
-          "success")
+    if action == "release":
+        flash(_("%(num)s signature(s) released: they count now if confirmed.", num=done), "success")
+    else:
+        flash(_("%(num)s signature(s) invalidated.", num=done), "success")
     return redirect(url_for("fraud.held", campaign_id=campaign.id))
 
 
@@ -197,7 +201,7 @@ def start_invalidation(campaign_id: int) -> ResponseReturnValue:
         return _invalidations_page(campaign, form, status=400)
     frozen = form.frozen()
     if frozen is None:
-        return _invalidations_page(campaign, form, status=400, error="Preview the invalidation before running it.")
+        return _invalidations_page(campaign, form, status=400, error=_("Preview the invalidation before running it."))
     max_id, expected, expected_counted = frozen
     try:
         batch = fraud.start(current_user, campaign, form.conditions(), form.reason.data or "",
@@ -211,8 +215,8 @@ def start_invalidation(campaign_id: int) -> ResponseReturnValue:
         attach_error(form, exc)
         preview = fraud.preview(campaign, form.conditions(), max_id) if exc.field == "reason" else None
         return _invalidations_page(campaign, form, preview, status=exc.status_code)
-    flash(f"Invalidating {batch.expected} signature(s) in the background; the list below shows when it is done.",
-          "success")
+    flash(_("Invalidating %(num)s signature(s) in the background; the list below shows when it is done.",
+            num=batch.expected), "success")
     return redirect(url_for("fraud.invalidations", campaign_id=campaign.id))
 
 
@@ -231,5 +235,5 @@ def reverse_invalidation(campaign_id: int, batch_id: int) -> ResponseReturnValue
         db.session.rollback()
         return _invalidations_page(campaign, InvalidationForm(formdata=None), status=exc.status_code,
                                    error=exc.message)
-    flash("Reversing the invalidation in the background: its signatures and their counts come back.", "success")
+    flash(_("Reversing the invalidation in the background: its signatures and their counts come back."), "success")
     return redirect(url_for("fraud.invalidations", campaign_id=campaign.id))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -17,14 +18,11 @@ from undersign.errors import NotFound
 from undersign.moderation import reports as service
 from undersign.moderation.forms import ResolveReportsForm
 from undersign.moderation.models import Report
-from undersign.moderation.rules import REPORT_REASONS, RESOLUTIONS, ReportStatus, Resolution
+from undersign.moderation.rules import REPORT_REASONS, REPORT_STATUS_LABELS, RESOLUTIONS, ReportStatus, Resolution
 from undersign.web.access import platform_admin
 from undersign.web.forms import field_errors
 
 bp = Blueprint("admin_reports", __name__, url_prefix="/admin/reports")
-
-OUTCOME_WORDS = {"take-down": "taken down", "warn": "warned", "none": "resolved with no action", "dismiss": "dismissed"}
-
 
 @bp.get("")
 @platform_admin
@@ -37,6 +35,8 @@ def queue() -> ResponseReturnValue:
     return render_template(
         "moderation/reports.html", groups=service.queue(status), status=status.value,
         statuses=[s.value for s in ReportStatus], counts=service.status_counts(), reasons=_reason_labels(),
+        status_labels=REPORT_STATUS_LABELS,
+        resolutions={r.value: label for r, label in RESOLUTIONS.items()},
     )
 
 
@@ -63,7 +63,7 @@ def _report_page(report: Report, form: ResolveReportsForm, status: int = 200) ->
     return render_template(
         "moderation/report.html", report=report, campaign=campaign, form=form, open_reports=open_reports,
         closed_reports=[r for r in every if not r.is_open], resolvers=resolvers, reasons=_reason_labels(),
-        resolutions={r.value: label for r, label in RESOLUTIONS.items()},
+        resolutions={r.value: label for r, label in RESOLUTIONS.items()}, status_labels=REPORT_STATUS_LABELS,
     ), status
 
 
@@ -92,7 +92,20 @@ def resolve(report_id: int) -> ResponseReturnValue:
     if not outcome.ok:
         return _report_page(report, form, outcome.status)
     count = len(closed)
-    flash(f"{count} report{'' if count == 1 else 's'} about “{report.campaign.title}” "
-          f"{OUTCOME_WORDS[form.outcome.data]}.", "success")
+    flash(_closed_message(form.outcome.data, count, report.campaign.title), "success")
     return redirect(url_for("admin_reports.queue"))
 
+
+def _closed_message(outcome: str, count: int, title: str) -> str:
+    """What the flash says once ``count`` reports about the petition ``title`` are closed with ``outcome``."""
+    if outcome == Resolution.TAKE_DOWN.value:
+        return str(ngettext("%(num)s report about “%(title)s” taken down.",
+                           "%(num)s reports about “%(title)s” taken down.", count, title=title))
+    if outcome == Resolution.WARN.value:
+        return str(ngettext("%(num)s report about “%(title)s” warned.",
+                           "%(num)s reports about “%(title)s” warned.", count, title=title))
+    if outcome == Resolution.NONE.value:
+        return str(ngettext("%(num)s report about “%(title)s” resolved with no action.",
+                           "%(num)s reports about “%(title)s” resolved with no action.", count, title=title))
+    return str(ngettext("%(num)s report about “%(title)s” dismissed.",
+                        "%(num)s reports about “%(title)s” dismissed.", count, title=title))

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from undersign.accounts.models import User
@@ -114,7 +115,7 @@ def get_report(report_id: int) -> Report:
     """:raise NotFound: no such report."""
     report = db.session.get(Report, report_id) if is_row_id(report_id) else None
     if report is None:
-        raise NotFound("There is no such report.")
+        raise NotFound(_("There is no such report."))
     return report
 
 
@@ -146,8 +147,8 @@ def resolve(admin: User, campaign: Campaign, report_ids: Iterable[int], action: 
     reason = clean_text(reason, field="reason", label="The reason", max_length=REASON_MAX)
     note = clean_text(note, field="note", label="The note", max_length=NOTE_MAX)
     if action is not Resolution.NONE and not reason:
-        raise InvalidInput("Give a reason: it is shown on the petition's page." if action is Resolution.TAKE_DOWN
-                           else "Give the warning: the lead organization's owners read it.", field="reason")
+        raise InvalidInput(_("Give a reason: it is shown on the petition's page.") if action is Resolution.TAKE_DOWN
+                           else _("Give the warning: the lead organization's owners read it."), field="reason")
     reports = _open_reports(campaign, report_ids)
     if action is Resolution.TAKE_DOWN:
         take_down(admin, campaign, reason, ip=ip)
@@ -172,7 +173,7 @@ def dismiss(admin: User, campaign: Campaign, report_ids: Iterable[int], *, note:
 
 def _check_admin(admin: User) -> None:
     if not admin.is_admin:
-        raise PermissionDenied("Only platform administrators handle reports.")
+        raise PermissionDenied(_("Only platform administrators handle reports."))
 
 
 def _open_reports(campaign: Campaign, report_ids: Iterable[int]) -> list[Report]:
@@ -180,16 +181,16 @@ def _open_reports(campaign: Campaign, report_ids: Iterable[int]) -> list[Report]
     :raise Conflict: one is no longer open (another administrator closed it first)."""
     ids = sorted({i for i in report_ids if is_row_id(i)})
     if not ids:
-        raise InvalidInput(NO_REPORT_CHOSEN, field="reports")
+        raise InvalidInput(str(NO_REPORT_CHOSEN), field="reports")
     reports = list(db.session.scalars(
         select(Report).where(Report.id.in_(ids), Report.campaign_id == campaign.id)
         .order_by(Report.id).with_for_update().execution_options(populate_existing=True)
     ))
     if len(reports) != len(ids):
-        raise InvalidInput(NO_REPORT_CHOSEN, field="reports")
+        raise InvalidInput(str(NO_REPORT_CHOSEN), field="reports")
     if any(not r.is_open for r in reports):
-        raise Conflict("Some of these reports were closed meanwhile, perhaps by another administrator. "
-                       "Look at them again.")
+        raise Conflict(_("Some of these reports were closed meanwhile, perhaps by another administrator. "
+                         "Look at them again."))
     return reports
 
 
@@ -216,7 +217,8 @@ def _warn_owners(campaign: Campaign, warning: str) -> None:
     lead = campaign.lead_organization
     console_url = absolute_url("campaigns.detail", org=lead.slug, slug=campaign.slug)
     for owner in owners_of(lead):
-        queue_mail(owner.email, f"A warning about your petition “{campaign.title}”", "moderation/report_warning",
+        queue_mail(owner.email, _("A warning about your petition “%(title)s”", title=campaign.title),
+                   "moderation/report_warning",
                    owner=owner, org=lead, campaign=campaign, warning=warning, console_url=console_url)
 
 
@@ -224,5 +226,5 @@ def _tell_reporters(campaign: Campaign, reports: list[Report], action: Resolutio
     """One mail per address, however many of the closed reports it sent."""
     addresses = {r.reporter_email.lower(): r.reporter_email for r in reports if r.reporter_email}
     for _key, address in sorted(addresses.items()):
-        queue_mail(address, f"Your report about “{campaign.title}”", "moderation/report_outcome",
+        queue_mail(address, _("Your report about “%(title)s”", title=campaign.title), "moderation/report_outcome",
                    campaign=campaign, outcome=action.value if action is not None else "dismissed")

@@ -7,6 +7,8 @@ import unicodedata
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from undersign.errors import DomainError, InvalidFields, InvalidInput
 from undersign.text import LINE_BREAKS_AND_TABS, has_control_characters
@@ -41,12 +43,44 @@ def needs_reason(decision: Decision) -> bool:
     return DECISIONS[decision][2]
 
 
-PAST = {
-    Decision.APPROVE: "approved",
-    Decision.REJECT: "rejected",
-    Decision.SUSPEND: "suspended",
-    Decision.REINSTATE: "reinstated",
+DECISION_LABELS = {
+    Decision.APPROVE.value: _l("Approve"),
+    Decision.REJECT.value: _l("Reject"),
+    Decision.SUSPEND.value: _l("Suspend"),
+    Decision.REINSTATE.value: _l("Reinstate"),
 }
+"""The decisions' buttons."""
+
+ORG_STATUS_LABELS = {
+    "pending": _l("Pending"),
+    "approved": _l("Approved"),
+    "suspended": _l("Suspended"),
+    "rejected": _l("Rejected"),
+}
+"""An organization's status (`undersign.organizations.models.OrgStatus`) as the administrators' pages name it."""
+
+
+def decided_subject(decision: Decision, org_name: str) -> str:
+    """The subject of the mail that tells an organization's owners the decision (one sentence each, for translators)."""
+    subjects = {
+        Decision.APPROVE: _("%(org)s has been approved on undersign", org=org_name),
+        Decision.REJECT: _("%(org)s has been rejected on undersign", org=org_name),
+        Decision.SUSPEND: _("%(org)s has been suspended on undersign", org=org_name),
+        Decision.REINSTATE: _("%(org)s has been reinstated on undersign", org=org_name),
+    }
+    return str(subjects[decision])
+
+
+def too_late(decision: Decision, org_name: str, status: str) -> str:
+    """Why ``decision`` no longer applies (another administrator may have decided first)."""
+    now = str(ORG_STATUS_LABELS.get(status, status)).lower()
+    messages = {
+        Decision.APPROVE: _("%(org)s is %(status)s; it cannot be approved now.", org=org_name, status=now),
+        Decision.REJECT: _("%(org)s is %(status)s; it cannot be rejected now.", org=org_name, status=now),
+        Decision.SUSPEND: _("%(org)s is %(status)s; it cannot be suspended now.", org=org_name, status=now),
+        Decision.REINSTATE: _("%(org)s is %(status)s; it cannot be reinstated now.", org=org_name, status=now),
+    }
+    return str(messages[decision])
 
 
 # ---------------------------------------------------------------- reports from the public
@@ -64,12 +98,12 @@ class ReportReason(str, enum.Enum):
 
 
 REPORT_REASONS: dict[ReportReason, str] = {
-    ReportReason.MISLEADING: "It is misleading or false",
-    ReportReason.HATE: "It contains hate speech or harassment",
-    ReportReason.PERSONAL_DATA: "It exposes someone's personal data",
-    ReportReason.SPAM: "It is spam or a scam",
-    ReportReason.IMPERSONATION: "It impersonates someone else",
-    ReportReason.OTHER: "Something else",
+    ReportReason.MISLEADING: _l("It is misleading or false"),
+    ReportReason.HATE: _l("It contains hate speech or harassment"),
+    ReportReason.PERSONAL_DATA: _l("It exposes someone's personal data"),
+    ReportReason.SPAM: _l("It is spam or a scam"),
+    ReportReason.IMPERSONATION: _l("It impersonates someone else"),
+    ReportReason.OTHER: _l("Something else"),
 }
 
 
@@ -77,6 +111,14 @@ class ReportStatus(str, enum.Enum):
     OPEN = "open"
     RESOLVED = "resolved"
     DISMISSED = "dismissed"
+
+
+REPORT_STATUS_LABELS = {
+    ReportStatus.OPEN.value: _l("Open"),
+    ReportStatus.RESOLVED.value: _l("Resolved"),
+    ReportStatus.DISMISSED.value: _l("Dismissed"),
+}
+"""A report's status as the queue's tabs and badges name it."""
 
 
 class Resolution(str, enum.Enum):
@@ -88,18 +130,18 @@ class Resolution(str, enum.Enum):
 
 
 RESOLUTIONS: dict[Resolution, str] = {
-    Resolution.TAKE_DOWN: "Take the petition down",
-    Resolution.WARN: "Warn the lead organization's owners",
-    Resolution.NONE: "No action",
+    Resolution.TAKE_DOWN: _l("Take the petition down"),
+    Resolution.WARN: _l("Warn the lead organization's owners"),
+    Resolution.NONE: _l("No action"),
 }
 
 REPORT_TEXT_MAX = 2000
 REPORT_EMAIL_MAX = 254
 NOTE_MAX = 2000
-CHOOSE_REASON = "Choose the reason closest to what is wrong."
-NO_REPORT_CHOSEN = "Choose at least one open report of this petition."
-DESCRIBE_OTHER = "Tell us what is wrong with this petition."
-EMAIL_LOOKS_WRONG = "This e-mail address does not look right. Leave it empty if you do not want to hear back."
+CHOOSE_REASON = _l("Choose the reason closest to what is wrong.")
+NO_REPORT_CHOSEN = _l("Choose at least one open report of this petition.")
+DESCRIBE_OTHER = _l("Tell us what is wrong with this petition.")
+EMAIL_LOOKS_WRONG = _l("This e-mail address does not look right. Leave it empty if you do not want to hear back.")
 
 
 @dataclass(frozen=True)
@@ -123,7 +165,7 @@ def clean_reason(raw: str | None) -> ReportReason:
     try:
         return ReportReason(raw or "")
     except ValueError:
-        raise InvalidInput(CHOOSE_REASON, field="reason") from None
+        raise InvalidInput(str(CHOOSE_REASON), field="reason") from None
 
 
 def clean_details(raw: str | None, reason: ReportReason | None) -> str:
@@ -133,11 +175,11 @@ def clean_details(raw: str | None, reason: ReportReason | None) -> str:
     """
     text = unicodedata.normalize("NFC", (raw or "").replace("\r\n", "\n").replace("\r", "\n").strip())
     if has_control_characters(text, allow=LINE_BREAKS_AND_TABS):
-        raise InvalidInput("Remove the invisible control characters from this text.", field="details")
+        raise InvalidInput(_("Remove the invisible control characters from this text."), field="details")
     if len(text) > REPORT_TEXT_MAX:
-        raise InvalidInput(f"Use at most {REPORT_TEXT_MAX:,} characters.", field="details")
+        raise InvalidInput(_("Use at most %(max)s characters.", max=f"{REPORT_TEXT_MAX:,}"), field="details")
     if not text and reason is ReportReason.OTHER:
-        raise InvalidInput(DESCRIBE_OTHER, field="details")
+        raise InvalidInput(str(DESCRIBE_OTHER), field="details")
     return text
 
 
@@ -150,13 +192,13 @@ def clean_reporter_email(raw: str | None) -> str | None:
     if not value:
         return None
     if len(value) > REPORT_EMAIL_MAX or has_control_characters(value) or any(ch.isspace() for ch in value):
-        raise InvalidInput(EMAIL_LOOKS_WRONG, field="email")
+        raise InvalidInput(str(EMAIL_LOOKS_WRONG), field="email")
     try:
         address = validate_email(value, check_deliverability=False).normalized
     except (EmailNotValidError, ValueError, UnicodeError):
-        raise InvalidInput(EMAIL_LOOKS_WRONG, field="email") from None
+        raise InvalidInput(str(EMAIL_LOOKS_WRONG), field="email") from None
     if len(address) > REPORT_EMAIL_MAX:
-        raise InvalidInput(EMAIL_LOOKS_WRONG, field="email")
+        raise InvalidInput(str(EMAIL_LOOKS_WRONG), field="email")
     return address
 
 

@@ -5,6 +5,7 @@ Events are written and read through `undersign.audit`, which imports no domain.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -16,7 +17,7 @@ from undersign.db import db, utcnow
 from undersign.errors import Conflict, InvalidInput, PermissionDenied
 from undersign.links import absolute_url
 from undersign.mail import queue_mail
-from undersign.moderation.rules import DECISIONS, PAST, REASON_MAX, Decision
+from undersign.moderation.rules import DECISIONS, REASON_MAX, Decision, decided_subject, too_late
 from undersign.organizations.models import Membership, Organization, Role
 from undersign.organizations.rules import clean_text
 from undersign.text import skeletons
@@ -38,15 +39,15 @@ def decide(admin: User, org: Organization, decision: Decision, reason: str = "",
         (another administrator may have decided first).
     """
     if not admin.is_admin:
-        raise PermissionDenied("Only platform administrators decide on organizations.")
+        raise PermissionDenied(_("Only platform administrators decide on organizations."))
     sources, target, reason_required, action = DECISIONS[decision]
     reason = clean_text(reason, field="reason", label="The reason", max_length=REASON_MAX)
     if reason_required and not reason:
-        raise InvalidInput("Give a reason: the organization's owners will read it.", field="reason")
+        raise InvalidInput(_("Give a reason: the organization's owners will read it."), field="reason")
     db.session.execute(select(Organization.id).where(Organization.id == org.id).with_for_update())
     db.session.refresh(org)
     if org.status not in sources:
-        raise Conflict(f"{org.name} is {org.status}; it cannot be {PAST[decision]} now.")
+        raise Conflict(too_late(decision, org.name, org.status))
     previous = org.status
     org.status = target
     org.status_reason = reason or None
@@ -60,7 +61,7 @@ def decide(admin: User, org: Organization, decision: Decision, reason: str = "",
 
 def _tell_owners(org: Organization, decision: Decision, reason: str) -> None:
     owners = owners_of(org)
-    subject = f"{org.name} has been {PAST[decision]} on undersign"
+    subject = decided_subject(decision, org.name)
     console_url = absolute_url("org_console.dashboard", org=org.slug)
     for owner in owners:
         queue_mail(owner.email, subject, "moderation/decision",
@@ -85,8 +86,9 @@ def _tell_partners(org: Organization, decision: Decision) -> None:
                 partners.setdefault(partner.id, (partner, []))[1].append(campaign)
     suspended = decision is Decision.SUSPEND
     for partner, petitions in partners.values():
-        subject = (f"{org.name} is suspended: petitions {partner.name} sponsors with it" if suspended
-                   else f"{org.name} is reinstated: petitions {partner.name} sponsors with it")
+        subject = (_("%(org)s is suspended: petitions %(partner)s sponsors with it", org=org.name, partner=partner.name)
+                   if suspended else
+                   _("%(org)s is reinstated: petitions %(partner)s sponsors with it", org=org.name, partner=partner.name))
         listed = [(c, c.lead_organization_id == org.id, absolute_url("campaigns.detail", org=partner.slug, slug=c.slug))
                   for c in petitions]
         for person in members_with(partner, OWNERS):

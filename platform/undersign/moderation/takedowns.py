@@ -8,6 +8,7 @@ sponsor's owners are told by e-mail each time; both are in the audit log.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -35,10 +36,10 @@ def take_down(admin: User, campaign: Campaign, reason: str, *, ip: str | None = 
     _require_admin(admin)
     reason = clean_text(reason, field="reason", label="The reason", max_length=TAKEDOWN_REASON_MAX)
     if not reason:
-        raise InvalidInput("Give a reason: it is shown on the petition's page.", field="reason")
+        raise InvalidInput(_("Give a reason: it is shown on the petition's page."), field="reason")
     _lock(campaign)
     if campaign.taken_down_at is not None:
-        raise Conflict(f"“{campaign.title}” is already taken down.")
+        raise Conflict(_("“%(title)s” is already taken down.", title=campaign.title))
     now = utcnow()
     campaign.taken_down_at = now
     campaign.takedown_reason = reason
@@ -58,7 +59,7 @@ def restore(admin: User, campaign: Campaign, *, ip: str | None = None) -> None:
     _require_admin(admin)
     _lock(campaign)
     if campaign.taken_down_at is None:
-        raise Conflict(f"“{campaign.title}” is not taken down.")
+        raise Conflict(_("“%(title)s” is not taken down.", title=campaign.title))
     previous = campaign.takedown_reason
     campaign.taken_down_at = None
     campaign.takedown_reason = None
@@ -71,7 +72,7 @@ def restore(admin: User, campaign: Campaign, *, ip: str | None = None) -> None:
 
 def _require_admin(admin: User) -> None:
     if not admin.is_admin:
-        raise PermissionDenied("Only platform administrators take petitions down or restore them.")
+        raise PermissionDenied(_("Only platform administrators take petitions down or restore them."))
 
 
 def _lock(campaign: Campaign) -> None:
@@ -82,7 +83,8 @@ def _lock(campaign: Campaign) -> None:
 
 def _tell_sponsors(campaign: Campaign, *, taken_down: bool) -> None:
     """Each owner of every accepted sponsor, lead first: one mail per person and organization."""
-    subject = f"“{campaign.title}” was {'taken down' if taken_down else 'restored'} on undersign"
+    subject = (_("“%(title)s” was taken down on undersign", title=campaign.title) if taken_down
+               else _("“%(title)s” was restored on undersign", title=campaign.title))
     page = absolute_url("public.petition", slug=campaign.slug)
     for sponsorship in campaign.accepted_sponsorships:
         org = sponsorship.organization

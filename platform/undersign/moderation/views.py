@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from undersign.audit import AuditFilter, action_label, actors_of, events_query
@@ -16,7 +17,7 @@ from undersign.db import db, is_row_id
 from undersign.errors import DomainError
 from undersign.moderation import service, takedowns
 from undersign.moderation.forms import ReasonedDecisionForm, TakedownForm
-from undersign.moderation.rules import Decision, decisions_for, needs_reason
+from undersign.moderation.rules import DECISION_LABELS, ORG_STATUS_LABELS, Decision, decisions_for, needs_reason
 from undersign.organizations.models import Organization, OrgStatus
 from undersign.text import has_control_characters
 from undersign.web.access import platform_admin
@@ -46,7 +47,7 @@ def organizations() -> ResponseReturnValue:
         "moderation/organizations.html", orgs=orgs, status=status, statuses=[s.value for s in OrgStatus],
         counts=service.status_counts(), owners={org.id: service.owners_of(org) for org in orgs},
         decisions={org.id: [d.value for d in decisions_for(org.status)] for org in orgs},
-        lookalikes=service.lookalikes(orgs),
+        lookalikes=service.lookalikes(orgs), status_labels=ORG_STATUS_LABELS,
     )
 
 
@@ -67,6 +68,7 @@ def _organization_page(
         decisions=decisions_for(org.status), needs_reason=needs_reason,
         lookalikes=service.lookalikes([org]).get(org.id, []),
         events=events, actors=actors_of(events), action_label=action_label,
+        status_labels=ORG_STATUS_LABELS, decision_labels=DECISION_LABELS,
     ), status
 
 
@@ -94,7 +96,8 @@ def decide(org_id: int, decision: str) -> ResponseReturnValue:
             form.reason.errors = [*form.reason.errors, exc.message]
             return _organization_page(org, page_form, exc.status_code)
         return _organization_page(org, page_form, exc.status_code, exc.message)
-    flash(f"{org.name} is {org.status}. Its owners have been e-mailed.", "success")
+    flash(_("%(org)s is %(status)s. Its owners have been e-mailed.",
+            org=org.name, status=str(ORG_STATUS_LABELS.get(org.status, org.status)).lower()), "success")
     if chosen in (Decision.APPROVE, Decision.REJECT):
         return redirect(url_for("admin.organizations"))  # on to the next in the queue
     return redirect(url_for("admin.organization", org_id=org.id))
@@ -145,7 +148,7 @@ def take_down(campaign_id: int) -> ResponseReturnValue:
             form.reason.errors = [*form.reason.errors, exc.message]
             return _campaign_page(campaign, form, exc.status_code)
         return _campaign_page(campaign, form, exc.status_code, exc.message)
-    flash(f"“{campaign.title}” is taken down. Its sponsors' owners have been e-mailed.", "success")
+    flash(_("“%(title)s” is taken down. Its sponsors' owners have been e-mailed.", title=campaign.title), "success")
     return redirect(url_for("admin.campaign", campaign_id=campaign.id))
 
 
@@ -160,7 +163,7 @@ def restore(campaign_id: int) -> ResponseReturnValue:
         takedowns.restore(current_user, campaign, ip=request.remote_addr)
     except DomainError as exc:
         return _campaign_page(campaign, TakedownForm(formdata=None), exc.status_code, exc.message)
-    flash(f"“{campaign.title}” is restored. Its sponsors' owners have been e-mailed.", "success")
+    flash(_("“%(title)s” is restored. Its sponsors' owners have been e-mailed.", title=campaign.title), "success")
     return redirect(url_for("admin.campaign", campaign_id=campaign.id))
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, SQLColumnExpression, case, func, select, update
 
 from undersign.accounts.models import User
@@ -94,7 +95,7 @@ def release(admin: User, campaign: Campaign, signature_ids: list[int], *, ip: st
     :raise InvalidInput: no signature chosen.
     """
     if not signature_ids:
-        raise InvalidInput("Choose at least one signature.", field="signatures")
+        raise InvalidInput(_("Choose at least one signature."), field="signatures")
     now = utcnow()
     released = 0
     for signature_id in _locked(Signature.id.in_(set(signature_ids)), Signature.campaign_id == campaign.id):
@@ -127,7 +128,7 @@ def invalidate_held(admin: User, campaign: Campaign, signature_ids: list[int], r
     :raise InvalidInput: no signature chosen.
     """
     if not signature_ids:
-        raise InvalidInput("Choose at least one signature.", field="signatures")
+        raise InvalidInput(_("Choose at least one signature."), field="signatures")
     reason = (reason or "").strip() or "Held as suspicious and invalidated by an administrator."
     now = utcnow()
     ids = _locked(Signature.id.in_(set(signature_ids)), Signature.campaign_id == campaign.id,
@@ -267,8 +268,8 @@ class PreviewChanged(Conflict):
     """The frozen set changed between the preview and the go-ahead: ``preview`` is what it is now."""
 
     def __init__(self, current: Preview) -> None:
-        super().__init__("Some of these signatures changed since the preview (confirmed, withdrawn or "
-                         "invalidated meanwhile). Check the new preview and run it again.")
+        super().__init__(_("Some of these signatures changed since the preview (confirmed, withdrawn or "
+                           "invalidated meanwhile). Check the new preview and run it again."))
         self.preview = current
 
 
@@ -283,12 +284,12 @@ def start(admin: User, campaign: Campaign, conditions: Conditions, reason: str, 
     """
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("Say why these signatures are invalid.", field="reason")
+        raise InvalidInput(_("Say why these signatures are invalid."), field="reason")
     current = preview(campaign, conditions, max_signature_id)
     if (current.signatures, current.counted) != (expected, expected_counted):
         raise PreviewChanged(current)
     if current.signatures == 0:
-        raise InvalidInput("No signature matches these conditions.")
+        raise InvalidInput(_("No signature matches these conditions."))
     batch = InvalidationBatch(
         campaign_id=campaign.id, conditions=current.conditions.stored(), reason=reason[:500],
         max_signature_id=max_signature_id, status="pending", expected=current.signatures,
@@ -354,7 +355,7 @@ def reverse(admin: User, batch: InvalidationBatch, *, ip: str | None = None) -> 
     locked = _locked_batch(batch.id, "done")
     if locked is None:
         db.session.refresh(batch)
-        raise Conflict(f"This invalidation is {batch.status}; only a finished one can be reversed.")
+        raise Conflict(_("This invalidation is %(status)s; only a finished one can be reversed.", status=batch.status))
     locked.status = "reversing"
     locked.reversed_by_id = admin.id
     db.session.flush()
@@ -426,7 +427,7 @@ def batch_of(campaign: Campaign, batch_id: int) -> InvalidationBatch:
     """:raise NotFound: no such batch on this campaign."""
     batch = db.session.get(InvalidationBatch, batch_id)
     if batch is None or batch.campaign_id != campaign.id:
-        raise NotFound("No such invalidation on this petition.")
+        raise NotFound(_("No such invalidation on this petition."))
     return batch
 
 

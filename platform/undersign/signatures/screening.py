@@ -25,6 +25,7 @@ import ipaddress
 
 from disposable_email_domains import blocklist
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from undersign.accounts.models import User
@@ -117,7 +118,7 @@ def clean_domain_pattern(raw: str | None) -> str:
     if (not name or len(value) > 255 or len(labels) < 2
             or any(not label or len(label) > 63 or set(label) - _DOMAIN_LABEL_CHARS
                    or label.startswith("-") or label.endswith("-") for label in labels)):
-        raise InvalidInput("Enter a domain such as example.com, or *.example.com for all its subdomains.",
+        raise InvalidInput(_("Enter a domain such as example.com, or *.example.com for all its subdomains."),
                            field="pattern")
     return value
 
@@ -130,7 +131,7 @@ def clean_network(raw: str | None) -> str:
     try:
         network = ipaddress.ip_network((raw or "").strip(), strict=False)
     except ValueError:
-        raise InvalidInput("Enter an address range such as 203.0.113.0/24 or 2001:db8::/32.",
+        raise InvalidInput(_("Enter an address range such as 203.0.113.0/24 or 2001:db8::/32."),
                            field="network") from None
     return network.compressed
 
@@ -138,7 +139,7 @@ def clean_network(raw: str | None) -> str:
 def _reason(raw: str | None) -> str:
     reason = clean_line(raw, field="reason", label="The reason", max_length=REASON_MAX)
     if not reason:
-        raise InvalidInput("Say why it is blocked.", field="reason")
+        raise InvalidInput(_("Say why it is blocked."), field="reason")
     return reason
 
 
@@ -147,7 +148,7 @@ def block_domain(admin: User, pattern: str, reason: str, *, ip: str | None = Non
     clean = clean_domain_pattern(pattern)
     why = _reason(reason)
     if db.session.scalar(select(BlockedDomain.id).where(BlockedDomain.pattern == clean)) is not None:
-        raise Conflict(f"{clean} is already blocked.")
+        raise Conflict(_("%(source)s is already blocked.", source=clean))
     entry = BlockedDomain(pattern=clean, reason=why, created_by_id=admin.id, created_at=utcnow())
     db.session.add(entry)
     db.session.flush()
@@ -160,7 +161,7 @@ def block_network(admin: User, network: str, reason: str, *, ip: str | None = No
     clean = clean_network(network)
     why = _reason(reason)
     if db.session.scalar(select(BlockedAddressRange.id).where(BlockedAddressRange.network == clean)) is not None:
-        raise Conflict(f"{clean} is already blocked.")
+        raise Conflict(_("%(source)s is already blocked.", source=clean))
     entry = BlockedAddressRange(network=clean, reason=why, created_by_id=admin.id, created_at=utcnow())
     db.session.add(entry)
     db.session.flush()
@@ -173,7 +174,7 @@ def unblock(admin: User, kind: type[BlockedDomain] | type[BlockedAddressRange], 
     """Remove an entry; signatures it held stay held until released. :raise NotFound: no such entry."""
     entry = db.session.get(kind, entry_id)
     if entry is None:
-        raise NotFound("That entry is not on the list (any more).")
+        raise NotFound(_("That entry is not on the list (any more)."))
     if isinstance(entry, BlockedDomain):
         record(admin, "blocked_domain.removed", entry, ip=ip, details={"pattern": entry.pattern})
     elif isinstance(entry, BlockedAddressRange):

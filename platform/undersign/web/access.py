@@ -22,6 +22,7 @@ import enum
 from typing import Callable, TypeVar
 
 from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -99,7 +100,7 @@ def enforce_access() -> Response | None:
             abort(404)
         if not current_user.second_factor_verified:
             # Signed in with a password alone, so no second factor is enrolled: enrol first.
-            return _enrol_first("Platform administrators sign in with a second factor. Set one up to continue.")
+            return _enrol_first(_("Platform administrators sign in with a second factor. Set one up to continue."))
     if rule.audience is Audience.MEMBER:
         from undersign.web.tenancy import load_membership
 
@@ -107,8 +108,8 @@ def enforce_access() -> Response | None:
         if membership is None:
             abort(404)
         if g.org.require_two_factor and not current_user.second_factor_verified:
-            return _enrol_first(f"{g.org.name} asks its members to sign in with a second factor. "
-                                "Set one up to continue.")
+            return _enrol_first(_("%(org)s asks its members to sign in with a second factor. Set one up to continue.",
+                                  org=g.org.name))
         if g.org.status == OrgStatus.SUSPENDED.value and request.method not in READ_ONLY_METHODS:
             return suspended_refusal(g.org)
         if rule.permission is not None and not membership.can(rule.permission):
