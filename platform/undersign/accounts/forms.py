@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, Field, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -24,31 +24,31 @@ class Typeable:
 
     def __call__(self, form: FlaskForm, field: Field) -> None:
         if isinstance(field.data, str) and any(unicodedata.category(ch) == "Cc" for ch in field.data):
-            raise ValidationError("A password cannot contain control characters such as tabs or line breaks.")
+            raise ValidationError(_("A password cannot contain control characters such as tabs or line breaks."))
 
 
 NAME = [
-    DataRequired("Enter your name."),
+    DataRequired(_l("Enter your name.")),
     Length(max=100, message=_l("Use at most 100 characters.")),
     SingleLine(),
     Readable("Your name"),
     NotFormula(),
 ]
 EMAIL = [
-    DataRequired("Enter your e-mail address."),
+    DataRequired(_l("Enter your e-mail address.")),
     Length(max=254, message=_l("That address is too long.")),
-    SingleLine("An e-mail address cannot contain control characters."),
+    SingleLine(_l("An e-mail address cannot contain control characters.")),
 ]
 NEW_PASSWORD = [
-    DataRequired("Choose a password."),
+    DataRequired(_l("Choose a password.")),
     Length(min=12, max=1024, message=_l("Use between 12 and 1,024 characters.")),
     Typeable(),
 ]
 
 
 class SignUpForm(Form):
-    name = StringField("Your name", validators=NAME, filters=[_strip], render_kw={"autocomplete": "name"})
-    email = EmailField("E-mail", validators=EMAIL, filters=[_strip], render_kw={"autocomplete": "email"})
+    name = StringField(_l("Your name"), validators=NAME, filters=[_strip], render_kw={"autocomplete": "name"})
+    email = EmailField(_l("E-mail"), validators=EMAIL, filters=[_strip], render_kw={"autocomplete": "email"})
     password = PasswordField(
         _l("Password"),
         validators=NEW_PASSWORD,
@@ -58,17 +58,17 @@ class SignUpForm(Form):
 
 
 class LoginForm(Form):
-    email = EmailField("E-mail", validators=EMAIL, filters=[_strip], render_kw={"autocomplete": "username"})
+    email = EmailField(_l("E-mail"), validators=EMAIL, filters=[_strip], render_kw={"autocomplete": "username"})
     password = PasswordField(
         _l("Password"),
-        validators=[DataRequired("Enter your password."), Length(max=1024, message=_l("Use at most 1,024 characters."))],
+        validators=[DataRequired(_l("Enter your password.")), Length(max=1024, message=_l("Use at most 1,024 characters."))],
         render_kw={"autocomplete": "current-password"},
     )
     next = HiddenField()
 
 
 class ResetRequestForm(Form):
-    email = EmailField("E-mail", validators=EMAIL, filters=[_strip], render_kw={"autocomplete": "email"})
+    email = EmailField(_l("E-mail"), validators=EMAIL, filters=[_strip], render_kw={"autocomplete": "email"})
 
 
 class NewPasswordForm(Form):
@@ -81,13 +81,13 @@ class NewPasswordForm(Form):
 
 
 class ProfileForm(Form):
-    name = StringField("Your name", validators=NAME, filters=[_strip], render_kw={"autocomplete": "name"})
+    name = StringField(_l("Your name"), validators=NAME, filters=[_strip], render_kw={"autocomplete": "name"})
 
 
 class ChangePasswordForm(Form):
     current_password = PasswordField(
         _l("Current password"),
-        validators=[DataRequired("Enter your current password."), Length(max=1024, message=_l("Use at most 1,024 characters."))],
+        validators=[DataRequired(_l("Enter your current password.")), Length(max=1024, message=_l("Use at most 1,024 characters."))],
         render_kw={"autocomplete": "current-password"},
     )
     new_password = PasswordField(
@@ -99,7 +99,7 @@ class ChangePasswordForm(Form):
 
 
 CODE = [
-    DataRequired("Enter the code."),
+    DataRequired(_l("Enter the code.")),
     Length(max=32, message=_l("That is not a code from your app or a recovery code.")),
 ]
 
@@ -119,12 +119,12 @@ class PasswordForm(Form):
 
     password = PasswordField(
         _l("Your password"),
-        validators=[DataRequired("Enter your password."), Length(max=1024, message=_l("Use at most 1,024 characters."))],
+        validators=[DataRequired(_l("Enter your password.")), Length(max=1024, message=_l("Use at most 1,024 characters."))],
         render_kw={"autocomplete": "current-password"},
     )
 
 
 class DisableTotpForm(PasswordForm):
-    code = StringField("Code", validators=CODE, filters=[_strip],
+    code = StringField(_l("Code"), validators=CODE, filters=[_strip],
                        description=_l("A code from your app, or a recovery code."),
                        render_kw={"autocomplete": "one-time-code", "autocapitalize": "off"})
