@@ -326,7 +326,7 @@ def two_factor() -> ResponseReturnValue:
 def two_factor_passkey_options() -> ResponseReturnValue:
     user = _pending_user()
     if user is None:
-        return _json_refused("Sign in with your password first.", 401)
+        return _json_refused(_("Sign in with your password first."), 401)
     options, challenge = factors.authentication_options(user)
     _keep_challenge(challenge)
     return Response(options, mimetype="application/json")
@@ -339,7 +339,7 @@ def two_factor_passkey_options() -> ResponseReturnValue:
 def two_factor_passkey() -> ResponseReturnValue:
     user = _pending_user()
     if user is None:
-        return _json_refused("Sign in with your password first.", 401)
+        return _json_refused(_("Sign in with your password first."), 401)
     try:
         factors.pass_with_passkey(user, request.get_json(silent=True), _take_challenge())
     except InvalidInput as exc:
