@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, has_request_context, request
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from undersign import config as config_module
@@ -235,7 +235,7 @@ def _register_web(app: Flask) -> None:
     database.register(app)
     login_manager.user_loader(load_signed_in_user)
     login_manager.login_view = "accounts.login"
-    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message = _l("Please sign in to continue.")
     app.before_request(access.enforce_access)
     # Flask's own static route declares no rule; it is public by nature.
     app.view_functions["static"] = access.public(app.view_functions["static"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, Field, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -23,83 +24,83 @@ class Typeable:
 
     def __call__(self, form: FlaskForm, field: Field) -> None:
         if isinstance(field.data, str) and any(unicodedata.category(ch) == "Cc" for ch in field.data):
-            raise ValidationError("A password cannot contain control characters such as tabs or line breaks.")
+            raise ValidationError(_("A password cannot contain control characters such as tabs or line breaks."))
 
 
 NAME = [
-    DataRequired("Enter your name."),
-    Length(max=100, message="Use at most 100 characters."),
+    DataRequired(_l("Enter your name.")),
+    Length(max=100, message=_l("Use at most 100 characters.")),
     SingleLine(),
     Readable("Your name"),
     NotFormula(),
 ]
 EMAIL = [
-    DataRequired("Enter your e-mail address."),
-    Length(max=254, message="That address is too long."),
-    SingleLine("An e-mail address cannot contain control characters."),
+    DataRequired(_l("Enter your e-mail address.")),
+    Length(max=254, message=_l("That address is too long.")),
+    SingleLine(_l("An e-mail address cannot contain control characters.")),
 ]
 NEW_PASSWORD = [
-    DataRequired("Choose a password."),
-    Length(min=12, max=1024, message="Use between 12 and 1,024 characters."),
+    DataRequired(_l("Choose a password.")),
+    Length(min=12, max=1024, message=_l("Use between 12 and 1,024 characters.")),
     Typeable(),
 ]
 
 
 class SignUpForm(Form):
-    name = StringField("Your name", validators=NAME, filters=[_strip], render_kw={"autocomplete": "name"})
-    email = EmailField("E-mail", validators=EMAIL, filters=[_strip], render_kw={"autocomplete": "email"})
+    name = StringField(_l("Your name"), validators=NAME, filters=[_strip], render_kw={"autocomplete": "name"})
+    email = EmailField(_l("E-mail"), validators=EMAIL, filters=[_strip], render_kw={"autocomplete": "email"})
     password = PasswordField(
-        "Password",
+        _l("Password"),
         validators=NEW_PASSWORD,
-        description="At least 12 characters. A few unrelated words make a strong password.",
+        description=_l("At least 12 characters. A few unrelated words make a strong password."),
         render_kw={"autocomplete": "new-password"},
     )
 
 
 class LoginForm(Form):
-    email = EmailField("E-mail", validators=EMAIL, filters=[_strip], render_kw={"autocomplete": "username"})
+    email = EmailField(_l("E-mail"), validators=EMAIL, filters=[_strip], render_kw={"autocomplete": "username"})
     password = PasswordField(
-        "Password",
-        validators=[DataRequired("Enter your password."), Length(max=1024, message="Use at most 1,024 characters.")],
+        _l("Password"),
+        validators=[DataRequired(_l("Enter your password.")), Length(max=1024, message=_l("Use at most 1,024 characters."))],
         render_kw={"autocomplete": "current-password"},
     )
     next = HiddenField()
 
 
 class ResetRequestForm(Form):
-    email = EmailField("E-mail", validators=EMAIL, filters=[_strip], render_kw={"autocomplete": "email"})
+    email = EmailField(_l("E-mail"), validators=EMAIL, filters=[_strip], render_kw={"autocomplete": "email"})
 
 
 class NewPasswordForm(Form):
     password = PasswordField(
-        "New password",
+        _l("New password"),
         validators=NEW_PASSWORD,
-        description="At least 12 characters. A few unrelated words make a strong password.",
+        description=_l("At least 12 characters. A few unrelated words make a strong password."),
         render_kw={"autocomplete": "new-password"},
     )
 
 
 class ProfileForm(Form):
-    name = StringField("Your name", validators=NAME, filters=[_strip], render_kw={"autocomplete": "name"})
+    name = StringField(_l("Your name"), validators=NAME, filters=[_strip], render_kw={"autocomplete": "name"})
 
 
 class ChangePasswordForm(Form):
     current_password = PasswordField(
-        "Current password",
-        validators=[DataRequired("Enter your current password."), Length(max=1024, message="Use at most 1,024 characters.")],
+        _l("Current password"),
+        validators=[DataRequired(_l("Enter your current password.")), Length(max=1024, message=_l("Use at most 1,024 characters."))],
         render_kw={"autocomplete": "current-password"},
     )
     new_password = PasswordField(
-        "New password",
+        _l("New password"),
         validators=NEW_PASSWORD,
-        description="At least 12 characters. Your other devices will be signed out.",
+        description=_l("At least 12 characters. Your other devices will be signed out."),
         render_kw={"autocomplete": "new-password"},
     )
 
 
 CODE = [
-    DataRequired("Enter the code."),
-    Length(max=32, message="That is not a code from your app or a recovery code."),
+    DataRequired(_l("Enter the code.")),
+    Length(max=32, message=_l("That is not a code from your app or a recovery code.")),
 ]
 
 
@@ -107,8 +108,8 @@ class CodeForm(Form):
     """The second step, and the first code that confirms an authenticator app."""
 
     code = StringField(
-        "Code", validators=CODE, filters=[_strip],
-        description="The 6 digits your authenticator app shows, or one of your recovery codes.",
+        _l("Code"), validators=CODE, filters=[_strip],
+        description=_l("The 6 digits your authenticator app shows, or one of your recovery codes."),
         render_kw={"autocomplete": "one-time-code", "inputmode": "text", "autocapitalize": "off", "spellcheck": "false"},
     )
 
@@ -117,13 +118,13 @@ class PasswordForm(Form):
     """Confirms a change to the sign-in settings (new recovery codes, removing a passkey)."""
 
     password = PasswordField(
-        "Your password",
-        validators=[DataRequired("Enter your password."), Length(max=1024, message="Use at most 1,024 characters.")],
+        _l("Your password"),
+        validators=[DataRequired(_l("Enter your password.")), Length(max=1024, message=_l("Use at most 1,024 characters."))],
         render_kw={"autocomplete": "current-password"},
     )
 
 
 class DisableTotpForm(PasswordForm):
-    code = StringField("Code", validators=CODE, filters=[_strip],
-                       description="A code from your app, or a recovery code.",
+    code = StringField(_l("Code"), validators=CODE, filters=[_strip],
+                       description=_l("A code from your app, or a recovery code."),
                        render_kw={"autocomplete": "one-time-code", "autocapitalize": "off"})

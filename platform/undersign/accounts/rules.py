@@ -10,6 +10,7 @@ from functools import lru_cache
 from importlib import resources
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
 
 from undersign.errors import InvalidInput
 from undersign.text import unreadable_name
@@ -36,15 +37,15 @@ def check_password_rules(password: str, *, email: str = "", name: str = "") -> N
     """
     password = normalized_password(password)
     if len(password) < PASSWORD_MIN:
-        raise InvalidInput(f"Use at least {PASSWORD_MIN} characters.", field="password")
+        raise InvalidInput(_("Use at least %(count)d characters.", count=PASSWORD_MIN), field="password")
     if len(password) > PASSWORD_MAX:
-        raise InvalidInput(f"Use at most {PASSWORD_MAX:,} characters.", field="password")
+        raise InvalidInput(_("Use at most %(count)s characters.", count=f"{PASSWORD_MAX:,}"), field="password")
     lowered = password.lower()
     guessable = {email.lower(), name.lower(), email.split("@")[0].lower()} - {""}
     # "correct horse battery staple" is as well known as "correcthorsebatterystaple".
     squeezed = "".join(lowered.split())
     if {lowered, squeezed} & (common_passwords() | guessable) or len(set(password)) < 4:
-        raise InvalidInput("This password is too easy to guess. A few unrelated words make a strong one.", field="password")
+        raise InvalidInput(_("This password is too easy to guess. A few unrelated words make a strong one."), field="password")
 
 
 def normalize_email(raw: str) -> str:
@@ -55,7 +56,7 @@ def normalize_email(raw: str) -> str:
     try:
         result = validate_email((raw or "").strip(), check_deliverability=False)
     except EmailNotValidError as exc:
-        raise InvalidInput(f"Enter a valid e-mail address ({exc}).", field="email") from exc
+        raise InvalidInput(_("Enter a valid e-mail address (%(reason)s).", reason=exc), field="email") from exc
     return result.normalized.lower()
 
 
@@ -66,7 +67,7 @@ def clean_name(raw: str) -> str:
     :raise InvalidInput: ``field="name"``.
     """
     name = raw.strip()
-    problem = unreadable_name(name, "Your name")
+    problem = unreadable_name(name, _("Your name"))
     if problem:
         raise InvalidInput(problem, field="name")
     return name

@@ -13,6 +13,8 @@ from typing import Any, cast
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from flask_babel import force_locale, gettext as _, lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -33,8 +35,8 @@ RESET_LIFETIME = dt.timedelta(hours=1)
 RESET_MAILS_PER_HOUR = 3
 # "You already have an account" mails per address and hour: sign-up with someone's address cannot flood them.
 ALREADY_REGISTERED_MAILS_PER_HOUR = 3
-ALREADY_REGISTERED_SUBJECT = "You already have an undersign account"
-INVALID_LINK = "This link is invalid, already used, or has expired. You can ask for a new one."
+ALREADY_REGISTERED_SUBJECT = _l("You already have an undersign account")
+INVALID_LINK = _l("This link is invalid, already used, or has expired. You can ask for a new one.")
 
 
 def password_hasher() -> PasswordHasher:
@@ -100,17 +102,26 @@ def sign_up(name: str, email: str, password: str) -> User | None:
             send_verification(user)
             return user
     if existing is not None and _already_registered_mails_last_hour(existing.email) < ALREADY_REGISTERED_MAILS_PER_HOUR:
-        queue_mail(existing.email, ALREADY_REGISTERED_SUBJECT, "accounts/already_registered",
+        queue_mail(existing.email, str(ALREADY_REGISTERED_SUBJECT), "accounts/already_registered",
                    user=existing, login_url=absolute_url("accounts.login"),
                    reset_url=absolute_url("accounts.reset_request"))
     return None
+
+
+def _in_every_language(text: LazyString) -> set[str]:
+    """The text as each catalogue has it: mail keeps the subject in the language it was sent in."""
+    subjects = set()
+    for locale in current_app.extensions["babel"].instance.list_translations():
+        with force_locale(str(locale)):
+            subjects.add(str(text))
+    return subjects | {str(text)}
 
 
 def _already_registered_mails_last_hour(email: str) -> int:
     """Counted in the outbox, which keeps sent mail: the cap holds across processes and restarts."""
     return db.session.scalar(
         select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.recipient == email, OutboxMessage.subject == ALREADY_REGISTERED_SUBJECT,
+            OutboxMessage.recipient == email, OutboxMessage.subject.in_(_in_every_language(ALREADY_REGISTERED_SUBJECT)),
             OutboxMessage.created_at > utcnow() - dt.timedelta(hours=1),
         )
     ) or 0
@@ -125,7 +136,7 @@ def _issue(user: User, purpose: str, lifetime: dt.timedelta) -> str:
 
 def send_verification(user: User) -> None:
     raw = _issue(user, "verify", VERIFY_LIFETIME)
-    queue_mail(user.email, "Confirm your e-mail address for undersign", "accounts/verify",
+    queue_mail(user.email, _("Confirm your e-mail address for undersign"), "accounts/verify",
                user=user, verify_url=absolute_url("accounts.verify", token=raw))
 
 
@@ -152,7 +163,7 @@ def _consume(token: AccountToken) -> None:
         .execution_options(synchronize_session=False)
     )).rowcount
     if claimed != 1:
-        raise InvalidInput(INVALID_LINK)
+        raise InvalidInput(str(INVALID_LINK))
     token.used_at = now
 
 
@@ -168,7 +179,7 @@ def verify_email(raw: str) -> User:
     """
     token = _usable_token(raw, "verify")
     if token is None:
-        raise InvalidInput(INVALID_LINK)
+        raise InvalidInput(str(INVALID_LINK))
     _consume(token)
     user = db.session.get(User, token.user_id)
     assert user is not None  # the token row is deleted with its user
@@ -214,7 +225,7 @@ def request_password_reset(email: str) -> None:
     if recent >= RESET_MAILS_PER_HOUR:
         return
     raw = _issue(user, "reset", RESET_LIFETIME)
-    queue_mail(user.email, "Reset your undersign password", "accounts/reset",
+    queue_mail(user.email, _("Reset your undersign password"), "accounts/reset",
                user=user, reset_url=absolute_url("accounts.reset_password", token=raw))
 
 
@@ -233,7 +244,7 @@ def reset_password(raw: str, new_password: str) -> User:
     """
     token = _usable_token(raw, "reset")
     if token is None:
-        raise InvalidInput(INVALID_LINK)
+        raise InvalidInput(str(INVALID_LINK))
     user = db.session.get(User, token.user_id)
     assert user is not None  # the token row is deleted with its user
     check_password_rules(new_password, email=user.email, name=user.name)
@@ -264,7 +275,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         the rules (``field="password"``).
     """
     if not password_matches(user, current_password):
-        raise InvalidInput("Your current password is not right.", field="current_password")
+        raise InvalidInput(_("Your current password is not right."), field="current_password")
     check_password_rules(new_password, email=user.email, name=user.name)
     _set_password(user, new_password)
     db.session.flush()

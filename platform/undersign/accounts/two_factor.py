@@ -25,6 +25,7 @@ import pyotp
 import segno
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from markupsafe import Markup
 from sqlalchemy import CursorResult, delete, func, or_, select, update
 from webauthn import (
@@ -61,9 +62,9 @@ RECOVERY_CODE_COUNT = 10
 RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 RECOVERY_LENGTH = 12
 PASSKEY_NAME_MAX = 60
-WRONG_CODE = "That code is not right, or it was already used. Codes change every 30 seconds."
-WRONG_PASSWORD = "Your password is not right."
-PASSKEY_FAILED = "The passkey could not be checked. Try again, or use a code from your authenticator app."
+WRONG_CODE = _l("That code is not right, or it was already used. Codes change every 30 seconds.")
+WRONG_PASSWORD = _l("Your password is not right.")
+PASSKEY_FAILED = _l("The passkey could not be checked. Try again, or use a code from your authenticator app.")
 
 
 # ---------------------------------------------------------------- what a user has
@@ -88,13 +89,13 @@ def recovery_codes_left(user: User) -> int:
 def _tell(user: User, what: str, action: str, *, ip: str | None, details: dict[str, Any] | None = None) -> None:
     """The audit event and the e-mail that every change of a user's second factors makes."""
     record(user, action, user, ip=ip, details=details)
-    queue_mail(user.email, "Your undersign sign-in settings changed", "accounts/two_factor_changed",
+    queue_mail(user.email, _("Your undersign sign-in settings changed"), "accounts/two_factor_changed",
                user=user, what=what, security_url=absolute_url("accounts.security"))
 
 
 def _check_password(user: User, password: str) -> None:
     if not password_matches(user, password):
-        raise InvalidInput(WRONG_PASSWORD, field="password")
+        raise InvalidInput(str(WRONG_PASSWORD), field="password")
 
 
 def _after_last_factor_went(user: User) -> None:
@@ -131,7 +132,7 @@ def start_totp(user: User) -> None:
     :raise InvalidInput: the app is already on (turn it off first).
     """
     if user.totp_enabled_at is not None:
-        raise InvalidInput("An authenticator app is already on for your account.")
+        raise InvalidInput(_("An authenticator app is already on for your account."))
     set_totp_secret(user, pyotp.random_base32())
     user.totp_last_step = None
     db.session.flush()
@@ -185,13 +186,13 @@ def confirm_totp(user: User, code: str, *, ip: str | None = None) -> list[str]:
     :raise InvalidInput: no enrolment waiting, or a wrong code (``field="code"``).
     """
     if pending_totp_secret(user) is None:
-        raise InvalidInput("Start again: no authenticator app is waiting to be confirmed.")
+        raise InvalidInput(_("Start again: no authenticator app is waiting to be confirmed."))
     if not _claim_totp(user, code):
-        raise InvalidInput(WRONG_CODE, field="code")
+        raise InvalidInput(str(WRONG_CODE), field="code")
     user.totp_enabled_at = utcnow()
     codes = _make_recovery_codes(user) if recovery_codes_left(user) == 0 else []
     pass_second_factor(user)
-    _tell(user, "An authenticator app was turned on for signing in.", "account.totp_enabled", ip=ip)
+    _tell(user, _("An authenticator app was turned on for signing in."), "account.totp_enabled", ip=ip)
     return codes
 
 
@@ -201,16 +202,16 @@ def disable_totp(user: User, password: str, code: str, *, ip: str | None = None)
     :raise InvalidInput: the app is off, a wrong password (``field="password"``) or code (``field="code"``).
     """
     if user.totp_enabled_at is None:
-        raise InvalidInput("No authenticator app is on for your account.")
+        raise InvalidInput(_("No authenticator app is on for your account."))
     _check_password(user, password)
     if not (_claim_totp(user, code) or _claim_recovery_code(user, code)):
-        raise InvalidInput(WRONG_CODE, field="code")
+        raise InvalidInput(str(WRONG_CODE), field="code")
     user.totp_secret = None
     user.totp_enabled_at = None
     user.totp_last_step = None
     db.session.flush()
     _after_last_factor_went(user)
-    _tell(user, "The authenticator app was turned off for signing in.", "account.totp_disabled", ip=ip)
+    _tell(user, _("The authenticator app was turned off for signing in."), "account.totp_disabled", ip=ip)
 
 
 # ---------------------------------------------------------------- recovery codes
@@ -235,10 +236,10 @@ def new_recovery_codes(user: User, password: str, *, ip: str | None = None) -> l
     :raise InvalidInput: no second factor to recover, or a wrong password (``field="password"``).
     """
     if not has_second_factor(user):
-        raise InvalidInput("Turn on an authenticator app or add a passkey first.")
+        raise InvalidInput(_("Turn on an authenticator app or add a passkey first."))
     _check_password(user, password)
     codes = _make_recovery_codes(user)
-    _tell(user, "New recovery codes were made; the old ones no longer work.", "account.recovery_codes_made", ip=ip)
+    _tell(user, _("New recovery codes were made; the old ones no longer work."), "account.recovery_codes_made", ip=ip)
     return codes
 
 
@@ -268,10 +269,10 @@ def pass_with_code(user: User, code: str, *, ip: str | None = None) -> None:
         return
     if has_second_factor(user) and _claim_recovery_code(user, code):
         pass_second_factor(user)
-        _tell(user, f"A recovery code was used to sign in; {recovery_codes_left(user)} are left.",
+        _tell(user, ngettext("A recovery code was used to sign in; %(num)d is left.", "A recovery code was used to sign in; %(num)d are left.", recovery_codes_left(user)),
               "account.recovery_code_used", ip=ip)
         return
-    raise InvalidInput(WRONG_CODE, field="code")
+    raise InvalidInput(str(WRONG_CODE), field="code")
 
 
 # ---------------------------------------------------------------- passkeys
@@ -304,9 +305,9 @@ def registration_options(user: User) -> tuple[str, bytes]:
 def _passkey_name(raw: object) -> str:
     name = raw.strip() if isinstance(raw, str) else ""
     if not name:
-        raise InvalidInput("Give the passkey a name, such as the device it is on.", field="name")
+        raise InvalidInput(_("Give the passkey a name, such as the device it is on."), field="name")
     if len(name) > PASSKEY_NAME_MAX or has_control_characters(name):
-        raise InvalidInput(f"Use at most {PASSKEY_NAME_MAX} characters on one line.", field="name")
+        raise InvalidInput(_("Use at most %(count)d characters on one line.", count=PASSKEY_NAME_MAX), field="name")
     return name
 
 
@@ -319,14 +320,14 @@ def add_passkey(user: User, name: object, credential: object, challenge: bytes |
     name = _passkey_name(name)
     rp_id, origin = relying_party()
     if challenge is None or not isinstance(credential, dict):
-        raise InvalidInput("The passkey could not be registered. Reload the page and try again.")
+        raise InvalidInput(_("The passkey could not be registered. Reload the page and try again."))
     try:
         verified = verify_registration_response(credential=credential, expected_challenge=challenge,
                                                 expected_rp_id=rp_id, expected_origin=origin)
     except (WebAuthnException, ValueError, TypeError, KeyError) as exc:
-        raise InvalidInput("The passkey could not be registered. Reload the page and try again.") from exc
+        raise InvalidInput(_("The passkey could not be registered. Reload the page and try again.")) from exc
     if db.session.scalar(select(Passkey.id).where(Passkey.credential_id == verified.credential_id)) is not None:
-        raise InvalidInput("This passkey is registered already.")
+        raise InvalidInput(_("This passkey is registered already."))
     transports = (credential.get("response") or {}).get("transports") or []
     passkey = Passkey(user_id=user.id, name=name, credential_id=verified.credential_id,
                       public_key=verified.credential_public_key, sign_count=verified.sign_count,
@@ -335,7 +336,7 @@ def add_passkey(user: User, name: object, credential: object, challenge: bytes |
     db.session.flush()
     # Making a passkey needs the device: the browser that made it has shown a second factor.
     pass_second_factor(user)
-    _tell(user, f"A passkey named \u201c{name}\u201d was added for signing in.", "account.passkey_added", ip=ip,
+    _tell(user, _("A passkey named \u201c%(name)s\u201d was added for signing in.", name=name), "account.passkey_added", ip=ip,
           details={"passkey": name})
     return passkey
 
@@ -344,13 +345,13 @@ def remove_passkey(user: User, passkey_id: int, password: str, *, ip: str | None
     """:raise NotFound: not one of this user's passkeys. :raise InvalidInput: a wrong password."""
     passkey = db.session.scalar(select(Passkey).where(Passkey.id == passkey_id, Passkey.user_id == user.id))
     if passkey is None:
-        raise NotFound("No such passkey.")
+        raise NotFound(_("No such passkey."))
     _check_password(user, password)
     name = passkey.name
     db.session.delete(passkey)
     db.session.flush()
     _after_last_factor_went(user)
-    _tell(user, f"The passkey named \u201c{name}\u201d was removed.", "account.passkey_removed", ip=ip,
+    _tell(user, _("The passkey named \u201c%(name)s\u201d was removed.", name=name), "account.passkey_removed", ip=ip,
           details={"passkey": name})
 
 
@@ -368,21 +369,21 @@ def pass_with_passkey(user: User, credential: object, challenge: bytes | None) -
     :raise InvalidInput: not one of this user's passkeys, or an answer that does not verify.
     """
     if challenge is None or not isinstance(credential, dict) or not isinstance(credential.get("rawId"), str):
-        raise InvalidInput(PASSKEY_FAILED)
+        raise InvalidInput(str(PASSKEY_FAILED))
     try:
         raw_id = base64url_to_bytes(credential["rawId"])
     except ValueError as exc:
-        raise InvalidInput(PASSKEY_FAILED) from exc
+        raise InvalidInput(str(PASSKEY_FAILED)) from exc
     passkey = db.session.scalar(select(Passkey).where(Passkey.user_id == user.id, Passkey.credential_id == raw_id))
     if passkey is None:
-        raise InvalidInput(PASSKEY_FAILED)
+        raise InvalidInput(str(PASSKEY_FAILED))
     rp_id, origin = relying_party()
     try:
         verified = verify_authentication_response(
             credential=credential, expected_challenge=challenge, expected_rp_id=rp_id, expected_origin=origin,
             credential_public_key=passkey.public_key, credential_current_sign_count=passkey.sign_count)
     except (WebAuthnException, ValueError, TypeError, KeyError) as exc:
-        raise InvalidInput(PASSKEY_FAILED) from exc
+        raise InvalidInput(str(PASSKEY_FAILED)) from exc
     passkey.sign_count = verified.new_sign_count
     passkey.last_used_at = utcnow()
     pass_second_factor(user)

@@ -8,6 +8,7 @@ from flask import (
     Blueprint, Response, flash, g, jsonify, make_response, redirect, render_template, request, session, url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
 from undersign.accounts import service, sessions, two_factor as factors
@@ -34,14 +35,14 @@ bp = Blueprint("accounts", __name__)
 
 # Per client address (see extensions.client_address); only POSTs, the attempts, count.
 AUTH_LIMIT = "10 per minute;60 per hour"
-LOGIN_FAILED = "That e-mail and password do not match an account."
+LOGIN_FAILED = _l("That e-mail and password do not match an account.")
 # What the browser's session may carry across a sign-in; everything else (the CSRF token above all)
 # starts afresh, so that a session cookie planted before the sign-in is worth nothing after it.
 KEPT_AT_SIGN_IN = (PENDING_INVITATION,)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Wrong codes (and passkey answers) per account, whatever the address; shared by every route that checks one.
 CODE_LIMIT = "5 per 10 minutes;20 per day"
-CODE_LIMITED = "Too many wrong codes for this account. Wait ten minutes, then try again."
+CODE_LIMITED = _l("Too many wrong codes for this account. Wait ten minutes, then try again.")
 # Where to go after the second step, and the WebAuthn challenge waiting for the browser's answer.
 TWO_FACTOR_NEXT = "two_factor_next"
 PASSKEY_CHALLENGE = "passkey_challenge"
@@ -76,8 +77,10 @@ def _failed(response: Response) -> bool:
     return response.status_code >= 400
 
 
+# Flask-Limiter documents a callable error message (its annotation says str): the message in the request's language.
 code_limit = limiter.shared_limit(CODE_LIMIT, scope="two-factor-codes", key_func=_code_key, methods=["POST"],
-                                  error_message=CODE_LIMITED, deduct_when=_failed)
+                                  error_message=lambda: str(CODE_LIMITED),  # type: ignore[arg-type]
+                                  deduct_when=_failed)
 
 
 def _user_agent() -> str | None:
@@ -131,14 +134,14 @@ def login() -> ResponseReturnValue:
         user = service.authenticate(form.email.data, form.password.data)
         if user is None:
             # One message whether the address is unknown or the password wrong.
-            form.form_errors.append(LOGIN_FAILED)
+            form.form_errors.append(str(LOGIN_FAILED))
         else:
             _sign_in(user)
             if factors.has_second_factor(user):
                 # The next request loads this session as half signed in: nothing but the second step.
                 session[TWO_FACTOR_NEXT] = safe_next(form.next.data) or ""
                 return redirect(url_for("accounts.two_factor"))
-            flash(f"Welcome, {user.name}.", "success")
+            flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(safe_next(form.next.data) or _after_login_url())
     form.next.data = safe_next(form.next.data) or ""
     return render_template("accounts/login.html", form=form), _form_status()
@@ -151,7 +154,7 @@ def logout() -> ResponseReturnValue:
     sessions.close_session(current_user)
     logout_user()
     session.clear()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -165,13 +168,13 @@ def verify(token: str) -> ResponseReturnValue:
     """
     form = EmptyForm()
     if not service.check_verification_token(token):
-        return render_template("accounts/message.html", title="Link not valid", message=service.INVALID_LINK), 400
+        return render_template("accounts/message.html", title=_("Link not valid"), message=str(service.INVALID_LINK)), 400
     if form.validate_on_submit():
         try:
             service.verify_email(token)
         except InvalidInput as exc:
-            return render_template("accounts/message.html", title="Link not valid", message=exc.message), 400
-        flash("Thank you, your e-mail address is confirmed.", "success")
+            return render_template("accounts/message.html", title=_("Link not valid"), message=exc.message), 400
+        flash(_("Thank you, your e-mail address is confirmed."), "success")
         return redirect(_after_login_url() if current_user.is_authenticated else url_for("accounts.login"))
     return render_template("accounts/verify.html", form=form)
 
@@ -182,7 +185,7 @@ def verify(token: str) -> ResponseReturnValue:
 def resend_verification() -> ResponseReturnValue:
     if EmptyForm().validate_on_submit() and not current_user.is_verified:
         service.send_verification(current_user)
-        flash(f"We sent a new link to {current_user.email}.", "info")
+        flash(_("We sent a new link to %(email)s.", email=current_user.email), "info")
     return redirect(url_for("accounts.account"))
 
 
@@ -204,8 +207,8 @@ def reset_request() -> ResponseReturnValue:
 def reset_password(token: str) -> ResponseReturnValue:
     if not service.check_reset_token(token):
         return render_template(
-            "accounts/message.html", title="Link not valid", reset=True,
-            message="This reset link is invalid, already used, or older than an hour. You can ask for a new one.",
+            "accounts/message.html", title=_("Link not valid"), reset=True,
+            message=_("This reset link is invalid, already used, or older than an hour. You can ask for a new one."),
         ), 400
     form = NewPasswordForm()
     if form.validate_on_submit():
@@ -213,7 +216,7 @@ def reset_password(token: str) -> ResponseReturnValue:
             service.reset_password(token, form.password.data)
         if outcome.ok:
             logout_user()
-            flash("Your password is changed and every device is signed out. Please sign in with it.", "success")
+            flash(_("Your password is changed and every device is signed out. Please sign in with it."), "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form), _form_status()
 
@@ -237,7 +240,7 @@ def account() -> ResponseReturnValue:
             service.rename(current_user, profile.name.data)
         if not outcome.ok:
             return _account_page(profile=profile, status=outcome.status)
-        flash("Your name is saved.", "success")
+        flash(_("Your name is saved."), "success")
         return redirect(url_for("accounts.account"))
     return _account_page(profile=profile, status=400)
 
@@ -258,7 +261,7 @@ def change_password() -> ResponseReturnValue:
         if outcome.ok:
             # Every session has ended, this one included; this browser gets a fresh one.
             _sign_in(current_user._get_current_object(), second_factor=current_user.second_factor_verified)
-            flash("Your password is changed. Other devices have been signed out.", "success")
+            flash(_("Your password is changed. Other devices have been signed out."), "success")
             return redirect(url_for("accounts.account"))
     return _account_page(password=form, status=400)
 
@@ -270,7 +273,7 @@ def sign_out_everywhere() -> ResponseReturnValue:
         return redirect(url_for("accounts.account"))
     sessions.sign_out_everywhere(current_user)
     logout_user()
-    flash("You are signed out on every device.", "info")
+    flash(_("You are signed out on every device."), "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -280,7 +283,7 @@ def sign_out_everywhere() -> ResponseReturnValue:
 def _finish_second_step(user: User) -> str:
     """This request as signed in; where the sign-in was going."""
     login_user(user)
-    flash(f"Welcome, {user.name}.", "success")
+    flash(_("Welcome, %(name)s.", name=user.name), "success")
     return safe_next(session.pop(TWO_FACTOR_NEXT, None)) or _after_login_url()
 
 
@@ -323,7 +326,7 @@ def two_factor() -> ResponseReturnValue:
 def two_factor_passkey_options() -> ResponseReturnValue:
     user = _pending_user()
     if user is None:
-        return _json_refused("Sign in with your password first.", 401)
+        return _json_refused(_("Sign in with your password first."), 401)
     options, challenge = factors.authentication_options(user)
     _keep_challenge(challenge)
     return Response(options, mimetype="application/json")
@@ -336,7 +339,7 @@ def two_factor_passkey_options() -> ResponseReturnValue:
 def two_factor_passkey() -> ResponseReturnValue:
     user = _pending_user()
     if user is None:
-        return _json_refused("Sign in with your password first.", 401)
+        return _json_refused(_("Sign in with your password first."), 401)
     try:
         factors.pass_with_passkey(user, request.get_json(silent=True), _take_challenge())
     except InvalidInput as exc:
@@ -410,7 +413,7 @@ def totp_setup() -> ResponseReturnValue:
         with field_errors(form) as outcome:
             codes = factors.confirm_totp(current_user, form.code.data, ip=request.remote_addr)
         if outcome.ok:
-            flash("Your authenticator app is on. You will be asked for a code when you sign in.", "success")
+            flash(_("Your authenticator app is on. You will be asked for a code when you sign in."), "success")
             return _recovery_codes_page(codes) if codes else redirect(url_for("accounts.security"))
     uri = factors.provisioning_uri(current_user, secret)
     response = make_response(render_template("accounts/totp_setup.html", form=form, secret=secret,
@@ -429,7 +432,7 @@ def totp_disable() -> ResponseReturnValue:
         with field_errors(form) as outcome:
             factors.disable_totp(current_user, form.password.data, form.code.data, ip=request.remote_addr)
         if outcome.ok:
-            flash("Your authenticator app is off.", "info")
+            flash(_("Your authenticator app is off."), "info")
             return redirect(url_for("accounts.security"))
     return _security_page(400, disable=form)
 
@@ -468,7 +471,7 @@ def passkey_add() -> ResponseReturnValue:
                                       ip=request.remote_addr)
     except InvalidInput as exc:
         return _json_refused(exc.message)
-    flash(f"The passkey \u201c{passkey.name}\u201d is added.", "success")
+    flash(_("The passkey \u201c%(name)s\u201d is added.", name=passkey.name), "success")
     return jsonify(redirect=url_for("accounts.security"))
 
 
@@ -481,7 +484,7 @@ def passkey_remove(passkey_id: int) -> ResponseReturnValue:
         with field_errors(form) as outcome:
             factors.remove_passkey(current_user, passkey_id, form.password.data, ip=request.remote_addr)
         if outcome.ok:
-            flash("The passkey is removed.", "info")
+            flash(_("The passkey is removed."), "info")
             return redirect(url_for("accounts.security"))
         return _security_page(outcome.status, password=form)
     return _security_page(400, password=form)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from undersign.api import service
@@ -47,8 +48,8 @@ def revoke(token_id: int) -> ResponseReturnValue:
     if not EmptyForm().validate_on_submit():
         abort(400)
     if service.revoke_token(current_user, token, ip=request.remote_addr):
-        flash(f"The token “{token.name}” ({token.prefix}…) is revoked. Systems using it get 401 from now on.",
-              "success")
+        flash(_("The token “%(name)s” (%(prefix)s…) is revoked. Systems using it get 401 from now on.",
+                name=token.name, prefix=token.prefix), "success")
     else:
-        flash(f"The token “{token.name}” was revoked already.", "info")
+        flash(_("The token “%(name)s” was revoked already.", name=token.name), "info")
     return redirect(url_for("api_console.tokens"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
@@ -13,13 +14,13 @@ from undersign.web.forms import Form, Readable, SingleLine
 
 class TokenForm(Form):
     name = StringField(
-        "Name",
-        validators=[DataRequired("Give the token a name, such as the system that will use it."),
-                    Length(max=NAME_MAX, message=f"Use at most {NAME_MAX} characters."), SingleLine(), Readable()],
-        description="Which system uses it, e.g. “CRM sync”.",
+        _l("Name"),
+        validators=[DataRequired(_l("Give the token a name, such as the system that will use it.")),
+                    Length(max=NAME_MAX, message=_l("Use at most %(count)d characters.", count=NAME_MAX)), SingleLine(), Readable()],
+        description=_l("Which system uses it, e.g. “CRM sync”."),
     )
     scope = SelectField(
-        "Scope", default=READ, validate_choice=True,
-        choices=[SelectChoice(READ, f"{SCOPE_LABELS[READ]}: campaigns and consented signers"),
-                 SelectChoice(WRITE, f"{SCOPE_LABELS[WRITE]}: also records signatures collected elsewhere")],
+        _l("Scope"), default=READ, validate_choice=True,
+        choices=[SelectChoice(READ, _l("%(scope)s: campaigns and consented signers", scope=SCOPE_LABELS[READ])),
+                 SelectChoice(WRITE, _l("%(scope)s: also records signatures collected elsewhere", scope=SCOPE_LABELS[WRITE]))],
     )

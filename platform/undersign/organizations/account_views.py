@@ -10,6 +10,7 @@ import json
 
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from undersign.accounts.forms import PasswordForm
@@ -57,5 +58,5 @@ def delete_account() -> ResponseReturnValue:
     if not outcome.ok:
         return _page(form, outcome.status)
     logout_user()
-    flash("Your account is deleted.", "info")
+    flash(_("Your account is deleted."), "info")
     return redirect(url_for("web.privacy"))

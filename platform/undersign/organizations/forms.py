@@ -3,6 +3,7 @@ which role) are checked by `organizations.rules` (called by the services), which
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -21,49 +22,49 @@ INVITE_ROLE_CHOICES = sorted(ROLE_CHOICES, key=lambda choice: _INVITE_ORDER.inde
 
 class OrganizationForm(Form):
     name = StringField(
-        "Name of the organization",
-        validators=[DataRequired("Enter the organization's name."),
-                    Length(max=NAME_MAX, message=f"Use at most {NAME_MAX} characters."), SingleLine(),
+        _l("Name of the organization"),
+        validators=[DataRequired(_l("Enter the organization's name.")),
+                    Length(max=NAME_MAX, message=_l("Use at most %(count)d characters.", count=NAME_MAX)), SingleLine(),
                     Readable()],
-        description="As supporters know it. Its web address is made from it.",
+        description=_l("As supporters know it. Its web address is made from it."),
     )
-    kind = SelectField("Kind", choices=KIND_CHOICES, validate_choice=True,
-                       validators=[DataRequired("Choose what kind of organization this is.")])
+    kind = SelectField(_l("Kind"), choices=KIND_CHOICES, validate_choice=True,
+                       validators=[DataRequired(_l("Choose what kind of organization this is."))])
     description = TextAreaField(
-        "What the organization does",
-        validators=[Length(max=DESCRIPTION_MAX, message=f"Use at most {DESCRIPTION_MAX:,} characters."), MultiLine()],
-        description="A few sentences for your public page.",
+        _l("What the organization does"),
+        validators=[Length(max=DESCRIPTION_MAX, message=_l("Use at most %(count)s characters.", count=f"{DESCRIPTION_MAX:,}")), MultiLine()],
+        description=_l("A few sentences for your public page."),
         render_kw={"rows": 5},
     )
     website = StringField(
-        "Website",
-        validators=[Length(max=WEBSITE_MAX, message=f"Use at most {WEBSITE_MAX} characters."), SingleLine()],
-        description="The full address, such as https://example.org",
+        _l("Website"),
+        validators=[Length(max=WEBSITE_MAX, message=_l("Use at most %(count)d characters.", count=WEBSITE_MAX)), SingleLine()],
+        description=_l("The full address, such as https://example.org"),
         render_kw={"inputmode": "url", "autocomplete": "url"},
     )
-    logo = FileField("Logo", description="A JPEG, PNG or WebP image of at most 5 MB.",
+    logo = FileField(_l("Logo"), description=_l("A JPEG, PNG or WebP image of at most 5 MB."),
                      render_kw={"accept": "image/jpeg,image/png,image/webp"})
 
 
 class SettingsForm(OrganizationForm):
-    remove_logo = BooleanField("Remove the current logo")
+    remove_logo = BooleanField(_l("Remove the current logo"))
 
 
 class InviteForm(Form):
     email = EmailField(
-        "E-mail address",
-        validators=[DataRequired("Enter the e-mail address to invite."),
-                    Length(max=254, message="That address is too long."),
-                    SingleLine("An e-mail address cannot contain control characters.")],
+        _l("E-mail address"),
+        validators=[DataRequired(_l("Enter the e-mail address to invite.")),
+                    Length(max=254, message=_l("That address is too long.")),
+                    SingleLine(_l("An e-mail address cannot contain control characters."))],
         render_kw={"autocomplete": "off"},
     )
-    role = SelectField("Role", choices=INVITE_ROLE_CHOICES, validate_choice=True,
-                       validators=[DataRequired("Choose a role.")])
+    role = SelectField(_l("Role"), choices=INVITE_ROLE_CHOICES, validate_choice=True,
+                       validators=[DataRequired(_l("Choose a role."))])
 
 
 class RoleForm(Form):
-    role = SelectField("Role", choices=ROLE_CHOICES, validate_choice=True, validators=[DataRequired("Choose a role.")])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, validate_choice=True, validators=[DataRequired(_l("Choose a role."))])
 
 
 class TwoFactorPolicyForm(Form):
-    required = BooleanField("Members must sign in with a second factor (an authenticator app or a passkey)")
+    required = BooleanField(_l("Members must sign in with a second factor (an authenticator app or a passkey)"))

@@ -7,6 +7,7 @@ was revoked; creating, revoking and accepting one is written to the audit log.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from undersign.accounts.models import User
@@ -58,13 +59,13 @@ def invite(actor: Membership, email: str, role: str, *, ip: str | None = None) -
         .where(Membership.organization_id == org.id, User.email == address)
     )
     if already is not None:
-        raise Conflict(f"{address} is already a member. Change their role on the members page.", field="email")
+        raise Conflict(_("%(email)s is already a member. Change their role on the members page.", email=address), field="email")
     now = utcnow()
     open_now = open_invitations(org)
     replaced = [inv for inv in open_now if inv.email == address]
     if len(open_now) - len(replaced) >= OPEN_INVITATIONS_MAX:
-        raise Conflict(f"This organization has {OPEN_INVITATIONS_MAX} open invitations. "
-                       "Revoke some, or wait for them to be accepted.", field="email")
+        raise Conflict(_("This organization has %(count)d open invitations. "
+                         "Revoke some, or wait for them to be accepted.", count=OPEN_INVITATIONS_MAX), field="email")
     for old in replaced:
         old.revoked_at = now
     raw, digest = new_token()
@@ -76,7 +77,7 @@ def invite(actor: Membership, email: str, role: str, *, ip: str | None = None) -
     db.session.flush()
     record(actor.user, "invitation.created", invitation, ip=ip, organization_id=org.id,
            details={"email": address, "role": new_role.value, "replaces": [old.id for old in replaced]})
-    queue_mail(address, f"{actor.user.name} invited you to join {org.name} on undersign", "organizations/invitation",
+    queue_mail(address, _("%(inviter)s invited you to join %(name)s on undersign", inviter=actor.user.name, name=org.name), "organizations/invitation",
                org=org, inviter=actor.user, role=new_role.value, expires_at=invitation.expires_at,
                accept_url=absolute_url("organizations.invitation", token=raw))
     return invitation
@@ -88,10 +89,11 @@ def revoke_invitation(actor: Membership, invitation: Invitation, *, ip: str | No
     :raise Conflict: it was already accepted, revoked, or has expired.
     """
     if invitation.organization_id != actor.organization_id:
-        raise NotFound("There is no such invitation in this organization.")
+        raise NotFound(_("There is no such invitation in this organization."))
     state = invitation.state(utcnow())
     if state != "pending":
-        raise Conflict(f"This invitation is already {state}.")
+        raise Conflict({"accepted": _("This invitation is already accepted."), "revoked": _("This invitation is already revoked."),
+                        "expired": _("This invitation is already expired.")}.get(state, state))
     invitation.revoked_at = utcnow()
     db.session.flush()
     record(actor.user, "invitation.revoked", invitation, ip=ip, organization_id=invitation.organization_id,
@@ -102,7 +104,7 @@ def invitation_by_token(raw: str) -> Invitation:
     """:raise NotFound: no invitation has this token."""
     invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(raw or "")))
     if invitation is None:
-        raise NotFound("This invitation link is not valid. Check that you copied the whole link from the e-mail.")
+        raise NotFound(_("This invitation link is not valid. Check that you copied the whole link from the e-mail."))
     return invitation
 
 
@@ -113,19 +115,22 @@ def why_not_accept(user: User | None, invitation: Invitation) -> str | None:
     """
     org = invitation.organization
     state = invitation.state(utcnow())
+    problem: str | None = None
     if state == "accepted":
-        return f"This invitation to {org.name} has already been accepted."
-    if state == "revoked":
-        return f"{org.name} has withdrawn this invitation. Ask them for a new one if you still need it."
-    if state == "expired":
-        return (f"This invitation expired on {invitation.expires_at:%d %B %Y}. "
-                f"Invitations are valid for {INVITATION_LIFETIME.days} days; ask {org.name} to send a new one.")
-    if org.status == OrgStatus.SUSPENDED.value:
-        return f"{org.name} is suspended on undersign, so nobody can join it until it is reinstated."
-    if user is not None and user.email != invitation.email:
-        return (f"This invitation was sent to {invitation.email}, but you are signed in as {user.email}. "
-                f"Sign out, then sign in (or sign up) with {invitation.email} to accept it.")
-    return None
+        problem = _("This invitation to %(name)s has already been accepted.", name=org.name)
+    elif state == "revoked":
+        problem = _("%(name)s has withdrawn this invitation. Ask them for a new one if you still need it.", name=org.name)
+    elif state == "expired":
+        problem = _("This invitation expired on %(date)s. Invitations are valid for %(days)d days; "
+                    "ask %(name)s to send a new one.",
+                    date=f"{invitation.expires_at:%d %B %Y}", days=INVITATION_LIFETIME.days, name=org.name)
+    elif org.status == OrgStatus.SUSPENDED.value:
+        problem = _("%(name)s is suspended on undersign, so nobody can join it until it is reinstated.", name=org.name)
+    elif user is not None and user.email != invitation.email:
+        problem = _("This invitation was sent to %(invited)s, but you are signed in as %(email)s. "
+                    "Sign out, then sign in (or sign up) with %(invited)s to accept it.",
+                    invited=invitation.email, email=user.email)
+    return problem
 
 
 def accept_invitation(user: User, raw: str, *, ip: str | None = None) -> Membership:

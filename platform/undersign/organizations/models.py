@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from flask_babel import lazy_gettext as _l
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -27,11 +29,11 @@ class OrgKind(str, enum.Enum):
 
 
 ORG_KIND_LABELS = {
-    OrgKind.NGO: "NGO / non-profit",
-    OrgKind.FILM_COMPANY: "Film company",
-    OrgKind.FESTIVAL: "Festival",
-    OrgKind.COMMUNITY_GROUP: "Community group",
-    OrgKind.OTHER: "Other",
+    OrgKind.NGO: _l("NGO / non-profit"),
+    OrgKind.FILM_COMPANY: _l("Film company"),
+    OrgKind.FESTIVAL: _l("Festival"),
+    OrgKind.COMMUNITY_GROUP: _l("Community group"),
+    OrgKind.OTHER: _l("Other"),
 }
 
 
@@ -74,7 +76,7 @@ class Organization(Model):
     @property
     def kind_label(self) -> str:
         try:
-            return ORG_KIND_LABELS[OrgKind(self.kind)]
+            return str(ORG_KIND_LABELS[OrgKind(self.kind)])
         except ValueError:
             return self.kind
 
@@ -162,11 +164,55 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 ROLE_LABELS = {
-    Role.OWNER: "Owner — everything, including members and deleting the organization",
-    Role.ADMIN: "Admin — members, campaigns, exports, API tokens",
-    Role.EDITOR: "Editor — petition content and updates",
-    Role.VIEWER: "Viewer — dashboards, no personal data",
+    Role.OWNER: _l("Owner — everything, including members and deleting the organization"),
+    Role.ADMIN: _l("Admin — members, campaigns, exports, API tokens"),
+    Role.EDITOR: _l("Editor — petition content and updates"),
+    Role.VIEWER: _l("Viewer — dashboards, no personal data"),
 }
+
+# A role in a sentence ("You are an owner here."), article included where the language has one.
+ROLE_IN_SENTENCE = {
+    Role.OWNER: _l("an owner"),
+    Role.ADMIN: _l("an admin"),
+    Role.EDITOR: _l("an editor"),
+    Role.VIEWER: _l("a viewer"),
+}
+# A role on its own, as the members table and the invitation show it.
+ROLE_NAMES = {
+    Role.OWNER: _l("owner"),
+    Role.ADMIN: _l("admin"),
+    Role.EDITOR: _l("editor"),
+    Role.VIEWER: _l("viewer"),
+}
+
+# An organization's status as its badge shows it.
+ORG_STATUS_NAMES = {
+    OrgStatus.PENDING: _l("pending"),
+    OrgStatus.APPROVED: _l("approved"),
+    OrgStatus.SUSPENDED: _l("suspended"),
+    OrgStatus.REJECTED: _l("rejected"),
+}
+
+
+def org_status_name(status: str) -> str:
+    try:
+        return str(ORG_STATUS_NAMES[OrgStatus(status)])
+    except ValueError:
+        return status
+
+
+def role_in_sentence(role: str) -> str:
+    try:
+        return str(ROLE_IN_SENTENCE[Role(role)])
+    except ValueError:
+        return role
+
+
+def role_name(role: str) -> str:
+    try:
+        return str(ROLE_NAMES[Role(role)])
+    except ValueError:
+        return role
 
 
 def role_allows(role: str, permission: Permission) -> bool:

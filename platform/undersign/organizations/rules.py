@@ -12,6 +12,8 @@ import datetime as dt
 import unicodedata
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
+
 from undersign.errors import InvalidInput
 from undersign.organizations.models import OrgKind, Role
 from undersign.text import LINE_BREAKS_AND_TABS, has_control_characters, slugify, unreadable_name
@@ -52,11 +54,11 @@ def clean_line(raw: str | None, *, field: str, label: str, max_length: int, min_
     """
     text = unicodedata.normalize("NFC", (raw or "").strip())
     if has_control_characters(text):
-        raise InvalidInput(f"{label} cannot contain control characters or line breaks.", field=field)
+        raise InvalidInput(_("%(label)s cannot contain control characters or line breaks.", label=label), field=field)
     if min_length and len(text) < min_length:
-        raise InvalidInput(f"{label} needs at least {min_length} characters.", field=field)
+        raise InvalidInput(_("%(label)s needs at least %(count)d characters.", label=label, count=min_length), field=field)
     if len(text) > max_length:
-        raise InvalidInput(f"{label} can have at most {max_length:,} characters.", field=field)
+        raise InvalidInput(_("%(label)s can have at most %(count)s characters.", label=label, count=f"{max_length:,}"), field=field)
     return text
 
 
@@ -67,9 +69,9 @@ def clean_text(raw: str | None, *, field: str, label: str, max_length: int) -> s
     """
     text = unicodedata.normalize("NFC", (raw or "").replace("\r\n", "\n").replace("\r", "\n").strip())
     if has_control_characters(text, allow=LINE_BREAKS_AND_TABS):
-        raise InvalidInput(f"{label} cannot contain control characters.", field=field)
+        raise InvalidInput(_("%(label)s cannot contain control characters.", label=label), field=field)
     if len(text) > max_length:
-        raise InvalidInput(f"{label} can have at most {max_length:,} characters.", field=field)
+        raise InvalidInput(_("%(label)s can have at most %(count)s characters.", label=label, count=f"{max_length:,}"), field=field)
     return text
 
 
@@ -82,9 +84,9 @@ def clean_website(raw: str | None) -> str | None:
     text = (raw or "").strip()
     if not text:
         return None
-    message = "Enter the full address of your website, starting with https:// or http://."
+    message = _("Enter the full address of your website, starting with https:// or http://.")
     if len(text) > WEBSITE_MAX:
-        raise InvalidInput(f"The address can have at most {WEBSITE_MAX} characters.", field="website")
+        raise InvalidInput(_("The address can have at most %(count)d characters.", count=WEBSITE_MAX), field="website")
     if has_control_characters(text) or any(ch.isspace() for ch in text):
         raise InvalidInput(message, field="website")
     try:
@@ -96,7 +98,7 @@ def clean_website(raw: str | None) -> str | None:
     if parts.scheme.lower() not in {"http", "https"} or not host:
         raise InvalidInput(message, field="website")
     if "@" in parts.netloc:
-        raise InvalidInput("The address cannot contain a user name or password.", field="website")
+        raise InvalidInput(_("The address cannot contain a user name or password."), field="website")
     return parts.scheme.lower() + text[len(parts.scheme):]
 
 
@@ -104,14 +106,14 @@ def clean_kind(raw: str | None) -> str:
     try:
         return OrgKind(raw or "").value
     except ValueError as exc:
-        raise InvalidInput("Choose what kind of organization this is.", field="kind") from exc
+        raise InvalidInput(_("Choose what kind of organization this is."), field="kind") from exc
 
 
 def clean_role(raw: str | None, field: str = "role") -> Role:
     try:
         return Role(raw or "")
     except ValueError as exc:
-        raise InvalidInput("Choose a role: owner, admin, editor or viewer.", field=field) from exc
+        raise InvalidInput(_("Choose a role: owner, admin, editor or viewer."), field=field) from exc
 
 
 def clean_name(raw: str | None) -> str:
@@ -119,7 +121,7 @@ def clean_name(raw: str | None) -> str:
 
     :raise InvalidInput: ``field="name"``.
     """
-    name = clean_line(raw, field="name", label="The name", max_length=NAME_MAX, min_length=NAME_MIN)
+    name = clean_line(raw, field="name", label=_("The name"), max_length=NAME_MAX, min_length=NAME_MIN)
     problem = unreadable_name(name)
     if problem:
         raise InvalidInput(problem, field="name")
@@ -131,7 +133,7 @@ def clean_profile(profile: OrganizationProfile) -> OrganizationProfile:
     return OrganizationProfile(
         name=clean_name(profile.name),
         kind=clean_kind(profile.kind),
-        description=clean_text(profile.description, field="description", label="The description",
+        description=clean_text(profile.description, field="description", label=_("The description"),
                                max_length=DESCRIPTION_MAX),
         website=clean_website(profile.website),
     )

@@ -20,6 +20,7 @@ import secrets
 from typing import IO
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -56,7 +57,7 @@ def create_organization(creator: User, profile: OrganizationProfile, logo: IO[by
     :raise InvalidInput: a field breaks the rules (the error names it), or the logo is not a usable image.
     """
     if not creator.is_verified:
-        raise PermissionDenied("Confirm your e-mail address before creating an organization.")
+        raise PermissionDenied(_("Confirm your e-mail address before creating an organization."))
     profile = clean_profile(profile)
     picture = store_image(logo, max_bytes=current_app.config["IMAGE_MAX_BYTES"], field="logo") if logo else None
     org = Organization(
@@ -76,7 +77,7 @@ def create_organization(creator: User, profile: OrganizationProfile, logo: IO[by
         except IntegrityError:
             continue
     else:  # pragma: no cover - five collisions in a row
-        raise Conflict("Could not reserve an address for this organization. Please try again.", field="name")
+        raise Conflict(_("Could not reserve an address for this organization. Please try again."), field="name")
     owner = Membership(organization_id=org.id, user_id=creator.id, role=Role.OWNER.value)
     db.session.add(owner)
     db.session.flush()
@@ -91,7 +92,7 @@ def create_organization(creator: User, profile: OrganizationProfile, logo: IO[by
 def _tell_administrators(org: Organization, creator: User) -> None:
     admins = db.session.scalars(select(User).where(User.is_admin.is_(True)).order_by(User.id)).all()
     for admin in admins:
-        queue_mail(admin.email, f"New organization to review: {org.name}", "organizations/pending_review",
+        queue_mail(admin.email, _("New organization to review: %(name)s", name=org.name), "organizations/pending_review",
                    org=org, creator=creator,
                    review_url=absolute_url("admin.organization", org_id=org.id))
 
@@ -130,7 +131,7 @@ def ask_for_review_again(actor: User, org: Organization, *, ip: str | None = Non
     """
     lock(org)
     if org.status != OrgStatus.REJECTED.value:
-        raise Conflict("Only a rejected organization can ask for another review.")
+        raise Conflict(_("Only a rejected organization can ask for another review."))
     org.status = OrgStatus.PENDING.value
     org.status_changed_at = utcnow()
     db.session.flush()
@@ -183,8 +184,15 @@ def _owner_count(org: Organization) -> int:
 
 
 def require_owner_for(actor: Membership, target_role: str, new_role: Role | None, what: str) -> None:
+    """:param what: ``"make someone"``, ``"change"``, ``"remove"`` or ``"invite"``: what only an owner may do to an owner."""
     if (target_role == Role.OWNER.value or new_role is Role.OWNER) and actor.role != Role.OWNER.value:
-        raise PermissionDenied(f"Only an owner can {what} an owner.", field="role")
+        messages = {
+            "make someone": _("Only an owner can make someone an owner."),
+            "change": _("Only an owner can change an owner."),
+            "remove": _("Only an owner can remove an owner."),
+            "invite": _("Only an owner can invite an owner."),
+        }
+        raise PermissionDenied(messages[what], field="role")
 
 
 def change_role(actor: Membership, target: Membership, role: str, *, ip: str | None = None) -> bool:
@@ -196,7 +204,7 @@ def change_role(actor: Membership, target: Membership, role: str, *, ip: str | N
     """
     new_role = clean_role(role)
     if target.organization_id != actor.organization_id:
-        raise NotFound("There is no such member in this organization.")
+        raise NotFound(_("There is no such member in this organization."))
     org = target.organization
     require_owner_for(actor, target.role, new_role, "make someone" if new_role is Role.OWNER else "change")
     lock(org)
@@ -204,7 +212,7 @@ def change_role(actor: Membership, target: Membership, role: str, *, ip: str | N
     if target.role == new_role.value:
         return False
     if target.role == Role.OWNER.value and _owner_count(org) <= 1:
-        raise Conflict(f"{target.user.name} is the last owner. Make someone else an owner first.", field="role")
+        raise Conflict(_("%(name)s is the last owner. Make someone else an owner first.", name=target.user.name), field="role")
     previous = target.role
     target.role = new_role.value
     db.session.flush()
@@ -220,7 +228,7 @@ def remove_member(actor: Membership, target: Membership, *, ip: str | None = Non
     :raise Conflict: ``target`` is the last owner.
     """
     if target.organization_id != actor.organization_id:
-        raise NotFound("There is no such member in this organization.")
+        raise NotFound(_("There is no such member in this organization."))
     leaving = target.id == actor.id
     if not leaving:
         require_owner_for(actor, target.role, None, "remove")
@@ -229,8 +237,8 @@ def remove_member(actor: Membership, target: Membership, *, ip: str | None = Non
     db.session.refresh(target)
     if target.role == Role.OWNER.value and _owner_count(org) <= 1:
         if leaving:
-            raise Conflict("You are the last owner. Make someone else an owner before you leave.")
-        raise Conflict(f"{target.user.name} is the last owner and cannot be removed.")
+            raise Conflict(_("You are the last owner. Make someone else an owner before you leave."))
+        raise Conflict(_("%(name)s is the last owner and cannot be removed.", name=target.user.name))
     details = {"user_id": target.user_id, "email": target.user.email, "role": target.role}
     record(actor.user, "membership.left" if leaving else "membership.removed", target,
            ip=ip, organization_id=org.id, details=details)
@@ -248,7 +256,7 @@ def set_two_factor_required(actor: User, org: Organization, required: bool, *, a
         locked out of their own console the moment it is saved).
     """
     if required and not actor_verified:
-        raise PermissionDenied("Set up two-factor sign-in for yourself first, then require it of your members.")
+        raise PermissionDenied(_("Set up two-factor sign-in for yourself first, then require it of your members."))
     if org.require_two_factor == required:
         return False
     org.require_two_factor = required

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from flask_babel import gettext as _, lazy_gettext as _l
 from typing import Any, ClassVar
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
 from undersign.accounts.models import Passkey, RecoveryCode, User, UserSession
@@ -31,7 +33,7 @@ from undersign.organizations.models import Invitation, Membership, Organization,
 
 # Audit labels that name an organization's own things, never a person: kept in the download.
 _IMPERSONAL_LABELS = frozenset({"campaigns", "updates", "organizations", "api_tokens", "webhook_endpoints"})
-WRONG_PASSWORD = "That is not your password."
+WRONG_PASSWORD = _l("That is not your password.")
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
@@ -108,12 +110,12 @@ def delete_account(user: User, password: str, *, ip: str | None = None) -> None:
     :raise Conflict: they are the last owner of an organization (named in the message).
     """
     if not password_matches(user, password or ""):
-        raise InvalidInput(WRONG_PASSWORD, field="password")
+        raise InvalidInput(str(WRONG_PASSWORD), field="password")
     alone = sole_ownerships(user)
     if alone:
         names = ", ".join(org.name for org in alone)
-        raise Conflict(f"You are the last owner of {names}. Make another member an owner first "
-                       "(or ask the platform to close the organization), then delete your account.")
+        raise Conflict(_("You are the last owner of %(names)s. Make another member an owner first "
+                         "(or ask the platform to close the organization), then delete your account.", names=names))
     record(user, "user.deleted", _DeletedAccount(user.id), ip=ip)
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.recipient == user.email)
                        .execution_options(synchronize_session=False))

@@ -12,6 +12,7 @@ from typing import IO, Any
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
@@ -22,7 +23,10 @@ from undersign.errors import DomainError, NotFound
 from undersign.extensions import limiter
 from undersign.organizations import invitations, service
 from undersign.organizations.forms import InviteForm, OrganizationForm, RoleForm, SettingsForm, TwoFactorPolicyForm
-from undersign.organizations.models import ROLE_LABELS, Membership, Permission
+from undersign.organizations.models import (
+    ROLE_LABELS, Membership, Permission, org_status_name, role_in_sentence,
+    role_name,
+)
 from undersign.organizations.rules import INVITATION_LIFETIME, OrganizationProfile
 from undersign.web.access import member, public, signed_in
 from undersign.web.audit_log import audit_page
@@ -38,13 +42,15 @@ INVITE_LIMIT = "20 per minute;200 per day"
 # Each new organization mails every platform administrator: per account, and counting only the
 # organizations actually created (a form sent back with errors costs nothing).
 CREATE_LIMIT = "5 per hour;20 per day"
-CREATE_LIMITED = ("You have created several organizations in a short time. To protect the people who review "
-                  "them, you can create more later (at most 5 an hour and 20 a day). Please try again in an hour.")
+CREATE_LIMITED = _l("You have created several organizations in a short time. To protect the people who review "
+                    "them, you can create more later (at most 5 an hour and 20 a day). Please try again in an hour.")
 
 
 @bp.app_context_processor
 def _console_helpers() -> dict[str, Any]:
-    return {"org_switcher": _org_switcher, "has_endpoint": _has_endpoint, "role_labels": ROLE_LABELS}
+    return {"org_switcher": _org_switcher, "has_endpoint": _has_endpoint, "role_labels": ROLE_LABELS,
+            "role_name": role_name, "role_in_sentence": role_in_sentence,
+            "org_status_name": org_status_name}
 
 
 def _org_switcher() -> list[Membership]:
@@ -94,7 +100,8 @@ def _created(response: Response) -> bool:
 
 @bp.route("/orgs/new", methods=["GET", "POST"])
 @signed_in
-@limiter.limit(CREATE_LIMIT, key_func=_account_key, methods=["POST"], error_message=CREATE_LIMITED,
+# Flask-Limiter documents a callable error message (its annotation says str): the message in the request's language.
+@limiter.limit(CREATE_LIMIT, key_func=_account_key, methods=["POST"], error_message=lambda: str(CREATE_LIMITED),  # type: ignore[arg-type]
                deduct_when=_created)
 def create() -> ResponseReturnValue:
     if not current_user.is_verified:
@@ -108,8 +115,8 @@ def create() -> ResponseReturnValue:
                 org = service.create_organization(current_user, _profile(form), logo=_logo(form),
                                                   ip=request.remote_addr)
             if outcome.ok:
-                flash(f"{org.name} is created. A platform administrator will review it; "
-                      "meanwhile you can draft petitions and invite colleagues.", "success")
+                flash(_("%(name)s is created. A platform administrator will review it; "
+                        "meanwhile you can draft petitions and invite colleagues.", name=org.name), "success")
                 return redirect(url_for("org_console.dashboard", org=org.slug))
             status = outcome.status
     return render_template("organizations/new.html", form=form), status
@@ -127,7 +134,7 @@ def invitation(token: str) -> ResponseReturnValue:
     if problem is not None:
         if (current_user.is_authenticated and offer.accepted_at is not None and current_user.email == offer.email
                 and _is_member(offer.organization_id)):
-            flash(f"You are a member of {offer.organization.name}.", "info")
+            flash(_("You are a member of %(name)s.", name=offer.organization.name), "info")
             return redirect(url_for("org_console.dashboard", org=offer.organization.slug))
         return render_template("organizations/invitation.html", offer=offer, problem=problem, token=token), 410
     if not current_user.is_authenticated:
@@ -161,12 +168,8 @@ def accept_invitation(token: str) -> ResponseReturnValue:
                                form=form, wrong_account=exc.status_code == 403), exc.status_code
     org = membership.organization
     session.pop(PENDING_INVITATION, None)
-    flash(f"Welcome to {org.name}. You are {_article(membership.role)} {membership.role}.", "success")
+    flash(_("Welcome to %(name)s. You are %(role)s.", name=org.name, role=role_in_sentence(membership.role)), "success")
     return redirect(url_for("org_console.dashboard", org=org.slug))
-
-
-def _article(word: str) -> str:
-    return "an" if word[:1] in "aeiou" else "a"
 
 
 # ---------------------------------------------------------------- the console
@@ -195,7 +198,7 @@ def settings() -> ResponseReturnValue:
                 changed = service.update_profile(current_user, g.org, _profile(form), logo=_logo(form),
                                                  remove_logo=bool(form.remove_logo.data), ip=request.remote_addr)
             if outcome.ok:
-                flash("The profile is saved." if changed else "Nothing was changed.", "success" if changed else "info")
+                flash(_("The profile is saved.") if changed else _("Nothing was changed."), "success" if changed else "info")
                 return redirect(url_for("org_console.settings"))
             status = outcome.status
     return _settings_page(form, status)
@@ -221,8 +224,8 @@ def two_factor_policy() -> ResponseReturnValue:
     if not outcome.ok:
         return _settings_page(SettingsForm(formdata=None, obj=g.org), outcome.status, policy)
     if changed:
-        flash("Members now need a second factor to reach this console." if g.org.require_two_factor
-              else "Members no longer need a second factor here.", "success")
+        flash(_("Members now need a second factor to reach this console.") if g.org.require_two_factor
+              else _("Members no longer need a second factor here."), "success")
     return redirect(url_for("org_console.settings"))
 
 
@@ -235,7 +238,7 @@ def ask_for_review() -> ResponseReturnValue:
         service.ask_for_review_again(current_user, g.org, ip=request.remote_addr)
     except DomainError as exc:
         return _dashboard(exc.status_code, exc.message)
-    flash("Thank you. A platform administrator will review the organization again.", "success")
+    flash(_("Thank you. A platform administrator will review the organization again."), "success")
     return redirect(url_for("org_console.dashboard"))
 
 
@@ -270,8 +273,8 @@ def invite() -> ResponseReturnValue:
             with field_errors(form, default_field="email") as outcome:
                 sent = invitations.invite(g.membership, form.email.data, form.role.data, ip=request.remote_addr)
             if outcome.ok:
-                flash(f"We sent an invitation to {sent.email}. The link works for "
-                      f"{INVITATION_LIFETIME.days} days.", "success")
+                flash(_("We sent an invitation to %(email)s. The link works for %(days)d days.",
+                        email=sent.email, days=INVITATION_LIFETIME.days), "success")
                 return redirect(url_for("org_console.members"))
             status = outcome.status
     return render_template("organizations/invite.html", org=g.org, form=form), status
@@ -291,7 +294,7 @@ def member_detail(member_id: int) -> ResponseReturnValue:
                 changed = service.change_role(g.membership, target, form.role.data, ip=request.remote_addr)
             if outcome.ok:
                 if changed:
-                    flash(f"{target.user.name} is now {_article(target.role)} {target.role}.", "success")
+                    flash(_("%(name)s is now %(role)s.", name=target.user.name, role=role_in_sentence(target.role)), "success")
                 return redirect(url_for("org_console.members"))
             status = outcome.status
             target = service.membership_in(g.org, member_id)
@@ -311,9 +314,9 @@ def remove_member(member_id: int) -> ResponseReturnValue:
     except DomainError as exc:
         return _members_page(exc.status_code, exc.message)
     if leaving:
-        flash(f"You have left {g.org.name}.", "info")
+        flash(_("You have left %(name)s.", name=g.org.name), "info")
         return redirect(url_for("organizations.my_organizations"))
-    flash(f"{name} is no longer a member of {g.org.name}.", "success")
+    flash(_("%(member)s is no longer a member of %(name)s.", member=name, name=g.org.name), "success")
     return redirect(url_for("org_console.members"))
 
 
@@ -326,7 +329,7 @@ def leave() -> ResponseReturnValue:
         service.remove_member(g.membership, g.membership, ip=request.remote_addr)
     except DomainError as exc:
         return _members_page(exc.status_code, exc.message)
-    flash(f"You have left {g.org.name}.", "info")
+    flash(_("You have left %(name)s.", name=g.org.name), "info")
     return redirect(url_for("organizations.my_organizations"))
 
 
@@ -340,5 +343,5 @@ def revoke_invitation(invitation_id: int) -> ResponseReturnValue:
         invitations.revoke_invitation(g.membership, offer, ip=request.remote_addr)
     except DomainError as exc:
         return _members_page(exc.status_code, exc.message)
-    flash(f"The invitation to {offer.email} is revoked; its link no longer works.", "success")
+    flash(_("The invitation to %(email)s is revoked; its link no longer works.", email=offer.email), "success")
     return redirect(url_for("org_console.members"))

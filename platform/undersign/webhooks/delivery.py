@@ -24,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from standardwebhooks.webhooks import Webhook
 
@@ -58,23 +59,24 @@ def check_url(url: str) -> list[str]:
     """
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput("Enter a full URL starting with https://.", field="url")
+        raise InvalidInput(_("Enter a full URL starting with https://."), field="url")
     if parts.username or parts.password:
-        raise InvalidInput("Leave user names and passwords out of the URL; the signature authenticates us.",
+        raise InvalidInput(_("Leave user names and passwords out of the URL; the signature authenticates us."),
                            field="url")
     if not production():
         return []
     if parts.scheme != "https":
-        raise InvalidInput("Webhook URLs must start with https://.", field="url")
+        raise InvalidInput(_("Webhook URLs must start with https://."), field="url")
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise InvalidInput(f"{parts.hostname} could not be found in DNS.", field="url") from None
+        raise InvalidInput(_("%(host)s could not be found in DNS.", host=parts.hostname), field="url") from None
     addresses = sorted({str(info[4][0]) for info in infos})
     for address in addresses:
         if not ipaddress.ip_address(address.split("%")[0]).is_global:
-            raise InvalidInput(f"{parts.hostname} resolves to {address}, a private or reserved address; "
-                               "webhooks go only to addresses on the public internet.", field="url")
+            raise InvalidInput(_("%(host)s resolves to %(address)s, a private or reserved address; "
+                                 "webhooks go only to addresses on the public internet.", host=parts.hostname, address=address),
+                               field="url")
     return addresses
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import SelectMultipleField, URLField, widgets
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
@@ -10,19 +11,19 @@ from undersign.web.forms import Form, SingleLine
 from undersign.webhooks.models import EVENTS
 
 EVENT_LABELS = {
-    "signature.confirmed": "A signature is confirmed (only signers who agreed to hear from you)",
-    "signature.withdrawn": "A signature is withdrawn (delete your copy)",
-    "campaign.updated": "A petition you sponsor is edited",
-    "campaign.closed": "A petition you sponsor closes",
+    "signature.confirmed": _l("A signature is confirmed (only signers who agreed to hear from you)"),
+    "signature.withdrawn": _l("A signature is withdrawn (delete your copy)"),
+    "campaign.updated": _l("A petition you sponsor is edited"),
+    "campaign.closed": _l("A petition you sponsor closes"),
 }
 
 
 class EndpointForm(Form):
-    url = URLField("Endpoint URL", validators=[DataRequired("Enter the URL to send events to."),
+    url = URLField(_l("Endpoint URL"), validators=[DataRequired(_l("Enter the URL to send events to.")),
                                                 Length(max=2000), SingleLine()],
-                   description="Your system's address for our POST requests, e.g. https://crm.example.org/hooks.")
+                   description=_l("Your system's address for our POST requests, e.g. https://crm.example.org/hooks."))
     events = SelectMultipleField(
-        "Events", choices=[SelectChoice(name, EVENT_LABELS[name]) for name in EVENTS],
-        validators=[DataRequired("Choose at least one event.")],
+        _l("Events"), choices=[SelectChoice(name, EVENT_LABELS[name]) for name in EVENTS],
+        validators=[DataRequired(_l("Choose at least one event."))],
         widget=widgets.ListWidget(prefix_label=False), option_widget=widgets.CheckboxInput(),
     )

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -15,6 +16,20 @@ class DeliveryStatus(str, enum.Enum):
     PENDING = "pending"      # waiting for its next attempt (``next_attempt_at``)
     DELIVERED = "delivered"  # the endpoint answered 2xx
     FAILED = "failed"        # every retry failed, or the endpoint was disabled meanwhile
+
+# A delivery's status as the endpoint page shows it.
+DELIVERY_STATUS_NAMES = {
+    DeliveryStatus.PENDING: _l("pending"),
+    DeliveryStatus.DELIVERED: _l("delivered"),
+    DeliveryStatus.FAILED: _l("failed"),
+}
+
+
+def delivery_status_name(status: str) -> str:
+    try:
+        return str(DELIVERY_STATUS_NAMES[DeliveryStatus(status)])
+    except ValueError:
+        return status
 
 
 class WebhookEndpoint(Model):

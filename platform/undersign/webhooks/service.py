@@ -19,6 +19,7 @@ import secrets
 from typing import Any
 
 from flask import Flask
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from undersign import events
@@ -69,13 +70,13 @@ def register_endpoint(actor: User, org: Organization, url: str, chosen: list[str
     url = (url or "").strip()
     try:
         if len(url) > 2000:
-            raise InvalidInput("That URL is too long (2,000 characters at most).", field="url")
+            raise InvalidInput(_("That URL is too long (2,000 characters at most)."), field="url")
         check_url(url)
     except InvalidInput as exc:
         problems.append(exc)
     wanted = [name for name in EVENTS if name in set(chosen)]
     if not wanted or len(wanted) != len(set(chosen)):
-        problems.append(InvalidInput("Choose at least one of the events listed.", field="events"))
+        problems.append(InvalidInput(_("Choose at least one of the events listed."), field="events"))
     if problems:
         raise InvalidFields(problems)
     endpoint = WebhookEndpoint(organization_id=org.id, url=url, events=wanted, secret=new_secret(),

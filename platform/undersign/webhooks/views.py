@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from undersign.organizations.models import Permission
@@ -14,14 +15,14 @@ from undersign.web.forms import EmptyForm, field_errors
 from undersign.web.tenancy import console_blueprint
 from undersign.webhooks import service
 from undersign.webhooks.forms import EVENT_LABELS, EndpointForm
-from undersign.webhooks.models import WebhookEndpoint
+from undersign.webhooks.models import WebhookEndpoint, delivery_status_name
 
 console = console_blueprint("webhooks", __name__, "/webhooks")
 
 
 @console.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"event_labels": EVENT_LABELS}
+    return {"event_labels": EVENT_LABELS, "delivery_status_name": delivery_status_name}
 
 
 def _index(form: EndpointForm, status: int = 200) -> ResponseReturnValue:
@@ -69,7 +70,7 @@ def _posted_endpoint(endpoint_id: int) -> WebhookEndpoint:
 def enable(endpoint_id: int) -> ResponseReturnValue:
     hook = _posted_endpoint(endpoint_id)
     service.set_enabled(current_user, g.org, hook, True, ip=request.remote_addr)
-    flash("The endpoint is enabled: new events are sent to it again.", "success")
+    flash(_("The endpoint is enabled: new events are sent to it again."), "success")
     return redirect(url_for("webhooks.endpoint", endpoint_id=hook.id))
 
 
@@ -78,7 +79,7 @@ def enable(endpoint_id: int) -> ResponseReturnValue:
 def disable(endpoint_id: int) -> ResponseReturnValue:
     hook = _posted_endpoint(endpoint_id)
     service.set_enabled(current_user, g.org, hook, False, ip=request.remote_addr)
-    flash("The endpoint is disabled: nothing is sent to it until it is enabled again.", "success")
+    flash(_("The endpoint is disabled: nothing is sent to it until it is enabled again."), "success")
     return redirect(url_for("webhooks.endpoint", endpoint_id=hook.id))
 
 
@@ -87,7 +88,7 @@ def disable(endpoint_id: int) -> ResponseReturnValue:
 def delete(endpoint_id: int) -> ResponseReturnValue:
     hook = _posted_endpoint(endpoint_id)
     service.delete_endpoint(current_user, g.org, hook, ip=request.remote_addr)
-    flash("The endpoint and its deliveries are deleted.", "success")
+    flash(_("The endpoint and its deliveries are deleted."), "success")
     return redirect(url_for("webhooks.index"))
 
 
@@ -96,6 +97,6 @@ def delete(endpoint_id: int) -> ResponseReturnValue:
 def send_again(endpoint_id: int, delivery_id: int) -> ResponseReturnValue:
     hook = _posted_endpoint(endpoint_id)
     service.send_again(current_user, g.org, hook, delivery_id, ip=request.remote_addr)
-    flash("The delivery is sent again, with the same webhook-id." if hook.enabled else
-          "The delivery will be sent again once the endpoint is enabled.", "success")
+    flash(_("The delivery is sent again, with the same webhook-id.") if hook.enabled else
+          _("The delivery will be sent again once the endpoint is enabled."), "success")
     return redirect(url_for("webhooks.endpoint", endpoint_id=hook.id))
