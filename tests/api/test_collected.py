@@ -317,3 +317,15 @@ def test_concurrent_requests_with_one_key_record_once(app, committed_db):
     db.session.remove()
     assert db.session.scalar(select(func.count()).select_from(Signature)) == 50
     assert db.session.scalar(select(Campaign.signature_count).where(Campaign.slug == slug)) == 50
+
+
+def test_the_api_answers_in_english_whatever_language_the_client_asks_for(client):
+    found = three_sponsors()
+    headers = token_for(found.partner, write=True)
+    bad_name = {"signatures": [{"person": {"name": "=cmd"}}]}
+
+    english = post(client, found.campaign.slug, bad_name, headers, 200).get_json()["results"][0]["message"]
+    asked_korean = post(client, found.campaign.slug, bad_name, {**headers, "Accept-Language": "ko"}, 200)
+
+    assert asked_korean.get_json()["results"][0]["message"] == english
+    assert english.isascii()

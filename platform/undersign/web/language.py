@@ -5,7 +5,8 @@ every page's header (`web.views.choose_language`). A visitor without it gets
 the best match of ``Accept-Language`` among `LANGUAGES`; the anonymous public
 pages then vary on that header only, so shared caches keep one copy per
 language. Outside a request (jobs, the CLI) the language is English unless
-the caller forces another (``flask_babel.force_locale``).
+the caller forces another (``flask_babel.force_locale``); the
+JSON API (``/api/v1``) always answers in English.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def chosen_language() -> str | None:
 
 def select_language() -> str:
     """Flask-Babel's locale selector."""
-    if not has_request_context():
+    if not has_request_context() or request.blueprint == "api":
+        # The API's messages are read by programs (and matched by them): always English.
         return LANGUAGES[0]
     return chosen_language() or request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
