@@ -117,3 +117,17 @@ def test_caches_keep_one_copy_per_language_and_never_share_a_chosen_one(client, 
     assert '<html lang="ko">' in chosen.get_data(as_text=True)
     assert chosen.headers["Cache-Control"].startswith("private")
     assert "public" not in chosen.headers["Cache-Control"]
+
+
+def test_the_country_list_is_in_the_visitors_language_and_sorted_for_it(client):
+    from undersign.signatures.rules import country_choices
+
+    korean = dict(country_choices("ko"))
+    assert korean["KR"] == "대한민국" and korean["DE"] == "독일"
+    names = [name for _code, name in country_choices("ko")]
+    assert names.index("가나") < names.index("독일") < names.index("대한민국") < names.index("미국")
+    assert country_choices("ko") is country_choices("ko")  # made once per language
+    petition = make_petition()
+    html = client.get(petition.url, headers=KO).get_data(as_text=True)
+    assert '<option value="KR">대한민국</option>' in html and '<option value="DE">독일</option>' in html
+    assert '<option value="DE">Germany</option>' in client.get(petition.url).get_data(as_text=True)

@@ -55,12 +55,12 @@ def join_names(names: list[str]) -> str:
     """"A", "A and B", "A, B and C" — the way the example page names its sponsors."""
     if len(names) <= 1:
         return "".join(names)
-    return _("%(names)s and %(last)s", names=", ".join(names[:-1]), last=names[-1])
+    return str(_("%(names)s and %(last)s", names=", ".join(names[:-1]), last=names[-1]))
 
 
 def supporters(n: int) -> str:
     """"1,234 supporters" in the page's language (Korean "1,234명"), plural-aware."""
-    return ngettext("%(number)s supporter", "%(number)s supporters", n, number=format_number(n))
+    return str(ngettext("%(number)s supporter", "%(number)s supporters", n, number=format_number(n)))
 
 
 def next_milestone(count: int) -> int:

@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from itsdangerous import BadData, URLSafeTimedSerializer
 from markupsafe import Markup, escape
@@ -60,14 +60,14 @@ def _email_rule(value: str | None) -> object:
 COUNTRY_PROMPT = _l("Choose your country")
 
 
-@lru_cache(maxsize=8)
-def country_options(selected: str = "") -> Markup:
+@lru_cache(maxsize=32)
+def country_options(selected: str = "", language: str = "en") -> Markup:
     """The ~250 ``<option>``s of the country list, made once per process (per selected value).
 
     Rendering them through WTForms on every page view was a third of the
     petition page's time; the list is data that never changes while running.
     """
-    options = [("", COUNTRY_PROMPT), *rules.countries()]
+    options = [("", str(COUNTRY_PROMPT)), *rules.country_choices(language)]
     return Markup("".join(
         f"<option {html_params(value=code, selected=code == selected)}>{escape(name)}</option>"
         for code, name in options
@@ -84,7 +84,8 @@ class CountrySelect(Select):
             if k in self.validation_attrs and k not in kwargs:
                 kwargs[k] = getattr(flags, k)
         selected = field.data if isinstance(field.data, str) and field.data in rules.country_names() else ""
-        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{country_options(selected)}</select>")
+        options = country_options(selected, str(get_locale() or "en"))
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
 
 
 class SignForm(Form):

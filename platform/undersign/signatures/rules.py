@@ -164,6 +164,17 @@ def country_names() -> dict[str, str]:
     return dict(countries())
 
 
+@lru_cache(maxsize=16)
+def country_choices(language: str) -> list[tuple[str, str]]:
+    """Our country codes named in ``language`` (Babel's CLDR names; ours where CLDR has none), sorted as
+    that language sorts them, made once per language and process: the sign form's list."""
+    from babel import Locale
+
+    names = Locale.parse(language).territories
+    named = [(code, names.get(code, name)) for code, name in countries()]
+    return sorted(named, key=lambda choice: unicodedata.normalize("NFKD", choice[1]).casefold())
+
+
 def _forbidden(text: str, allow: str = "") -> bool:
     """True if ``text`` holds a character `undersign.text` refuses (except those in ``allow``) or a direction mark."""
     return has_control_characters(text, allow) or any(ch in _DIRECTION_MARKS for ch in text)
