@@ -42,7 +42,7 @@ STILL_ENGLISH = (
     "mailings/unsubscribe.html", "mailings/unsubscribed.html", "mailings/update.html",
     "public/_campaign_card.html", "public/_recent_signers.html", "public/home.html", "public/organization.html",
     "public/report.html", "public/report_thanks.html", "public/unavailable.html", "public/unavailable_embed.html",
-    "signatures/_embed_snippet.html", "signatures/confirm.html", "signatures/confirmed.html",
+    "signatures/_embed_snippet.html",
     "signatures/embed.html", "signatures/embed_signed.html", "signatures/withdraw.html", "signatures/withdrawn.html",
     "supporters/erased.html", "supporters/link.html", "supporters/link_sent.html", "supporters/me.html",
     "supporters/request.html", "supporters/signed_out.html",

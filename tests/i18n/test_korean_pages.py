@@ -64,7 +64,8 @@ def test_sign_form_errors_and_confirmation_mail_are_in_korean(client, mailbox):
     assert mail.subject.startswith("서명을 확인해 주세요")
     assert "김하늘 님, 안녕하세요." in mail.body
     assert f"“{petition.campaign.title}” 청원에 서명해 주셔서 감사합니다." in mail.body
-    assert "/confirm/" in mail.link("/confirm/")
+    confirm_page = client.get(mail.link("/confirm/"), headers=KO)
+    assert confirm_page.status_code == 200 and "서명 확인하기" in text_of(confirm_page)
 
 
 def test_error_pages_are_in_korean(client):
@@ -125,7 +126,7 @@ def test_the_country_list_is_in_the_visitors_language_and_sorted_for_it(client):
     korean = dict(country_choices("ko"))
     assert korean["KR"] == "대한민국" and korean["DE"] == "독일"
     names = [name for _code, name in country_choices("ko")]
-    assert names.index("가나") < names.index("독일") < names.index("대한민국") < names.index("미국")
+    assert names.index("가나") < names.index("대한민국") < names.index("독일") < names.index("미국")
     assert country_choices("ko") is country_choices("ko")  # made once per language
     petition = make_petition()
     html = client.get(petition.url, headers=KO).get_data(as_text=True)
