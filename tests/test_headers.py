@@ -101,6 +101,7 @@ def build_world(client: Any, mailbox: Any, app: Any) -> dict[str, Any]:
         "by_name": {
             "org": petition.lead.slug,
             "slug": petition.slug,
+            "code": "ko",
             "org_id": petition.lead.id,
             "campaign_id": petition.campaign.id,
             "image_id": image.id,

@@ -49,7 +49,7 @@ def _good_values(org_slug: str, campaign_slug: str) -> dict[str, Any]:
             "image_id": 1, "revision_id": 1, "sponsorship_id": 1, "update_id": 1, "invitation_id": 1,
             "member_id": 1, "org_id": 1, "campaign_id": 1, "token_id": 1, "endpoint_id": 1, "delivery_id": 1, "link_id": 1,
             "report_id": 1, "passkey_id": 1, "batch_id": 1, "entry_id": 1, "kind": "domains", "action": "release",
-            "signature_id": 1, "organization_id": 1, "visibility": "show", "answer": "give"}
+            "signature_id": 1, "organization_id": 1, "visibility": "show", "answer": "give", "code": "ko"}
 
 
 def test_the_routes_of_the_bug_report_are_walked(app):

@@ -242,6 +242,9 @@ def _register_web(app: Flask) -> None:
     errors.register(app)
     headers.register(app)
 
+    from undersign.web.language import LANGUAGE_NAMES
+
     @app.context_processor
     def _template_helpers() -> dict[str, Any]:
-        return {"can": access.can, "image_url": image_url, "current_language": str(get_locale() or "en")}
+        return {"can": access.can, "image_url": image_url, "current_language": str(get_locale() or "en"),
+                "language_names": LANGUAGE_NAMES}

@@ -75,6 +75,7 @@ def _values(client, mailbox) -> dict[str, dict[str, object]]:  # type: ignore[no
     db.session.commit()
     return {
         "static": {"filename": "css/undersign.css"},
+        "web.choose_language": {"code": "ko"},
         "accounts.verify": {"token": "not-a-token"},
         "accounts.reset_password": {"token": "not-a-token"},
         "organizations.invitation": {"token": "not-a-token"},
@@ -135,6 +136,8 @@ def test_no_public_page_takes_links_from_the_host_header(app, client, mailbox, d
             elif rule.endpoint in REDIRECTS:
                 assert response.status_code == 303, (path, response.status_code)
                 assert response.headers["Location"].endswith(f"/p/{SLUG}#sign"), response.headers["Location"]
+            elif rule.endpoint == "web.choose_language":
+                assert (response.status_code, response.headers["Location"]) == (303, "/"), path
             elif rule.endpoint in SIGN_IN_FIRST:
                 assert (response.status_code, response.headers["Location"]) == (302, "/login"), path
             elif rule.endpoint in INVALID_LINK_STATUS:

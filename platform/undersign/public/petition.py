@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask import has_request_context, request, url_for
+from flask_babel import format_number, gettext as _, ngettext
 from markupsafe import Markup
 from sqlalchemy import func, select
 
@@ -55,11 +56,12 @@ def join_names(names: list[str]) -> str:
     """"A", "A and B", "A, B and C" — the way the example page names its sponsors."""
     if len(names) <= 1:
         return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+    return str(_("%(names)s and %(last)s", names=", ".join(names[:-1]), last=names[-1]))
 
 
 def supporters(n: int) -> str:
-    return f"{n:,} supporter" + ("" if n == 1 else "s")
+    """"1,234 supporters" in the page's language (Korean "1,234명"), plural-aware."""
+    return str(ngettext("%(number)s supporter", "%(number)s supporters", n, number=format_number(n)))
 
 
 def next_milestone(count: int) -> int:

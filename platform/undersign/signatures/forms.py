@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask import current_app
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from itsdangerous import BadData, URLSafeTimedSerializer
 from markupsafe import Markup, escape
@@ -49,24 +50,24 @@ class Rule:
         try:
             self.check(field.data)
         except InvalidInput as exc:
-            raise ValidationError(exc.message) from exc
+            raise ValidationError(_(exc.message)) from exc
 
 
 def _email_rule(value: str | None) -> object:
     return rules.clean_email(value, current_rules())
 
 
-COUNTRY_PROMPT = "Choose your country"
+COUNTRY_PROMPT = _l("Choose your country")
 
 
-@lru_cache(maxsize=8)
-def country_options(selected: str = "") -> Markup:
+@lru_cache(maxsize=32)
+def country_options(selected: str = "", language: str = "en") -> Markup:
     """The ~250 ``<option>``s of the country list, made once per process (per selected value).
 
     Rendering them through WTForms on every page view was a third of the
     petition page's time; the list is data that never changes while running.
     """
-    options = [("", COUNTRY_PROMPT), *rules.countries()]
+    options = [("", str(COUNTRY_PROMPT)), *rules.country_choices(language)]
     return Markup("".join(
         f"<option {html_params(value=code, selected=code == selected)}>{escape(name)}</option>"
         for code, name in options
@@ -83,7 +84,8 @@ class CountrySelect(Select):
             if k in self.validation_attrs and k not in kwargs:
                 kwargs[k] = getattr(flags, k)
         selected = field.data if isinstance(field.data, str) and field.data in rules.country_names() else ""
-        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{country_options(selected)}</select>")
+        options = country_options(selected, str(get_locale() or "en"))
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
 
 
 class SignForm(Form):
@@ -91,23 +93,23 @@ class SignForm(Form):
         csrf = False  # the signed token below replaces the session token
 
     csrf_token = HiddenField(id="sign-token")
-    name = StringField("Your name", id="sign-name", validators=[Rule(rules.clean_name, required=True)],
+    name = StringField(_l("Your name"), id="sign-name", validators=[Rule(rules.clean_name, required=True)],
                        render_kw={"autocomplete": "name", "maxlength": rules.NAME_MAX})
-    email = EmailField("E-mail", id="sign-email", validators=[Rule(_email_rule, required=True)],
-                       description="We send you a link to confirm your signature.",
+    email = EmailField(_l("E-mail"), id="sign-email", validators=[Rule(_email_rule, required=True)],
+                       description=_l("We send you a link to confirm your signature."),
                        render_kw={"autocomplete": "email", "maxlength": rules.EMAIL_MAX})
-    country = SelectField("Country", id="sign-country", validators=[Rule(rules.clean_country, required=True)], validate_choice=False,
+    country = SelectField(_l("Country"), id="sign-country", validators=[Rule(rules.clean_country, required=True)], validate_choice=False,
                           render_kw={"autocomplete": "country"}, widget=CountrySelect())
-    postcode = StringField("Postcode", id="sign-postcode", validators=[Rule(rules.clean_postcode)],
+    postcode = StringField(_l("Postcode"), id="sign-postcode", validators=[Rule(rules.clean_postcode)],
                            render_kw={"autocomplete": "postal-code", "maxlength": rules.POSTCODE_MAX})
-    comment = TextAreaField("Why are you signing?", id="sign-comment", validators=[Rule(rules.clean_comment)],
+    comment = TextAreaField(_l("Why are you signing?"), id="sign-comment", validators=[Rule(rules.clean_comment)],
                             render_kw={"maxlength": rules.COMMENT_MAX, "rows": 3})
-    public = BooleanField("Show my first name, initial, country and comment on this page", id="sign-public")
-    consent = SelectMultipleField("Updates", id="sign-consent", choices=[], validate_choice=False)
+    public = BooleanField(_l("Show my first name, initial, country and comment on this page"), id="sign-public")
+    consent = SelectMultipleField(_l("Updates"), id="sign-consent", choices=[], validate_choice=False)
     via = HiddenField(id="sign-via")
     source = HiddenField(id="sign-source")
     # Honeypot: hidden from people by CSS, filled in by bots that fill in everything.
-    website = StringField("Leave this field empty", id="sign-website", render_kw={"autocomplete": "off", "tabindex": "-1"})
+    website = StringField(_l("Leave this field empty"), id="sign-website", render_kw={"autocomplete": "off", "tabindex": "-1"})
 
     action_url: str = ""
     purpose: str = SIGN_PURPOSE

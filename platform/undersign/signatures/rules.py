@@ -45,7 +45,15 @@ API = "api"
 COLLECTED_SOURCES = (OFFLINE, API)
 # What a supporter reads for any malformed address. The validator's own words ("The part after the
 # @-sign is not valid. It should have a period.") are written for programmers; this says what to do.
-EMAIL_LOOKS_WRONG = "That doesn't look like an e-mail address — check for typos, e.g. name@example.org"
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue while keeping it English here: the API answers in English,
+    and the sign form translates it where it shows it (`signatures.forms.Rule`)."""
+    return message
+
+
+EMAIL_LOOKS_WRONG = N_("That doesn't look like an e-mail address — check for typos, e.g. name@example.org")
 # The direction marks (left-to-right, right-to-left, Arabic letter): refused on the public list of signers too.
 _DIRECTION_MARKS = frozenset("\u200e\u200f\u061c")
 _POSTCODE_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 -]*[A-Za-z0-9])?")
@@ -156,6 +164,17 @@ def country_names() -> dict[str, str]:
     return dict(countries())
 
 
+@lru_cache(maxsize=16)
+def country_choices(language: str) -> list[tuple[str, str]]:
+    """Our country codes named in ``language`` (Babel's CLDR names; ours where CLDR has none), sorted as
+    that language sorts them, made once per language and process: the sign form's list."""
+    from babel import Locale
+
+    names = Locale.parse(language).territories
+    named = [(code, names.get(code, name)) for code, name in countries()]
+    return sorted(named, key=lambda choice: unicodedata.normalize("NFKD", choice[1]).casefold())
+
+
 def _forbidden(text: str, allow: str = "") -> bool:
     """True if ``text`` holds a character `undersign.text` refuses (except those in ``allow``) or a direction mark."""
     return has_control_characters(text, allow) or any(ch in _DIRECTION_MARKS for ch in text)
@@ -172,17 +191,17 @@ def clean_name(raw: str | None) -> str:
     """
     value = _normal(raw)
     if _forbidden(value):
-        raise InvalidInput("Your name contains characters we cannot accept (control characters).", field="name")
+        raise InvalidInput(N_("Your name contains characters we cannot accept (control characters)."), field="name")
     value = " ".join(value.split())
     if not value:
-        raise InvalidInput("Enter your name.", field="name")
+        raise InvalidInput(N_("Enter your name."), field="name")
     problem = unreadable_name(value, "Your name")
     if problem:
         raise InvalidInput(problem, field="name")
     if len(value) > NAME_MAX:
         raise InvalidInput(f"Use at most {NAME_MAX} characters for your name.", field="name")
     if starts_like_formula(value):
-        raise InvalidInput("A name cannot start with =, +, - or @.", field="name")
+        raise InvalidInput(N_("A name cannot start with =, +, - or @."), field="name")
     return value
 
 
@@ -193,7 +212,7 @@ def clean_email(raw: str | None, rules: EmailRules | None = None) -> tuple[str, 
     """
     value = (raw or "").strip()
     if not value:
-        raise InvalidInput("Enter your e-mail address.", field="email")
+        raise InvalidInput(N_("Enter your e-mail address."), field="email")
     if len(value) > EMAIL_MAX or _forbidden(value):
         raise InvalidInput(EMAIL_LOOKS_WRONG, field="email")
     try:
@@ -214,7 +233,7 @@ def clean_country(raw: str | None) -> str:
     """
     value = (raw or "").strip().upper()
     if value not in country_names():
-        raise InvalidInput("Choose your country from the list.", field="country")
+        raise InvalidInput(N_("Choose your country from the list."), field="country")
     return value
 
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, CursorResult, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -159,7 +160,7 @@ def sign(campaign: Campaign, sponsorship: Sponsorship, data: SignatureInput, *, 
             db.session.add(Consent(signature_id=signature.id, organization_id=sponsor.organization_id,
                                    wording=rules.consent_wording(sponsor.organization)))
     db.session.flush()
-    queue_mail(clean.email, mail_subject(f"Please confirm your signature: {campaign.title}"), "signatures/confirm",
+    queue_mail(clean.email, mail_subject(_("Please confirm your signature: %(title)s", title=campaign.title)), "signatures/confirm",
                campaign=campaign, name=signature.name, **mail_links(campaign, signature, raw))
     # Last: the hour's tally row is shared by every signature of this sponsor, so its lock is held briefly.
     # A held signature is in no figure until it is released (`signatures.fraud.release`).

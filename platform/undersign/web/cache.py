@@ -34,8 +34,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app, g, request, session
+from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.wrappers import Response
+
+from undersign.web.language import chosen_language
 
 # How long after confirming a browser reads counts fresh: well past max-age plus
 # stale-while-revalidate of the default settings (10 + 60 seconds).
@@ -79,10 +82,16 @@ def public_cache_control(response: Response) -> None:
     """
     max_age = current_app.config["PUBLIC_CACHE_MAX_AGE"]
     personal = bool(request.cookies.get(current_app.config["SESSION_COOKIE_NAME"])) or session.modified
+    # Without the switcher's cookie the language comes from Accept-Language, so a shared cache
+    # keeps one copy per value of it; with the cookie the page is this browser's alone.
+    response.vary.add("Accept-Language")
     if counted_recently():
         not_stored(response)
     elif personal or current_user.is_authenticated:
         response.headers["Cache-Control"] = "private, max-age=0, must-revalidate"
+    elif chosen_language() is not None:
+        # Shared caches do not key on our cookie: a copy kept for this visitor would reach others.
+        response.headers["Cache-Control"] = f"private, max-age={max_age}"
     else:
         response.headers["Cache-Control"] = (
             f"public, max-age={max_age}, stale-while-revalidate=60, stale-if-error=86400"
@@ -159,6 +168,7 @@ def cached_public(render: Callable[[], Response], *, for_everyone: bool = False,
     per-visitor value: no session change, no cookie set, no CSP nonce in the
     body. A copy is answered with 304 when ``If-Modified-Since`` covers its
     ``Last-Modified``; ``finish`` re-applies per-request headers (`public_cache_control`).
+    The key holds the page's language, so each language is a copy of its own.
     A visitor who has just confirmed (`counted_recently`) always gets a fresh
     rendering, which nobody may store.
     """
@@ -170,7 +180,7 @@ def cached_public(render: Callable[[], Response], *, for_everyone: bool = False,
     if ttl <= 0 or request.method != "GET" or not (for_everyone or _cookieless_request()):
         return render()
     cache = page_cache()
-    key = (request.host_url, request.full_path)
+    key = (request.host_url, request.full_path, str(get_locale()))
     entry = cache.get(key, ttl)
     if entry is None:
         nonce_used = "csp_nonce" in g

@@ -8,6 +8,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, g, jsonify, render_template, request
+from flask_babel import force_locale, lazy_gettext as _l
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -19,16 +20,16 @@ from undersign.extensions import db, login_manager
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: ("Bad request", "The request could not be understood. Please go back and try again."),
-    401: ("Please sign in", "You need to sign in to do that."),
-    403: ("Not allowed", "Your role in this organization does not allow this."),
-    404: ("Page not found", "There is nothing here. The link may be mistyped, or the page was removed."),
-    405: ("Not allowed", "This page cannot be used that way."),
-    410: ("No longer valid", "This link or page is no longer available."),
-    413: ("Too large", "What you sent is larger than we accept."),
-    429: ("Slow down", "Too many attempts from your network. Please wait a minute and try again."),
-    500: ("Something went wrong", "An error on our side stopped this request. Nothing was saved. Please try again."),
-    503: ("Temporarily unavailable", "We are briefly unable to serve this page. Please try again in a minute."),
+    400: (_l("Bad request"), _l("The request could not be understood. Please go back and try again.")),
+    401: (_l("Please sign in"), _l("You need to sign in to do that.")),
+    403: (_l("Not allowed"), _l("Your role in this organization does not allow this.")),
+    404: (_l("Page not found"), _l("There is nothing here. The link may be mistyped, or the page was removed.")),
+    405: (_l("Not allowed"), _l("This page cannot be used that way.")),
+    410: (_l("No longer valid"), _l("This link or page is no longer available.")),
+    413: (_l("Too large"), _l("What you sent is larger than we accept.")),
+    429: (_l("Slow down"), _l("Too many attempts from your network. Please wait a minute and try again.")),
+    500: (_l("Something went wrong"), _l("An error on our side stopped this request. Nothing was saved. Please try again.")),
+    503: (_l("Temporarily unavailable"), _l("We are briefly unable to serve this page. Please try again in a minute.")),
 }
 
 
@@ -47,6 +48,12 @@ def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
+def _english(message: object) -> str:
+    """A page's message for a machine: English whatever the browser prefers."""
+    with force_locale("en"):
+        return str(message)
+
+
 def problem(status: int, detail: str | None = None, *, errors: list[dict[str, str]] | None = None,
             headers: dict[str, str] | None = None) -> Response:
     """An RFC 9457 problem document (``application/problem+json``), the API's error answer.
@@ -61,7 +68,7 @@ def problem(status: int, detail: str | None = None, *, errors: list[dict[str, st
         "type": "about:blank",
         "title": phrase,
         "status": status,
-        "detail": detail or API_MESSAGES.get(status) or MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])[1],
+        "detail": detail or API_MESSAGES.get(status) or _english(MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])[1]),
     }
     if errors:
         body["errors"] = errors
@@ -85,8 +92,9 @@ def render_error(status: int, message: str | None = None) -> ResponseReturnValue
 def _page(status: int, message: str | None = None) -> tuple[dict[str, str] | str, int]:
     title, default = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
     if request.accept_mimetypes.best == "application/json" or request.path.endswith(".json"):
-        return {"error": title, "message": message or default}, status
-    context = {"status": status, "title": title, "message": message or default}
+        with force_locale("en"):  # machine-facing: English whatever the browser prefers
+            return {"error": str(title), "message": str(message or default)}, status
+    context = {"status": status, "title": str(title), "message": str(message or default)}
     if status >= 500:
         return _render_bare(context), status
     try:

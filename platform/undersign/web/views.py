@@ -1,15 +1,17 @@
-"""Routes that belong to no domain: health check, the privacy page and the development mail viewer."""
+"""Routes that belong to no domain: health check, the language switcher, the privacy page and the development mail viewer."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select, text
 
 from undersign.extensions import db
 from undersign.web.access import public
+from undersign.web.language import LANGUAGE_COOKIE, LANGUAGE_COOKIE_SECONDS, LANGUAGES
+from undersign.web.redirects import safe_next
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,20 @@ def healthz() -> ResponseReturnValue:
         report.update(redis="not configured", queue_depth=None)
     status = 503 if report["database"] != "ok" else 200
     return report, status, {"Cache-Control": "no-store"}
+
+
+@bp.get("/language/<code>")
+@public
+def choose_language(code: str) -> ResponseReturnValue:
+    """The switcher: remember the language in a plain cookie and go back (a GET with no session, so the
+    public pages stay cacheable; a forged link only changes a visitor's language). :raise 404: unknown language."""
+    if code not in LANGUAGES:
+        abort(404)
+    response = redirect(safe_next(request.args.get("next")) or url_for("public.home"), 303)
+    response.set_cookie(LANGUAGE_COOKIE, code, max_age=LANGUAGE_COOKIE_SECONDS, path="/",
+                        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")), samesite="Lax")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/privacy")
