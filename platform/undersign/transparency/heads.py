@@ -1,0 +1,108 @@
+"""Signed tree heads: Ed25519 over the RFC 8785 bytes of ``{campaign, tree_size, root_hash, timestamp}``.
+
+The key comes from ``LOG_SIGNING_KEY`` (base64 of the 32 raw private bytes); without it one is generated once
+into the instance folder (``log-signing-key``), for the embedded default.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask import current_app
+from sqlalchemy import select
+
+from undersign.campaigns.models import Campaign
+from undersign.db import db, utcnow
+from undersign.transparency import merkle, service
+from undersign.transparency.canonical import canonical_json
+from undersign.transparency.models import TreeHead
+
+HEAD_INTERVAL_SECONDS = 60
+_keys: dict[str, Ed25519PrivateKey] = {}
+
+
+def signing_key() -> Ed25519PrivateKey:
+    configured = current_app.config.get("LOG_SIGNING_KEY")
+    if configured:
+        cache_key = "config:" + configured
+        if cache_key not in _keys:
+            _keys[cache_key] = Ed25519PrivateKey.from_private_bytes(base64.b64decode(configured))
+        return _keys[cache_key]
+    path = Path(current_app.instance_path) / "log-signing-key"
+    cache_key = "file:" + str(path)
+    if cache_key not in _keys:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            raw = Ed25519PrivateKey.generate().private_bytes(
+                serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+            path.write_bytes(base64.b64encode(raw))
+            path.chmod(0o600)
+        _keys[cache_key] = Ed25519PrivateKey.from_private_bytes(base64.b64decode(path.read_bytes()))
+    return _keys[cache_key]
+
+
+def public_key_document() -> dict[str, str]:
+    raw = signing_key().public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return {"algorithm": "ed25519", "public_key": base64.b64encode(raw).decode()}
+
+
+def _signed_part(slug: str, tree_size: int, root_hash: str, timestamp: int) -> dict[str, Any]:
+    return {"campaign": slug, "tree_size": tree_size, "root_hash": root_hash, "timestamp": timestamp}
+
+
+def head_document(head: TreeHead, slug: str) -> dict[str, Any]:
+    return {**_signed_part(slug, head.tree_size, head.root_hash, head.timestamp), "signature": head.signature,
+            "witnesses": []}
+
+
+def issue(campaign: Campaign, now: dt.datetime | None = None) -> TreeHead:
+    """Sign a head over the whole log as it stands (or return the head of that size if one was signed)."""
+    now = now or utcnow()
+    size = service.size(campaign.id)
+    existing = db.session.scalar(select(TreeHead).where(TreeHead.campaign_id == campaign.id,
+                                                        TreeHead.tree_size == size))
+    if existing is not None:
+        return existing
+    root_hash = merkle.root(service.leaf_hashes(campaign.id, size)).hex()
+    timestamp = int(now.replace(tzinfo=dt.timezone.utc).timestamp())
+    signature = signing_key().sign(canonical_json(_signed_part(campaign.slug, size, root_hash, timestamp)))
+    head = TreeHead(campaign_id=campaign.id, tree_size=size, root_hash=root_hash, timestamp=timestamp,
+                    signature=base64.b64encode(signature).decode(), created_at=now)
+    db.session.add(head)
+    db.session.flush()
+    return head
+
+
+def _latest(campaign_id: int) -> TreeHead | None:
+    return db.session.scalar(select(TreeHead).where(TreeHead.campaign_id == campaign_id)
+                             .order_by(TreeHead.tree_size.desc()).limit(1))
+
+
+def current_head(campaign: Campaign) -> TreeHead:
+    """The latest head, issuing a new one when the log grew and the latest is over a minute old (or absent)."""
+    head = _latest(campaign.id)
+    if head is None:
+        return issue(campaign)
+    age = utcnow().replace(tzinfo=dt.timezone.utc).timestamp() - head.timestamp
+    if age >= HEAD_INTERVAL_SECONDS and service.size(campaign.id) > head.tree_size:
+        return issue(campaign)
+    return head
+
+
+def latest_head(campaign_id: int) -> dict[str, Any] | None:
+    """The head document served at ``/p/<slug>/log/head``, or None before the first head is signed."""
+    head = _latest(campaign_id)
+    if head is None:
+        return None
+    slug = db.session.scalar(select(Campaign.slug).where(Campaign.id == campaign_id))
+    return head_document(head, slug or "")
+
+
+def head_of_size(campaign_id: int, tree_size: int) -> TreeHead | None:
+    return db.session.scalar(select(TreeHead).where(TreeHead.campaign_id == campaign_id,
+                                                    TreeHead.tree_size == tree_size))

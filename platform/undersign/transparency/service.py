@@ -1,0 +1,108 @@
+"""Appending to a campaign's log, in the transaction that moves its counter (`signatures.counting.count`).
+
+The next index is taken after the counter's ``UPDATE ... signature_count + 1``, which already locks the
+campaign row until the commit: the append adds two indexed statements under that lock and no new lock.
+Functions flush but never commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+
+from undersign.campaigns.models import Sponsorship
+from undersign.db import db
+from undersign.organizations.models import Organization
+from undersign.signatures.models import Signature
+from undersign.transparency import merkle
+from undersign.transparency.canonical import canonical_json
+from undersign.transparency.models import LogEntry
+
+
+def new_salt() -> str:
+    """A signature's random 16-byte salt, hex: only we and the signer (in the receipt) hold it."""
+    return secrets.token_hex(16)
+
+
+def commitment_email(address: str) -> str:
+    """The address as the commitment hashes it: trimmed and lower-cased, so a signer can type it again."""
+    return address.strip().lower()
+
+
+def commitment(salt_hex: str, address: str) -> str:
+    return hashlib.sha256(bytes.fromhex(salt_hex) + commitment_email(address).encode("utf-8")).hexdigest()
+
+
+def entry_document(entry: LogEntry | Any) -> dict[str, Any]:
+    """The entry exactly as served; its RFC 8785 bytes are the leaf."""
+    return {
+        "index": entry.index,
+        "event": {"delta": entry.delta, "kind": entry.kind},
+        "sponsor": entry.sponsor,
+        "time": entry.time,
+        "commitment": entry.commitment,
+    }
+
+
+def entry_leaf_hash(entry: LogEntry | Any) -> bytes:
+    return merkle.leaf_hash(canonical_json(entry_document(entry)))
+
+
+def _signature_commitment(signature_id: int) -> str:
+    """The signature's commitment, fixed the first time it is logged (so a withdrawal after erasure reuses it)."""
+    row = db.session.execute(
+        select(Signature.log_salt, Signature.log_commitment, Signature.email).where(Signature.id == signature_id)
+    ).one()
+    if row.log_commitment:
+        return str(row.log_commitment)
+    salt = row.log_salt or new_salt()
+    value = commitment(salt, row.email or "")
+    db.session.execute(update(Signature).where(Signature.id == signature_id)
+                       .values(log_salt=salt, log_commitment=value).execution_options(synchronize_session=False))
+    return value
+
+
+def append(campaign_id: int, sponsorship_id: int, signature_ids: Sequence[int], delta: int, kind: str,
+           now: dt.datetime) -> None:
+    """One entry per signature. Call after the campaign's counter UPDATE: its row lock orders the indexes."""
+    if not signature_ids:
+        return
+    sponsor = db.session.scalar(
+        select(Organization.slug).join(Sponsorship, Sponsorship.organization_id == Organization.id)
+        .where(Sponsorship.id == sponsorship_id)
+    ) or ""
+    start = db.session.scalar(
+        select(func.coalesce(func.max(LogEntry.index) + 1, 0)).where(LogEntry.campaign_id == campaign_id)
+    ) or 0
+    seconds = int(now.replace(tzinfo=dt.timezone.utc).timestamp()) if now.tzinfo is None else int(now.timestamp())
+    db.session.execute(insert(LogEntry), [
+        {"campaign_id": campaign_id, "index": start + i, "delta": 1 if delta > 0 else -1, "kind": kind,
+         "sponsor": sponsor, "time": seconds, "commitment": _signature_commitment(signature_id),
+         "signature_id": signature_id}
+        for i, signature_id in enumerate(signature_ids)
+    ])
+
+
+def entries(campaign_id: int, start: int = 0, end: int | None = None) -> list[LogEntry]:
+    query = select(LogEntry).where(LogEntry.campaign_id == campaign_id, LogEntry.index >= start)
+    if end is not None:
+        query = query.where(LogEntry.index < end)
+    return list(db.session.scalars(query.order_by(LogEntry.index)))
+
+
+def size(campaign_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(LogEntry).where(LogEntry.campaign_id == campaign_id)) or 0
+
+
+def leaf_hashes(campaign_id: int, tree_size: int) -> list[bytes]:
+    return [entry_leaf_hash(e) for e in entries(campaign_id, 0, tree_size)]
+
+
+def net_count(campaign_id: int) -> int:
+    return db.session.scalar(select(func.coalesce(func.sum(LogEntry.delta), 0))
+                             .where(LogEntry.campaign_id == campaign_id)) or 0
