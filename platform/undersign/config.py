@@ -119,6 +119,8 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         # The signature log's Ed25519 key, base64 of the 32 raw bytes (`undersign.transparency.heads`);
         # unset, one is generated once into the instance folder.
         "LOG_SIGNING_KEY": env.get("LOG_SIGNING_KEY") or None,
+        # A head is signed at least this often while the log grows (on request, and by the jobs).
+        "LOG_HEAD_SECONDS": _int(env, "LOG_HEAD_SECONDS", 60),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
         "DB_CONNECT_TIMEOUT": _int(env, "DB_CONNECT_TIMEOUT", 5),
         "RATELIMIT_STRATEGY": "fixed-window",

@@ -88,6 +88,8 @@ def check(fetch: Fetch, slug: str, *, receipt: dict[str, Any] | None = None, ema
 def check_receipt(receipt: dict[str, Any], email: str, entries: list[dict[str, Any]]) -> list[str]:
     commitment = hashlib.sha256(bytes.fromhex(receipt["salt"]) + email.strip().lower().encode()).hexdigest()
     index = receipt["index"]
+    if index >= len(entries):
+        return [f"entry {index} is not in a signed head yet (it covers {len(entries)}): try again in a minute"]
     if not 0 <= index < len(entries) or entries[index]["commitment"] != commitment:
         return [f"the receipt's entry {index} is not this address's signature"]
     if entries[index]["event"]["delta"] != 1:

@@ -60,6 +60,7 @@ from undersign.signatures.tokens import (
     withdraw_token,
 )
 from undersign.tokens import hash_token
+from undersign.transparency.receipts import send_receipt
 
 # The CHECK constraint on signatures.confirmation_sends says the same.
 MAX_MAILS = 5
@@ -254,6 +255,7 @@ def confirm(campaign: Campaign, raw: str) -> tuple[Signature, bool]:
         count(campaign.id, row.sponsorship_id, +1, now, event="confirmed", country=row.country, source=row.source,
               signature_id=signature.id)
         publish("signature.confirmed", signature_id=signature.id)
+        send_receipt(campaign, signature)
     # The UPDATE matched, so the row is what it was plus this confirmation: no need to read it again.
     set_committed_value(signature, "confirmed_at", now)
     return signature, True

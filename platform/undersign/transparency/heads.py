@@ -11,6 +11,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
@@ -89,7 +90,7 @@ def current_head(campaign: Campaign) -> TreeHead:
     if head is None:
         return issue(campaign)
     age = utcnow().replace(tzinfo=dt.timezone.utc).timestamp() - head.timestamp
-    if age >= HEAD_INTERVAL_SECONDS and service.size(campaign.id) > head.tree_size:
+    if age >= current_app.config.get("LOG_HEAD_SECONDS", HEAD_INTERVAL_SECONDS) and service.size(campaign.id) > head.tree_size:
         return issue(campaign)
     return head
 
@@ -106,3 +107,29 @@ def latest_head(campaign_id: int) -> dict[str, Any] | None:
 def head_of_size(campaign_id: int, tree_size: int) -> TreeHead | None:
     return db.session.scalar(select(TreeHead).where(TreeHead.campaign_id == campaign_id,
                                                     TreeHead.tree_size == tree_size))
+
+
+def check_log(campaign: Campaign) -> list[str]:
+    """What is wrong with the campaign's log, from the server's side: indexes with gaps, stored heads whose
+    root or signature the entries no longer give, a net total that is not the counter. Empty: all holds."""
+    problems: list[str] = []
+    entries = service.entries(campaign.id)
+    for position, entry in enumerate(entries):
+        if entry.index != position:
+            problems.append(f"entry {position} is missing (the next one is {entry.index})")
+            break
+    leaves = [service.entry_leaf_hash(e) for e in entries]
+    public = signing_key().public_key()
+    for head in db.session.scalars(select(TreeHead).where(TreeHead.campaign_id == campaign.id)
+                                   .order_by(TreeHead.tree_size)):
+        if head.tree_size > len(leaves) or merkle.root(leaves[:head.tree_size]).hex() != head.root_hash:
+            problems.append(f"the head of size {head.tree_size} does not match the entries: the log was changed")
+        try:
+            public.verify(base64.b64decode(head.signature),
+                          canonical_json(_signed_part(campaign.slug, head.tree_size, head.root_hash, head.timestamp)))
+        except InvalidSignature:
+            problems.append(f"the head of size {head.tree_size} has a bad signature")
+    net = sum(e.delta for e in entries)
+    if net != campaign.signature_count:
+        problems.append(f"the log's net total is {net}, the counter says {campaign.signature_count}")
+    return problems

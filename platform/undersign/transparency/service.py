@@ -106,3 +106,24 @@ def leaf_hashes(campaign_id: int, tree_size: int) -> list[bytes]:
 def net_count(campaign_id: int) -> int:
     return db.session.scalar(select(func.coalesce(func.sum(LogEntry.delta), 0))
                              .where(LogEntry.campaign_id == campaign_id)) or 0
+
+
+def backfill(campaign_id: int) -> int:
+    """Log a ``+1`` for every counted signature the log does not hold yet (rows loaded in bulk by the demo, or
+    counted before the log existed), oldest confirmation first; how many were added."""
+    logged = select(LogEntry.signature_id).where(LogEntry.campaign_id == campaign_id,
+                                                 LogEntry.signature_id.is_not(None))
+    rows = db.session.execute(
+        select(Signature.id, Signature.sponsorship_id, Signature.confirmed_at)
+        .where(Signature.campaign_id == campaign_id, Signature.counted(), Signature.id.not_in(logged))
+        .order_by(Signature.confirmed_at, Signature.id)
+    ).all()
+    for row in rows:
+        append(campaign_id, row.sponsorship_id, [row.id], +1, "confirmed", row.confirmed_at)
+    return len(rows)
+
+
+def entry_of(signature_id: int) -> LogEntry | None:
+    """The signature's ``+1`` entry (the latest one, should it have been reinstated)."""
+    return db.session.scalar(select(LogEntry).where(LogEntry.signature_id == signature_id, LogEntry.delta == 1)
+                             .order_by(LogEntry.index.desc()).limit(1))

@@ -3,7 +3,7 @@ cacheable, no cookies; bad parameters are a 400 with a message, an unknown petit
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
@@ -107,3 +107,11 @@ def consistency(slug: str) -> ResponseReturnValue:
     leaves = service.leaf_hashes(campaign.id, second)
     return _open({"first": first, "second": second,
                   "proof": [h.hex() for h in merkle.consistency_proof(first, leaves)]})
+
+
+@bp.get("/p/<slug>/verify")
+@public
+def verify_page(slug: str) -> ResponseReturnValue:
+    """Checks the log in the browser (``static/js/log-verify.js``), the same checks as ``undersign.verify``."""
+    campaign = public_campaign(slug, unavailable_ok=True)
+    return render_template("transparency/verify.html", campaign=campaign)
