@@ -15,6 +15,7 @@ from undersign import verify
 from undersign.extensions import db
 from undersign.signatures import service
 from undersign.signatures.models import Signature
+from undersign.transparency.heads import latest_head
 from undersign.transparency.models import LogEntry
 
 
@@ -169,3 +170,17 @@ def test_flask_log_check_reports_a_changed_and_a_removed_entry(app, client, mail
     assert "the log's net total is 2, the counter says 3" in result.output
     assert verify.check(_fetch(client), petition.slug) == [
         "entry 1 carries index 2", "the entries do not hash to the head's root: the log was changed"]
+
+
+def test_the_job_signs_a_head_for_a_log_that_grew(app, client, mailbox, monkeypatch):  # type: ignore[no-untyped-def]
+    from undersign.jobs import sign_log_heads
+
+    petition = make_petition()
+    _confirm(client, mailbox, petition, "job@example.org")
+    db.session.commit()
+    assert latest_head(petition.campaign.id) is None
+    assert sign_log_heads(app) >= 1
+    head = latest_head(petition.campaign.id)
+    assert head is not None and head["tree_size"] == 1
+    assert client.get(petition.url + "/log/head").json == head
+    assert client.get(petition.url + ".json").json["log_head"] == head

@@ -15,13 +15,13 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from undersign.campaigns.models import Campaign
 from undersign.db import db, utcnow
 from undersign.transparency import merkle, service
 from undersign.transparency.canonical import canonical_json
-from undersign.transparency.models import TreeHead
+from undersign.transparency.models import LogEntry, TreeHead
 
 HEAD_INTERVAL_SECONDS = 60
 _keys: dict[str, Ed25519PrivateKey] = {}
@@ -133,3 +133,19 @@ def check_log(campaign: Campaign) -> list[str]:
     if net != campaign.signature_count:
         problems.append(f"the log's net total is {net}, the counter says {campaign.signature_count}")
     return problems
+
+
+def due_campaigns(now: dt.datetime) -> list[int]:
+    """Campaigns whose log grew past their latest head, and whose latest head (if any) is old enough to renew."""
+    sizes = db.session.execute(
+        select(LogEntry.campaign_id, func.count()).group_by(LogEntry.campaign_id)
+    ).all()
+    latest = {campaign_id: (size, timestamp) for campaign_id, size, timestamp in db.session.execute(
+        select(TreeHead.campaign_id, TreeHead.tree_size, TreeHead.timestamp)
+        .where(TreeHead.id.in_(select(func.max(TreeHead.id)).group_by(TreeHead.campaign_id)))
+    )}
+    interval = current_app.config.get("LOG_HEAD_SECONDS", HEAD_INTERVAL_SECONDS)
+    seconds = now.timestamp()
+    return [campaign_id for campaign_id, size in sizes
+            if campaign_id not in latest
+            or (size > latest[campaign_id][0] and seconds - latest[campaign_id][1] >= interval)]
