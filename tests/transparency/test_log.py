@@ -115,7 +115,7 @@ def test_a_receipt_from_the_confirmation_mail_verifies_and_a_forged_one_does_not
     _confirm(client, mailbox, petition, "first@example.org")
     assert client.get(petition.url + "/log/head").json["tree_size"] == 1   # someone reads the count
     page = _confirm(client, mailbox, petition, "Kim.Ji@Example.org")
-    assert "Your receipt" in page.get_data(as_text=True)
+    assert "Your receipt comes by e-mail" in page.get_data(as_text=True)
     mail = mailbox.last_to("Kim.Ji@Example.org")
     assert mail.subject == f"Your receipt: {petition.campaign.title}"
     receipt = _receipt_from(mail.body)

@@ -63,8 +63,9 @@ def count(campaign_id: int, sponsorship_id: int, delta: int, now: dt.datetime, *
     The move is appended to the campaign's public log (`undersign.transparency.service.append`) as
     ``log_kind`` (``event`` by default), under the campaign row lock the counter UPDATE just took.
     """
+    pending = log.prepare(sponsorship_id, [signature_id])
     _move_counters(campaign_id, sponsorship_id, delta, now)
-    log.append(campaign_id, sponsorship_id, [signature_id], delta, log_kind or event, now)
+    log.append(campaign_id, pending, delta, log_kind or event, now)
     tallies.moved(campaign_id, sponsorship_id, event, tally_at or now, country=country, source=source)
     _forget_counters(campaign_id, sponsorship_id)
 
@@ -76,8 +77,9 @@ def count_confirmed(campaign_id: int, sponsorship_id: int, now: dt.datetime,
     total = sum(places.values())
     if total <= 0:
         return
+    pending = log.prepare(sponsorship_id, signature_ids)
     _move_counters(campaign_id, sponsorship_id, total, now)
-    log.append(campaign_id, sponsorship_id, signature_ids, +1, "collected", now)
+    log.append(campaign_id, pending, +1, "collected", now)
     tallies.moved_by_place(campaign_id, sponsorship_id, "confirmed", now, places)
     _forget_counters(campaign_id, sponsorship_id)
 

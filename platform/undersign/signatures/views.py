@@ -32,9 +32,7 @@ from undersign.public.visibility import hosting_sponsorship, is_unavailable, pub
 from undersign.signatures import counting, service, tallies, tokens
 from undersign.signatures.canonical import load_rules
 from undersign.signatures.forms import SignForm, form_token_valid
-from undersign.signatures.models import Signature
 from undersign.text import is_slug_shaped
-from undersign.transparency import receipts
 from undersign.transparency.heads import latest_head
 from undersign.web.access import public
 from undersign.web.cache import cached_public, counted_recently, mark_counted
@@ -213,7 +211,6 @@ def confirm(slug: str, token: str) -> ResponseReturnValue:
             supporters=campaign.signature_count + (signature.held_at is not None and signature.invalidated_at is None),
             withdraw_url=url_for("signing.withdraw", slug=campaign.slug, token=tokens.withdraw_token(signature)),
             petition_url=url_for("public.petition", slug=campaign.slug),
-            receipt=_receipt_text(campaign, signature),
             verify_url=url_for("transparency.verify_page", slug=campaign.slug),
         ))
         # The pages this browser opens next show the count with this signature in it.
@@ -224,11 +221,6 @@ def confirm(slug: str, token: str) -> ResponseReturnValue:
         "signatures/confirm.html", campaign=campaign, signature=signature, form=form,
         withdraw_url=url_for("signing.withdraw", slug=campaign.slug, token=tokens.withdraw_token(signature)),
     )
-
-
-def _receipt_text(campaign: Campaign, signature: Signature) -> str | None:
-    document = receipts.receipt(campaign, signature)
-    return receipts.receipt_text(document) if document is not None else None
 
 
 def _any_campaign(slug: str) -> Campaign:

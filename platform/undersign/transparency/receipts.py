@@ -42,5 +42,6 @@ def send_receipt(campaign: Campaign, signature: Signature) -> None:
         "campaign": campaign, "receipt": receipt_text(document),
         "verify_url": absolute_url("transparency.verify_page", slug=campaign.slug),
         "petition_url": absolute_url("public.petition", slug=campaign.slug),
+        "me_url": absolute_url("me.me"),
         "withdraw_url": absolute_url("signing.withdraw", slug=campaign.slug, token=withdraw_token(signature)),
     })

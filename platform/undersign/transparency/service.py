@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from dataclasses import dataclass
 from collections.abc import Sequence
 from typing import Any
 
@@ -67,24 +68,37 @@ def _signature_commitment(signature_id: int) -> str:
     return value
 
 
-def append(campaign_id: int, sponsorship_id: int, signature_ids: Sequence[int], delta: int, kind: str,
-           now: dt.datetime) -> None:
-    """One entry per signature. Call after the campaign's counter UPDATE: its row lock orders the indexes."""
-    if not signature_ids:
-        return
+@dataclass(frozen=True)
+class Pending:
+    """What an append needs that does not depend on the index: read before the campaign row is locked."""
+
+    sponsor: str
+    commitments: list[tuple[int, str]]
+
+
+def prepare(sponsorship_id: int, signature_ids: Sequence[int]) -> Pending:
+    """The credited sponsor's slug and each signature's commitment (the signature rows are already locked by
+    the caller's UPDATE), so that only the index and the INSERT happen under the campaign row lock."""
     sponsor = db.session.scalar(
         select(Organization.slug).join(Sponsorship, Sponsorship.organization_id == Organization.id)
         .where(Sponsorship.id == sponsorship_id)
     ) or ""
+    return Pending(sponsor, [(signature_id, _signature_commitment(signature_id)) for signature_id in signature_ids])
+
+
+def append(campaign_id: int, pending: Pending, delta: int, kind: str, now: dt.datetime) -> None:
+    """One entry per prepared signature. Call after the campaign's counter UPDATE: its row lock orders the
+    indexes (one indexed MAX and one INSERT more under that lock)."""
+    if not pending.commitments:
+        return
     start = db.session.scalar(
         select(func.coalesce(func.max(LogEntry.index) + 1, 0)).where(LogEntry.campaign_id == campaign_id)
     ) or 0
     seconds = int(now.replace(tzinfo=dt.timezone.utc).timestamp()) if now.tzinfo is None else int(now.timestamp())
     db.session.execute(insert(LogEntry), [
         {"campaign_id": campaign_id, "index": start + i, "delta": 1 if delta > 0 else -1, "kind": kind,
-         "sponsor": sponsor, "time": seconds, "commitment": _signature_commitment(signature_id),
-         "signature_id": signature_id}
-        for i, signature_id in enumerate(signature_ids)
+         "sponsor": pending.sponsor, "time": seconds, "commitment": value, "signature_id": signature_id}
+        for i, (signature_id, value) in enumerate(pending.commitments)
     ])
 
 
@@ -119,7 +133,7 @@ def backfill(campaign_id: int) -> int:
         .order_by(Signature.confirmed_at, Signature.id)
     ).all()
     for row in rows:
-        append(campaign_id, row.sponsorship_id, [row.id], +1, "confirmed", row.confirmed_at)
+        append(campaign_id, prepare(row.sponsorship_id, [row.id]), +1, "confirmed", row.confirmed_at)
     return len(rows)
 
 
