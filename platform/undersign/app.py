@@ -76,6 +76,7 @@ def import_models() -> None:
     from undersign.moderation import models as _moderation  # noqa: F401
     from undersign.organizations import models as _organizations  # noqa: F401
     from undersign.signatures import models as _signatures  # noqa: F401
+    from undersign.transparency import models as _transparency  # noqa: F401
     from undersign.supporters import models as _supporters  # noqa: F401
     from undersign.webhooks import models as _webhooks  # noqa: F401
 
@@ -213,6 +214,7 @@ def _register_blueprints(app: Flask) -> None:
     from undersign.signatures.console import bp as supporters
     from undersign.signatures.views import bp as signing
     from undersign.supporters.views import bp as my_signatures
+    from undersign.transparency.views import bp as transparency
     from undersign.web.views import bp as web
     from undersign.webhooks.service import subscribe as subscribe_webhooks
     from undersign.webhooks.views import console as webhooks
@@ -220,7 +222,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (
         web, accounts, organizations, organization_console, campaigns_console, supporters, public_pages, signing,
         reports, images, moderation, admin_reports, fraud, api, api_console, mailings, mailings_console, webhooks,
-        my_signatures, staff_data, delivery, delivery_console,
+        my_signatures, staff_data, delivery, delivery_console, transparency,
     ):
         app.register_blueprint(blueprint)
     csrf.exempt(api)

@@ -25,6 +25,7 @@ def register(app: Flask) -> None:
     from undersign.delivery.commands import delivery_packet_command
 
     app.cli.add_command(delivery_packet_command)
+    app.cli.add_command(log_group)
 
 
 @click.command("create-admin")
@@ -158,6 +159,54 @@ def recount_command(slug: str | None) -> None:
             click.echo(f"  {tally.label}: stored {tally.stored}, actual {tally.actual}{mark}")
     click.echo(f"{len(ids)} campaign(s) recounted; "
                + (f"{drifted} had drifted and are fixed." if drifted else "no drift."))
+
+
+@click.group("log")
+def log_group() -> None:
+    """The public signature log."""
+
+
+@log_group.command("check")
+@click.option("--slug", default=None, help="Only this campaign.")
+def log_check_command(slug: str | None) -> None:
+    """Check every campaign's log against its signed heads and its counter; exit status 1 if anything is wrong."""
+    from sqlalchemy import select
+
+    from undersign.campaigns.models import Campaign
+    from undersign.transparency.heads import check_log
+
+    query = select(Campaign).order_by(Campaign.id)
+    if slug:
+        query = query.where(Campaign.slug == slug)
+    campaigns = list(db.session.scalars(query))
+    if slug and not campaigns:
+        raise click.ClickException(f"No campaign with the slug {slug!r}.")
+    failed = 0
+    for campaign in campaigns:
+        problems = check_log(campaign)
+        failed += bool(problems)
+        click.echo(f"{campaign.slug}: " + ("ok" if not problems else "FAILED"))
+        for problem in problems:
+            click.echo(f"  {problem}")
+    db.session.rollback()
+    click.echo(f"{len(campaigns)} log(s) checked; " + (f"{failed} failed." if failed else "all hold."))
+    if failed:
+        raise SystemExit(1)
+
+
+@log_group.command("backfill")
+def log_backfill_command() -> None:
+    """Log the counted signatures a log does not hold yet (a database from before the log), then sign heads."""
+    from sqlalchemy import select
+
+    from undersign.campaigns.models import Campaign
+    from undersign.transparency import heads, service as signature_log
+
+    with unit_of_work():
+        for campaign in db.session.scalars(select(Campaign).order_by(Campaign.id)):
+            added = signature_log.backfill(campaign.id)
+            heads.issue(campaign)
+            click.echo(f"{campaign.slug}: {added} entr{'y' if added == 1 else 'ies'} added")
 
 
 @click.group("api-token")

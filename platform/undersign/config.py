@@ -7,6 +7,8 @@ start on the defaults that would be unsafe there.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from pathlib import Path
 from typing import Any
@@ -114,6 +116,11 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "OUTBOX_SWEEP_SECONDS": _float(env, "OUTBOX_SWEEP_SECONDS", 30.0),
         # "json": one JSON object per line on stdout (production default); "text" for people.
         "LOG_FORMAT": env.get("LOG_FORMAT", "json" if production else "text"),
+        # The signature log's Ed25519 key, base64 of the 32 raw bytes (`undersign.transparency.heads`);
+        # unset, one is generated once into the instance folder.
+        "LOG_SIGNING_KEY": env.get("LOG_SIGNING_KEY") or None,
+        # A head is signed at least this often while the log grows (on request, and by the jobs).
+        "LOG_HEAD_SECONDS": _int(env, "LOG_HEAD_SECONDS", 60),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
         "DB_CONNECT_TIMEOUT": _int(env, "DB_CONNECT_TIMEOUT", 5),
         "RATELIMIT_STRATEGY": "fixed-window",
@@ -177,6 +184,14 @@ def _check(config: dict[str, Any]) -> None:
     for name in ("SIGNER_DATA_RETENTION_DAYS", "UNCONFIRMED_SIGNATURE_DAYS", "MAIL_LOG_DAYS"):
         if not isinstance(config[name], int) or config[name] < 1:
             raise ConfigError(f"{name} must be a whole number of days, at least 1, got {config[name]!r}")
+    log_key = config.get("LOG_SIGNING_KEY")
+    if log_key:
+        try:
+            raw = base64.b64decode(log_key, validate=True)
+        except (binascii.Error, ValueError):
+            raw = b""
+        if len(raw) != 32:
+            raise ConfigError("LOG_SIGNING_KEY must be the base64 of 32 random bytes (an Ed25519 private key)")
     if config["UNDERSIGN_ENV"] != "production":
         return
     key = config.get("SECRET_KEY") or ""

@@ -82,6 +82,7 @@ def _deliver_forever(app: Flask) -> None:
         sweep_webhooks(app)
         close_expired(app)
         sweep_retention(app)
+        sign_log_heads(app)
 
 
 def _start_thread(app: Flask) -> None:
@@ -380,6 +381,7 @@ def run_worker(app: Flask, burst: bool = False) -> None:
         sweep_webhooks(app)
         close_expired(app)
         sweep_retention(app, force=True)
+        sign_log_heads(app)
     else:
         sweeper = threading.Thread(target=_sweep_forever, args=(app, stop), name="outbox-sweep", daemon=True)
         sweeper.start()
@@ -454,6 +456,32 @@ def sweep_retention(app: Flask, *, force: bool = False) -> None:
             db.session.remove()
 
 
+def sign_log_heads(app: Flask) -> int:
+    """Sign a fresh head for every petition whose log grew and whose head is a minute old
+    (`undersign.transparency.heads`), so heads come at least every minute while a log grows; never raises."""
+    from undersign.campaigns.models import Campaign
+    from undersign.db import utcnow
+    from undersign.transaction import unit_of_work
+    from undersign.transparency import heads
+
+    signed = 0
+    with app.app_context():
+        try:
+            due = heads.due_campaigns(utcnow())
+            db.session.rollback()
+            for campaign_id in due:
+                with unit_of_work():
+                    campaign = db.session.get(Campaign, campaign_id)
+                    if campaign is not None:
+                        heads.issue(campaign)
+                        signed += 1
+        except Exception:
+            log.exception("signing log heads failed")
+        finally:
+            db.session.remove()
+    return signed
+
+
 def _sweep_forever(app: Flask, stop: threading.Event) -> None:
     interval = app.config["OUTBOX_SWEEP_SECONDS"]
     while True:
@@ -469,7 +497,8 @@ def _sweep_forever(app: Flask, stop: threading.Event) -> None:
         if closed:
             log.info("closed %s petition(s) past their closing date", closed)
         sweep_retention(app)
-        if stop.wait(interval):
+        sign_log_heads(app)
+        if stop.wait(min(interval, 30)):
             return
 
 

@@ -31,6 +31,7 @@ from undersign.campaigns.models import Campaign, Sponsorship
 from undersign.extensions import db
 from undersign.mail import OutboxMessage, deliver_pending
 from undersign.signatures.models import Signature
+from undersign.transparency.models import LogEntry
 
 SIGNERS = 40
 PRESSES_OF_ONE_LINK = 8
@@ -205,7 +206,13 @@ def test_forty_signers_and_confirmations_at_once_all_count(app, server, mailbox)
     assert sum(parts) == counted
     unsent = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None)))
     assert unsent == 0
-    assert len(mailbox.messages) == SIGNERS + WITHDRAWALS  # one confirmation each; nothing sent twice
+    # Each a confirmation link and, once confirmed, a receipt; nothing sent twice.
+    assert len(mailbox.messages) == SIGNERS * 2 + WITHDRAWALS
+    # The public log took every move, one index each, under the same lock as the counter.
+    indexes = db.session.scalars(select(LogEntry.index).where(LogEntry.campaign_id == campaign_id)
+                                 .order_by(LogEntry.index)).all()
+    assert indexes == list(range(SIGNERS + WITHDRAWALS))
+    assert db.session.scalar(select(func.sum(LogEntry.delta)).where(LogEntry.campaign_id == campaign_id)) == counted
 
 
 class _StallingHandler:

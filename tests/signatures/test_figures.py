@@ -57,6 +57,7 @@ def test_json_figures_cors_and_revalidation(client):
         ],
         "former_sponsors": {"signature_count": 0},
         "updated_at": body["updated_at"],
+        "log_head": None,  # no head signed yet: nobody asked for one and the job did not run
     }
     assert dt.datetime.fromisoformat(body["updated_at"]) <= utcnow()
 

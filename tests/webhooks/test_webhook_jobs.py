@@ -36,7 +36,8 @@ def test_with_redis_the_commit_queues_a_job_that_the_worker_runs(make_app, redis
         org, campaign, endpoint = _scene(receiver)
         signed_and_confirmed(campaign, "ann@example.org", (org,))
         signed_and_confirmed(campaign, "bob@example.org", (org,))
-        assert queue.count == 1  # two commits, one waiting job (debounced like the outbox)
+        # Two commits: one waiting webhook job (debounced like the outbox) and one for the receipt mails.
+        assert queue.count == 2
         assert receiver.requests == []
         SimpleWorker([queue], connection=connection).work(burst=True)
     got = sorted(r.verified(endpoint.secret)["data"]["person"]["name"] for r in receiver.to("/crm"))

@@ -36,7 +36,9 @@ class ListedNames:
 
 def log_head(campaign_id: int) -> dict[str, Any] | None:
     """The signature log's latest signed head of the campaign, or None when there is none."""
-    return None  # wired to `undersign.transparency.heads.latest_head` when the signature log lands
+    from undersign.transparency.heads import latest_head
+
+    return latest_head(campaign_id)
 
 
 def listed_names(campaign_id: int, limit: int) -> ListedNames:

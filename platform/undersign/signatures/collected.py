@@ -190,7 +190,7 @@ def _follow_up(campaign: Campaign, sponsorship: Sponsorship, entries: list[_Acce
     confirmed = [created[e.clean.email_key] for e in entries if e.verified]
     # Lock order as a confirmation's: signatures, then campaign, sponsorship, tallies.
     count_confirmed(campaign.id, sponsorship.id, now,
-                    Counter((s.country, tallies.channel(s.source)) for s in confirmed))
+                    Counter((s.country, tallies.channel(s.source)) for s in confirmed), [s.id for s in confirmed])
     tallies.submitted(campaign.id, sponsorship.id, now, n=len(entries))
     for signature in confirmed:
         publish("signature.confirmed", signature_id=signature.id)

@@ -32,7 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, SQLColumnExpression, case, func, select, update
@@ -44,10 +44,12 @@ from undersign.organizations.models import Organization
 from undersign.signatures import rules, tallies
 from undersign.signatures.display import PublicSigner, display_name
 from undersign.signatures.models import Signature
+from undersign.transparency import service as log
 
 
 def count(campaign_id: int, sponsorship_id: int, delta: int, now: dt.datetime, *,
-          event: tallies.Event, country: str, source: str | None, tally_at: dt.datetime | None = None) -> None:
+          event: tallies.Event, country: str, source: str | None, tally_at: dt.datetime | None = None,
+          signature_id: int, log_kind: str | None = None) -> None:
     """Move the campaign's and the sponsorship's cached counters by ``delta`` in SQL (never read-modify-write),
     and the hour's tally and the breakdown of the signature's ``country`` and ``source`` with them (`tallies`).
 
@@ -57,20 +59,27 @@ def count(campaign_id: int, sponsorship_id: int, delta: int, now: dt.datetime, *
 
     A decrement never goes below zero even if a counter had drifted (the CHECK
     would otherwise turn a withdrawal into an error); `recount` repairs drift.
+
+    The move is appended to the campaign's public log (`undersign.transparency.service.append`) as
+    ``log_kind`` (``event`` by default), under the campaign row lock the counter UPDATE just took.
     """
+    pending = log.prepare(sponsorship_id, [signature_id])
     _move_counters(campaign_id, sponsorship_id, delta, now)
+    log.append(campaign_id, pending, delta, log_kind or event, now)
     tallies.moved(campaign_id, sponsorship_id, event, tally_at or now, country=country, source=source)
     _forget_counters(campaign_id, sponsorship_id)
 
 
 def count_confirmed(campaign_id: int, sponsorship_id: int, now: dt.datetime,
-                    places: Mapping[tuple[str, str], int]) -> None:
+                    places: Mapping[tuple[str, str], int], signature_ids: Sequence[int]) -> None:
     """`count` for several signatures confirmed at once, all credited to one sponsorship: ``places`` maps
     (country, `tallies.channel`) to how many. Each counter moves once, by the total."""
     total = sum(places.values())
     if total <= 0:
         return
+    pending = log.prepare(sponsorship_id, signature_ids)
     _move_counters(campaign_id, sponsorship_id, total, now)
+    log.append(campaign_id, pending, +1, "collected", now)
     tallies.moved_by_place(campaign_id, sponsorship_id, "confirmed", now, places)
     _forget_counters(campaign_id, sponsorship_id)
 

@@ -113,7 +113,8 @@ def release(admin: User, campaign: Campaign, signature_ids: list[int], *, ip: st
         released += 1
         tallies.submitted(campaign.id, row.sponsorship_id, row.created_at)
         if row.confirmed_at is not None:
-            count(campaign.id, row.sponsorship_id, +1, now, event="confirmed", country=row.country, source=row.source)
+            count(campaign.id, row.sponsorship_id, +1, now, event="confirmed", country=row.country, source=row.source,
+                  signature_id=signature_id, log_kind="released")
             publish("signature.confirmed", signature_id=signature_id)
     if released:
         record(admin, "signatures.released", campaign, ip=ip,
@@ -399,10 +400,10 @@ def reverse_batch(batch_id: int) -> int:
             continue
         if row.confirmed_at < row.invalidated_at:
             count(batch.campaign_id, row.sponsorship_id, +1, now, event="reinstated", country=row.country,
-                  source=row.source, tally_at=row.invalidated_at)
+                  source=row.source, tally_at=row.invalidated_at, signature_id=row.id)
         else:
             count(batch.campaign_id, row.sponsorship_id, +1, now, event="confirmed", country=row.country,
-                  source=row.source, tally_at=row.confirmed_at)
+                  source=row.source, tally_at=row.confirmed_at, signature_id=row.id, log_kind="reinstated")
     batch.restored, batch.status, batch.reversed_at = restored, "reversed", utcnow()
     db.session.flush()
     record(None, "signatures.bulk_invalidation_reversed", batch,

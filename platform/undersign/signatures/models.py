@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 
 from sqlalchemy import (
@@ -78,6 +79,11 @@ class Signature(Model):
     postcode: Mapped[str | None] = mapped_column(String(16))
     comment: Mapped[str | None] = mapped_column(Text)
     show_publicly: Mapped[bool] = mapped_column(default=False)
+    # The signature log (`undersign.transparency`): a random salt given to the signer in their receipt, and
+    # SHA-256(salt ‖ address) fixed when first logged. Both stay after erasure: without the address the
+    # commitment reveals nothing, and the log's -1 entries must refer to the same commitment.
+    log_salt: Mapped[str | None] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
+    log_commitment: Mapped[str | None] = mapped_column(String(64))
     source: Mapped[str | None] = mapped_column(String(64))
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     token_expires_at: Mapped[dt.datetime | None]

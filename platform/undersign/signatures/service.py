@@ -61,6 +61,7 @@ from undersign.signatures.tokens import (
     withdraw_token,
 )
 from undersign.tokens import hash_token
+from undersign.transparency.receipts import send_receipt
 
 # The CHECK constraint on signatures.confirmation_sends says the same.
 MAX_MAILS = 5
@@ -252,8 +253,10 @@ def confirm(campaign: Campaign, raw: str) -> tuple[Signature, bool]:
         return signature, False
     # A held signature records its confirmation and counts only when released (`signatures.fraud.release`).
     if row.invalidated_at is None and row.held_at is None:
-        count(campaign.id, row.sponsorship_id, +1, now, event="confirmed", country=row.country, source=row.source)
+        count(campaign.id, row.sponsorship_id, +1, now, event="confirmed", country=row.country, source=row.source,
+              signature_id=signature.id)
         publish("signature.confirmed", signature_id=signature.id)
+        send_receipt(campaign, signature)
     # The UPDATE matched, so the row is what it was plus this confirmation: no need to read it again.
     set_committed_value(signature, "confirmed_at", now)
     return signature, True
@@ -287,7 +290,8 @@ def withdraw(campaign: Campaign, raw: str) -> bool:
     tombstone_copies(Signature.id == signature.id, now)
     db.session.execute(delete(Consent).where(Consent.signature_id == signature.id).execution_options(synchronize_session=False))
     if counted:
-        count(campaign.id, row.sponsorship_id, -1, now, event="withdrawn", country=row.country, source=row.source)
+        count(campaign.id, row.sponsorship_id, -1, now, event="withdrawn", country=row.country, source=row.source,
+              signature_id=signature.id)
     db.session.refresh(signature)
     return True
 
@@ -349,5 +353,6 @@ def invalidate_row(signature_id: int, campaign_id: int, reason: str, now: dt.dat
         return None
     counted = row.confirmed_at is not None and row.withdrawn_at is None and row.held_at is None
     if counted:
-        count(campaign_id, row.sponsorship_id, -1, now, event="invalidated", country=row.country, source=row.source)
+        count(campaign_id, row.sponsorship_id, -1, now, event="invalidated", country=row.country, source=row.source,
+              signature_id=signature_id)
     return counted

@@ -33,6 +33,7 @@ from undersign.signatures import counting, service, tallies, tokens
 from undersign.signatures.canonical import load_rules
 from undersign.signatures.forms import SignForm, form_token_valid
 from undersign.text import is_slug_shaped
+from undersign.transparency.heads import latest_head
 from undersign.web.access import public
 from undersign.web.cache import cached_public, counted_recently, mark_counted
 from undersign.web.forms import EmptyForm, field_errors
@@ -210,6 +211,7 @@ def confirm(slug: str, token: str) -> ResponseReturnValue:
             supporters=campaign.signature_count + (signature.held_at is not None and signature.invalidated_at is None),
             withdraw_url=url_for("signing.withdraw", slug=campaign.slug, token=tokens.withdraw_token(signature)),
             petition_url=url_for("public.petition", slug=campaign.slug),
+            verify_url=url_for("transparency.verify_page", slug=campaign.slug),
         ))
         # The pages this browser opens next show the count with this signature in it.
         mark_counted(response)
@@ -264,6 +266,7 @@ def figures(slug: str) -> ResponseReturnValue:
         campaign = public_campaign(slug, unavailable_ok=True)
         figures = (counting.unavailable_figures(campaign) if is_unavailable(campaign)
                    else counting.public_figures(campaign))
+        figures["log_head"] = latest_head(campaign.id)  # the signed head of the public log (`transparency`)
         response = jsonify(figures)
         # Suspending or reinstating the lead changes the answer without moving the count.
         moments = (campaign.changed_at, campaign.lead_organization.status_changed_at)
