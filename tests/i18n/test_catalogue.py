@@ -26,7 +26,7 @@ from jinja2 import Environment
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}  # as the Makefile
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2), "lazy_pgettext": ((1, "c"), 2)}  # as the Makefile
 
 # Folders still being marked; each leaves this tuple when its strings are translatable.
 NOT_YET_MARKED: tuple[str, ...] = ()
