@@ -164,11 +164,11 @@ def unreadable_name(text: str, label: str | None = None) -> str | None:
     """
     label = label if label is not None else _("The name")
     if not "".join(ch for ch in text if not _is_invisible(ch)).strip():
-        return _("%(label)s is blank once its invisible characters are removed: enter letters people can read.",
-                 label=label)
+        return str(_("%(label)s is blank once its invisible characters are removed: enter letters people can read.",
+                     label=label))
     if invisible_characters(text):
-        return _("%(label)s contains invisible characters (such as zero-width spaces or fillers) "
-                 "that would hide what it says: remove them.", label=label)
+        return str(_("%(label)s contains invisible characters (such as zero-width spaces or fillers) "
+                     "that would hide what it says: remove them.", label=label))
     return None
 
 
