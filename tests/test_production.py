@@ -206,6 +206,40 @@ def test_gunicorn_serves_the_app_with_json_access_logs(app, tmp_path):
     assert any(e["logger"] == "gunicorn.error" and "gthread" in e["message"] for e in entries)
 
 
+def test_empty_gunicorn_accesslog_switches_the_access_log_off(app, tmp_path):
+    """GUNICORN_ACCESSLOG= (empty) means no access lines, even with the JSON log configuration."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN_", "MAIL_", "REDIS_"))}
+    env.update(
+        UNDERSIGN_ENV="production", SECRET_KEY="x" * 48, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        PORT=str(port), WEB_CONCURRENCY="1", GUNICORN_THREADS="2", PYTHONUNBUFFERED="1",
+        MAIL_DELIVERY="manual", GUNICORN_ACCESSLOG="",
+    )
+    log_path = tmp_path / "gunicorn.log"
+    with open(log_path, "wb") as log_file:
+        server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
+                                  cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    try:
+        status = None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and status is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    status = response.status
+            except OSError:
+                time.sleep(0.2)
+        assert status == 200, log_path.read_text()
+        for _ in range(3):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                assert response.status == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    entries = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+    assert [e for e in entries if e["logger"] == "gunicorn.access"] == []
+    assert any(e["logger"] == "gunicorn.error" and "gthread" in e["message"] for e in entries)
+
+
 # --- PostgreSQL outage (through the benchmark's cuttable TCP proxy, so the shared server keeps running) ---
 
 @pytest.mark.postgres_only
