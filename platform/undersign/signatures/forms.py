@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask import current_app
+from flask_babel import force_locale, get_locale
 from flask_wtf import FlaskForm
 from itsdangerous import BadData, URLSafeTimedSerializer
 from markupsafe import Markup, escape
@@ -59,22 +60,31 @@ def _email_rule(value: str | None) -> object:
 COUNTRY_PROMPT = "Choose your country"
 
 
-@lru_cache(maxsize=8)
-def country_options(selected: str = "") -> Markup:
-    """The ~250 ``<option>``s of the country list, made once per process (per selected value).
+def current_language() -> str:
+    """The language the page is being rendered in ("en" outside a request)."""
+    locale = get_locale()
+    return str(locale) if locale is not None else "en"
+
+
+@lru_cache(maxsize=64)
+def country_options(selected: str = "", language: str = "en") -> Markup:
+    """The ~250 ``<option>``s of the country list, made once per process per language and selected value.
 
     Rendering them through WTForms on every page view was a third of the
-    petition page's time; the list is data that never changes while running.
+    petition page's time; the list changes only with the language the page is
+    in, so the markup is kept per language (a second language costs one more
+    render, not one per view).
     """
-    options = [("", COUNTRY_PROMPT), *rules.countries()]
-    return Markup("".join(
-        f"<option {html_params(value=code, selected=code == selected)}>{escape(name)}</option>"
-        for code, name in options
-    ))
+    with force_locale(language):
+        options = [("", str(COUNTRY_PROMPT)), *rules.countries()]
+        return Markup("".join(
+            f"<option {html_params(value=code, selected=code == selected)}>{escape(name)}</option>"
+            for code, name in options
+        ))
 
 
 class CountrySelect(Select):
-    """WTForms' ``<select>`` with the options from `country_options` (same markup, made once)."""
+    """WTForms' ``<select>`` with the options from `country_options` (same markup, made once per language)."""
 
     def __call__(self, field: Field, **kwargs: Any) -> Markup:
         kwargs.setdefault("id", field.id)
@@ -83,7 +93,8 @@ class CountrySelect(Select):
             if k in self.validation_attrs and k not in kwargs:
                 kwargs[k] = getattr(flags, k)
         selected = field.data if isinstance(field.data, str) and field.data in rules.country_names() else ""
-        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{country_options(selected)}</select>")
+        options = country_options(selected, current_language())
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
 
 
 class SignForm(Form):
