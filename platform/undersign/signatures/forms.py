@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale
 from flask_wtf import FlaskForm
 from itsdangerous import BadData, URLSafeTimedSerializer
 from markupsafe import Markup, escape
@@ -31,7 +31,7 @@ from undersign.errors import InvalidInput
 from undersign.signatures import rules
 from undersign.signatures.canonical import current_rules
 from undersign.signatures.rules import ExportFilters, ExportStatus, SignatureInput
-from undersign.web.forms import Form
+from undersign.web.forms import Form, current_language
 
 # A cached page may hand out a form for a while; two days leaves room for a tab left open.
 FORM_TOKEN_MAX_AGE = 2 * 24 * 3600
@@ -58,12 +58,6 @@ def _email_rule(value: str | None) -> object:
 
 
 COUNTRY_PROMPT = "Choose your country"
-
-
-def current_language() -> str:
-    """The language the page is being rendered in ("en" outside a request)."""
-    locale = get_locale()
-    return str(locale) if locale is not None else "en"
 
 
 @lru_cache(maxsize=64)
