@@ -299,3 +299,47 @@ def test_postgresql_outage_gives_503_and_recovers_by_itself(make_app, committed_
             assert during == 0
     finally:
         proxy.cut()
+
+
+# --- connections: pinged only after idling; PgBouncer-compatible settings ----------------------
+
+@pytest.mark.postgres_only
+def test_a_pooled_connection_the_database_dropped_while_idle_is_replaced_before_use(make_app, committed_db):
+    """The database (a restart, a proxy's idle timeout) drops a pooled connection: the next page still works."""
+    from sqlalchemy import text
+
+    app = make_app(DB_PING_AFTER_IDLE_SECONDS=0)
+    petition = make_petition()
+    client = app.test_client()
+    assert client.get(petition.url).status_code == 200
+    with app.app_context():
+        with db.engine.connect() as conn:
+            pids = [row[0] for row in conn.execute(text("SELECT pg_backend_pid()"))]
+        # The pooled connection's server process goes away while the connection sits in the pool.
+        with db.engine.connect() as admin:
+            admin.execute(text("SELECT 1"))
+    import psycopg
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as killer:
+        for pid in pids:
+            killer.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    assert client.get(petition.url).status_code == 200
+
+
+@pytest.mark.postgres_only
+def test_behind_pgbouncer_no_statement_is_prepared_on_the_server(make_app, committed_db):
+    """Transaction pooling hands each transaction to any server connection: nothing may be prepared."""
+    from sqlalchemy import text
+
+    app = make_app(DB_PGBOUNCER=True)
+    petition = make_petition()
+    client = app.test_client()
+    for _ in range(8):  # psycopg prepares a statement from its 5th use by default
+        assert client.get(petition.url).status_code == 200
+    with app.app_context():
+        with db.engine.connect() as conn:
+            assert conn.connection.driver_connection.prepare_threshold is None
+            for _ in range(8):
+                conn.execute(text("SELECT slug FROM campaigns WHERE id = :id"), {"id": 1})
+            assert conn.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar_one() == 0
