@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -47,6 +48,7 @@ def start_pgbouncer(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
     port = bench.free_port()
     users = workdir / "userlist.txt"
     users.write_text(f'"{server.username or "postgres"}" ""\n')
+    os.chmod(users, 0o644)
     ini = _fill(DEPLOY / "pgbouncer.ini", workdir / "pgbouncer.ini", {
         "DB_NAME": bench.DB_NAME, "PG_HOST": server.host or "127.0.0.1", "PG_PORT": str(server.port or 5432),
         "PORT": str(port), "AUTH_TYPE": "trust", "AUTH_FILE": str(users),
@@ -76,7 +78,6 @@ def start_nginx(workdir: Path, upstreams: list[int]) -> tuple[subprocess.Popen[b
     port = bench.free_port()
     cache = workdir / "nginx-cache"
     cache.mkdir()
-    os.chmod(workdir, 0o777)
     os.chmod(cache, 0o777)
     site = _fill(DEPLOY / "nginx.conf", workdir / "undersign.conf", {
         "CACHE_DIR": str(cache), "LISTEN": f"listen 127.0.0.1:{port};", "SERVER_NAME": "127.0.0.1",
@@ -146,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
             raise SystemExit(f"bench: {tool} is not installed (Debian: apt-get install {tool})")
     workdir = Path(tempfile.mkdtemp(prefix="undersign-cluster-"))
+    os.chmod(workdir, 0o777)  # PgBouncer and nginx's workers run as nobody when started by root
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
     queue = f"undersign-cluster-{os.getpid()}"
     run_id = time.strftime("%H%M%S") + "c"
@@ -166,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         bench.create_database()
         data = bench.load_data(args.signatures, log)
     # Rate limits on, shared through Redis; the signature limit low enough for the load to reach it.
-    extra = {"RATELIMIT_ENABLED": "true", "SIGN_RATE_LIMIT": f"{args.sign_limit} per hour", "GUNICORN_ACCESSLOG": "",
+    # One SECRET_KEY for all instances (README, "Several web machines"): a form served by one is posted to the other.
+    extra = {"SECRET_KEY": secrets.token_urlsafe(48), "RATELIMIT_ENABLED": "true", "SIGN_RATE_LIMIT": f"{args.sign_limit} per hour", "GUNICORN_ACCESSLOG": "",
              "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2")}
     import redis as redis_lib
 
