@@ -89,8 +89,9 @@ worker: $(VENV)/.installed
 
 ## The benchmark (not part of the tests): PostgreSQL and Redis on loopback, wrk from Debian. README, "Benchmark".
 bench: $(VENV)/.installed $(CATALOGUES)
-	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	@command -v wrk >/dev/null 2>&1 && test -x /usr/sbin/nginx && test -x /usr/sbin/pgbouncer || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx pgbouncer >/dev/null; }
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	@case " $(BENCH_ARGS) " in *" --quick "*) ;; *) $(BIN)/python -m bench.cluster ;; esac
 
 ## Copies the pinned third-party front-end assets (package.json) into static/vendor, and axe-core (for the
 ## browser tests' accessibility checks) into tests/vendor; the result is committed.

@@ -10,15 +10,35 @@ the campaign it reads.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from flask import Flask, abort, render_template
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.exc import DisconnectionError
 
 app = Flask(__name__, template_folder=str(Path(__file__).parent / "templates"))
 _url = os.environ["CEILING_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)
-# The same pool settings undersign uses (app.py): pool of 5 plus 5 overflow, pre-ping.
-engine = create_engine(_url, pool_size=5, max_overflow=5, pool_pre_ping=True, pool_timeout=10)
+# The same pool settings undersign uses (app.py, db.ping_idle_connections): pool of 5 plus 5
+# overflow, a connection pinged at checkout only after 10 s idle.
+engine = create_engine(_url, pool_size=5, max_overflow=5, pool_timeout=10)
+_PING_AFTER_IDLE = 10.0
+
+
+@event.listens_for(engine, "checkin")
+def _checked_in(dbapi_connection, record):  # type: ignore[no-untyped-def]
+    record.info["idle_since"] = time.monotonic()
+
+
+@event.listens_for(engine, "checkout")
+def _checked_out(dbapi_connection, record, proxy):  # type: ignore[no-untyped-def]
+    since = record.info.get("idle_since")
+    if since is not None and time.monotonic() - since >= _PING_AFTER_IDLE:
+        try:
+            dbapi_connection.execute("SELECT 1")
+            dbapi_connection.rollback()
+        except Exception as exc:
+            raise DisconnectionError() from exc
 QUERY = text("SELECT title, summary, signature_count FROM campaigns WHERE slug = :slug")
 
 

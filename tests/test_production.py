@@ -206,6 +206,40 @@ def test_gunicorn_serves_the_app_with_json_access_logs(app, tmp_path):
     assert any(e["logger"] == "gunicorn.error" and "gthread" in e["message"] for e in entries)
 
 
+def test_empty_gunicorn_accesslog_switches_the_access_log_off(app, tmp_path):
+    """GUNICORN_ACCESSLOG= (empty) means no access lines, even with the JSON log configuration."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN_", "MAIL_", "REDIS_"))}
+    env.update(
+        UNDERSIGN_ENV="production", SECRET_KEY="x" * 48, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        PORT=str(port), WEB_CONCURRENCY="1", GUNICORN_THREADS="2", PYTHONUNBUFFERED="1",
+        MAIL_DELIVERY="manual", GUNICORN_ACCESSLOG="",
+    )
+    log_path = tmp_path / "gunicorn.log"
+    with open(log_path, "wb") as log_file:
+        server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
+                                  cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    try:
+        status = None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and status is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    status = response.status
+            except OSError:
+                time.sleep(0.2)
+        assert status == 200, log_path.read_text()
+        for _ in range(3):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                assert response.status == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    entries = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+    assert [e for e in entries if e["logger"] == "gunicorn.access"] == []
+    assert any(e["logger"] == "gunicorn.error" and "gthread" in e["message"] for e in entries)
+
+
 # --- PostgreSQL outage (through the benchmark's cuttable TCP proxy, so the shared server keeps running) ---
 
 @pytest.mark.postgres_only
@@ -265,3 +299,47 @@ def test_postgresql_outage_gives_503_and_recovers_by_itself(make_app, committed_
             assert during == 0
     finally:
         proxy.cut()
+
+
+# --- connections: pinged only after idling; PgBouncer-compatible settings ----------------------
+
+@pytest.mark.postgres_only
+def test_a_pooled_connection_the_database_dropped_while_idle_is_replaced_before_use(make_app, committed_db):
+    """The database (a restart, a proxy's idle timeout) drops a pooled connection: the next page still works."""
+    from sqlalchemy import text
+
+    app = make_app(DB_PING_AFTER_IDLE_SECONDS=0)
+    petition = make_petition()
+    client = app.test_client()
+    assert client.get(petition.url).status_code == 200
+    with app.app_context():
+        with db.engine.connect() as conn:
+            pids = [row[0] for row in conn.execute(text("SELECT pg_backend_pid()"))]
+        # The pooled connection's server process goes away while the connection sits in the pool.
+        with db.engine.connect() as admin:
+            admin.execute(text("SELECT 1"))
+    import psycopg
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as killer:
+        for pid in pids:
+            killer.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    assert client.get(petition.url).status_code == 200
+
+
+@pytest.mark.postgres_only
+def test_behind_pgbouncer_no_statement_is_prepared_on_the_server(make_app, committed_db):
+    """Transaction pooling hands each transaction to any server connection: nothing may be prepared."""
+    from sqlalchemy import text
+
+    app = make_app(DB_PGBOUNCER=True)
+    petition = make_petition()
+    client = app.test_client()
+    for _ in range(8):  # psycopg prepares a statement from its 5th use by default
+        assert client.get(petition.url).status_code == 200
+    with app.app_context():
+        with db.engine.connect() as conn:
+            assert conn.connection.driver_connection.prepare_threshold is None
+            for _ in range(8):
+                conn.execute(text("SELECT slug FROM campaigns WHERE id = :id"), {"id": 1})
+            assert conn.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar_one() == 0

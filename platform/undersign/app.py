@@ -14,7 +14,7 @@ from flask_babel import get_locale, lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from undersign import config as config_module
-from undersign.db import render_migration_item
+from undersign.db import ping_idle_connections, render_migration_item
 from undersign.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,16 +151,23 @@ def _init_database(app: Flask) -> None:
     if uri.startswith("postgresql"):
         options.setdefault("pool_size", app.config["DB_POOL_SIZE"])
         options.setdefault("max_overflow", app.config["DB_POOL_SIZE"])
-        # pre_ping: after a database restart or failover, stale pooled connections are
-        # replaced on checkout instead of failing one request each.
-        options.setdefault("pool_pre_ping", True)
+        # No ping on every checkout (two round trips per request); `ping_idle_connections`
+        # pings only a connection that sat idle, which is where a restart leaves dead ones.
+        options.setdefault("pool_pre_ping", False)
         options.setdefault("pool_timeout", 10)
         # A database that does not answer fails fast (503) instead of holding a worker thread.
         connect_args = dict(options.get("connect_args") or {})
         connect_args.setdefault("connect_timeout", app.config["DB_CONNECT_TIMEOUT"])
+        if app.config["DB_PGBOUNCER"]:
+            # PgBouncer in transaction pooling hands each transaction to any server
+            # connection: a statement prepared on one is unknown on the next.
+            connect_args["prepare_threshold"] = None
         options["connect_args"] = connect_args
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
+    if uri.startswith("postgresql") and not options.get("pool_pre_ping"):
+        with app.app_context():
+            ping_idle_connections(db.engine, app.config["DB_PING_AFTER_IDLE_SECONDS"])
 
     # Registered after Flask-SQLAlchemy's own teardown, so it runs first (Flask runs them in
     # reverse). When the database died mid-request, ending the session means a ROLLBACK on a

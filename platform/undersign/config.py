@@ -123,6 +123,10 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "LOG_HEAD_SECONDS": _int(env, "LOG_HEAD_SECONDS", 60),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
         "DB_CONNECT_TIMEOUT": _int(env, "DB_CONNECT_TIMEOUT", 5),
+        # A pooled connection idle longer than this is pinged before use (0: ping on every checkout).
+        "DB_PING_AFTER_IDLE_SECONDS": _float(env, "DB_PING_AFTER_IDLE_SECONDS", 10.0),
+        # Behind PgBouncer in transaction pooling: no server-side prepared statements.
+        "DB_PGBOUNCER": _bool(env.get("DB_PGBOUNCER"), False),
         "RATELIMIT_STRATEGY": "fixed-window",
         # Requests per API token (all API routes together), in Flask-Limiter's notation.
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "300 per minute"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
@@ -12,6 +13,7 @@ from flask_sqlalchemy import SQLAlchemy
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -104,6 +106,38 @@ def writing() -> Iterator[None]:
         yield
     finally:
         _unit_writes.reset(token)
+
+
+def ping_idle_connections(engine: Engine, idle_seconds: float) -> None:
+    """Ping a pooled connection at checkout only if it sat idle for ``idle_seconds`` or more.
+
+    ``pool_pre_ping`` pings on every checkout: a BEGIN, a ``SELECT 1`` and a
+    ROLLBACK before each request's own work, a third of the round trips of a
+    page. A connection in steady use is known good; one that sat idle may have
+    been cut by a database restart, a failover or a proxy's idle timeout, and a
+    dead one is replaced before the request sees it. A connection that dies
+    while in use fails its request (503) and SQLAlchemy then discards every
+    connection of the pool that is older, so a restart costs at most one
+    request per process.
+    """
+    @event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < idle_seconds:
+            return  # fresh, or in steady use
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+            dbapi_connection.rollback()
+        except Exception as exc:  # noqa: BLE001 - any failure means the connection is unusable
+            raise DisconnectionError("idle connection did not answer a ping") from exc
 
 
 def configure_sqlite(engine: Engine) -> None:

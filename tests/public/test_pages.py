@@ -12,6 +12,7 @@ from tests.factories import login_as, make_org, make_user
 from tests.helpers import text_of
 from tests.public.petitions import active_content, make_petition
 from undersign.campaigns.models import CampaignStatus, SponsorshipStatus, Update
+from undersign.campaigns.updates import post_update
 from undersign.db import utcnow
 from undersign.extensions import db
 from undersign.organizations.models import OrgStatus
@@ -291,7 +292,7 @@ def test_a_new_update_makes_the_cached_copy_stale(client, sponsors):
     lead, _, _ = sponsors
     campaign = make_petition(lead, changed_at=dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc))
     stamp = client.get(f"/p/{campaign.slug}").headers["Last-Modified"]
-    db.session.add(Update(campaign_id=campaign.id, organization_id=lead.id, title="News", body="Hello"))
+    post_update(make_user(), lead, campaign, "News", "Hello")
     db.session.commit()
 
     response = client.get(f"/p/{campaign.slug}", headers={"If-Modified-Since": stamp})
@@ -505,3 +506,25 @@ def test_sponsor_logos_and_the_petition_image_are_shown(client, sponsors):
     assert logo in html and picture in html
     assert 'property="og:image"' in html
     assert client.get(re.search(r'src="(/images/[^"]+)"', html).group(1)).status_code == 200
+
+
+def test_an_edited_or_deleted_update_shows_on_the_next_view(client, sponsors):
+    """The page keeps its updates between views; editing or deleting one is seen at once."""
+    from undersign.campaigns.updates import delete_update, edit_update
+
+    lead, _, _ = sponsors
+    author = make_user()
+    campaign = make_petition(lead)
+    posted = post_update(author, lead, campaign, "First news", "Hello")
+    db.session.commit()
+    assert "First news" in text_of(client.get(f"/p/{campaign.slug}"))
+    assert "First news" in text_of(client.get(f"/p/{campaign.slug}"))
+
+    edit_update(author, lead, campaign, posted.id, "Corrected news", "Hello again")
+    db.session.commit()
+    page = text_of(client.get(f"/p/{campaign.slug}"))
+    assert "Corrected news" in page and "First news" not in page
+
+    delete_update(author, lead, campaign, posted.id)
+    db.session.commit()
+    assert "Corrected news" not in text_of(client.get(f"/p/{campaign.slug}"))

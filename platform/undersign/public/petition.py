@@ -12,6 +12,8 @@ updates (keyed by their text), the QR code and the share links
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -19,7 +21,7 @@ from typing import Any
 from flask import has_request_context, request, url_for
 from flask_babel import format_number, gettext as _, ngettext
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from undersign.campaigns.content import render_markdown
 from undersign.campaigns.models import Campaign, CampaignStatus, Sponsorship, Update
@@ -43,13 +45,58 @@ MARKDOWN_CACHE_MAX_CHARS = 100_000
 
 
 @dataclass(frozen=True)
+class UpdateAuthor:
+    """The sponsor that posted an update, as the page names it (a copy: the list outlives the session)."""
+
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True)
 class PublicUpdate:
     """An update as the page shows it: its Markdown already rendered and sanitized."""
 
     title: str
-    organization: Organization
+    organization: UpdateAuthor
     created_at: dt.datetime
     html: Markup
+
+
+UPDATES_CACHE_ENTRIES = 128
+_updates_cache: OrderedDict[tuple[int, dt.datetime], list[PublicUpdate]] = OrderedDict()
+_updates_lock = threading.Lock()
+
+
+def public_updates(campaign: Campaign) -> list[PublicUpdate]:
+    """The newest `MAX_UPDATES_SHOWN` updates, kept per process until the campaign's ``changed_at`` moves.
+
+    Posting, editing and deleting an update move ``changed_at`` (`campaigns.updates`),
+    so a page refreshed by thousands reads the updates once per change of the
+    campaign instead of once per view (a count change moves it too: one more
+    query then). A sponsor renamed since shows once the campaign next changes,
+    as with ``Last-Modified``.
+    """
+    if campaign.id is None:
+        return []
+    key = (campaign.id, campaign.changed_at)
+    with _updates_lock:
+        cached = _updates_cache.get(key)
+        if cached is not None:
+            _updates_cache.move_to_end(key)
+            return cached
+    rows = db.session.execute(
+        select(Update.title, Update.body, Update.created_at, Organization.name, Organization.slug)
+        .join(Organization, Organization.id == Update.organization_id)
+        .where(Update.campaign_id == campaign.id)
+        .order_by(Update.created_at.desc(), Update.id.desc()).limit(MAX_UPDATES_SHOWN)
+    ).all()
+    updates = [PublicUpdate(title, UpdateAuthor(name, slug), created_at, markdown(body))
+               for title, body, created_at, name, slug in rows]
+    with _updates_lock:
+        _updates_cache[key] = updates
+        while len(_updates_cache) > UPDATES_CACHE_ENTRIES:
+            _updates_cache.popitem(last=False)
+    return updates
 
 
 def join_names(names: list[str]) -> str:
@@ -155,11 +202,6 @@ def petition_context(
     hashtag = bare(campaign.hashtag, "#")
     handle = bare(campaign.social_handle, "@")
 
-    updates = db.session.scalars(
-        select(Update).where(Update.campaign_id == campaign.id)
-        .order_by(Update.created_at.desc(), Update.id.desc()).limit(MAX_UPDATES_SHOWN)
-    ).all() if campaign.id is not None else []
-
     delivered = public_delivery(campaign)
     image = image_url(campaign.image)
     meta = {
@@ -216,7 +258,7 @@ def petition_context(
         "campaign_image_url": image,
         "share": share_links(campaign, page_url),
         "qr_svg": qr_svg(page_url),
-        "updates": [PublicUpdate(u.title, u.organization, u.created_at, markdown(u.body)) for u in updates],
+        "updates": public_updates(campaign),
         "delivery": delivered,
         "delivery_response_html": markdown(delivered.response) if delivered and delivered.response else None,
         "canonical_url": canonical_url,
@@ -232,20 +274,18 @@ def petition_context(
 def last_modified(campaign: Campaign, now: dt.datetime) -> dt.datetime:
     """When the public page last changed, to the second (HTTP dates have no fractions).
 
-    ``changed_at`` covers the count and the content. The page also changes when
-    the petition closes by its date, a sponsor joins or leaves, a sponsor's
-    status changes (a suspended co-sponsor disappears), and an update is posted
-    or edited. Renaming an organization or a new logo has no timestamp and shows
-    once ``max-age`` has passed and the campaign changes.
+    ``changed_at`` covers the count, the content and the updates (posting,
+    editing or deleting one moves it: `campaigns.updates`), so no query is
+    needed. The page also changes when the petition closes by its date, a
+    sponsor joins or leaves, and a sponsor's status changes (a suspended
+    co-sponsor disappears). Renaming an organization or a new logo has no
+    timestamp and shows once ``max-age`` has passed and the campaign changes.
     """
     moments: list[dt.datetime | None] = [campaign.changed_at]
     if campaign.closes_at is not None and campaign.closes_at <= now:
         moments.append(campaign.closes_at)
     for sponsorship in campaign.sponsorships:
         moments.extend((sponsorship.accepted_at, sponsorship.ended_at, sponsorship.organization.status_changed_at))
-    moments.extend(db.session.execute(
-        select(func.max(Update.created_at), func.max(Update.edited_at)).where(Update.campaign_id == campaign.id)
-    ).one())
     return max(_aware(m) for m in moments if m is not None).replace(microsecond=0)
 
 

@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask import current_app
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from itsdangerous import BadData, URLSafeTimedSerializer
 from markupsafe import Markup, escape
@@ -31,7 +31,7 @@ from undersign.errors import InvalidInput
 from undersign.signatures import rules
 from undersign.signatures.canonical import current_rules
 from undersign.signatures.rules import ExportFilters, ExportStatus, SignatureInput
-from undersign.web.forms import Form
+from undersign.web.forms import Form, current_language
 
 # A cached page may hand out a form for a while; two days leaves room for a tab left open.
 FORM_TOKEN_MAX_AGE = 2 * 24 * 3600
@@ -60,14 +60,18 @@ def _email_rule(value: str | None) -> object:
 COUNTRY_PROMPT = _l("Choose your country")
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=64)
 def country_options(selected: str = "", language: str = "en") -> Markup:
-    """The ~250 ``<option>``s of the country list, made once per process (per selected value).
+    """The ~250 ``<option>``s of the country list, made once per process per language and selected value.
 
     Rendering them through WTForms on every page view was a third of the
-    petition page's time; the list is data that never changes while running.
+    petition page's time; the list changes only with the language the page is
+    in, so the markup is kept per language (a second language costs one more
+    render, not one per view).
     """
-    options = [("", str(COUNTRY_PROMPT)), *rules.country_choices(language)]
+    with force_locale(language):
+        prompt = str(COUNTRY_PROMPT)
+    options = [("", prompt), *rules.country_choices(language)]
     return Markup("".join(
         f"<option {html_params(value=code, selected=code == selected)}>{escape(name)}</option>"
         for code, name in options
@@ -75,7 +79,7 @@ def country_options(selected: str = "", language: str = "en") -> Markup:
 
 
 class CountrySelect(Select):
-    """WTForms' ``<select>`` with the options from `country_options` (same markup, made once)."""
+    """WTForms' ``<select>`` with the options from `country_options` (same markup, made once per language)."""
 
     def __call__(self, field: Field, **kwargs: Any) -> Markup:
         kwargs.setdefault("id", field.id)
@@ -84,7 +88,7 @@ class CountrySelect(Select):
             if k in self.validation_attrs and k not in kwargs:
                 kwargs[k] = getattr(flags, k)
         selected = field.data if isinstance(field.data, str) and field.data in rules.country_names() else ""
-        options = country_options(selected, str(get_locale() or "en"))
+        options = country_options(selected, current_language())
         return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
 
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
-from flask import request
-from flask_babel import lazy_gettext as _l
+from babel import support
+from flask import current_app, request
+from flask_babel import get_locale, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from wtforms import Field
 from wtforms.fields import FileField
+from wtforms.i18n import messages_path
 from wtforms.validators import ValidationError
 
 from undersign.db import db
@@ -72,6 +75,18 @@ def field_errors(form: FlaskForm, default_field: str | None = None) -> Iterator[
         outcome.error = exc
 
 
+def current_language() -> str:
+    """The language the page is being rendered in ("en" outside a request)."""
+    locale = get_locale()
+    return str(locale) if locale is not None else "en"
+
+
+@lru_cache(maxsize=16)
+def wtforms_translations(language: str) -> support.NullTranslations:
+    """WTForms' catalogue for ``language`` (an empty one where WTForms has none)."""
+    return support.Translations.load(messages_path(), [language], domain="wtforms")
+
+
 class Form(FlaskForm):
     """The base of every form: it reads only what an HTML form sends, the url-encoded or
     multipart fields, and uploaded files only for its file fields.
@@ -99,6 +114,16 @@ class Form(FlaskForm):
                 render_kw = {**render_kw, "autofocus": True}
             # WTForms joins this Meta with FlaskForm's into one class, whose bases have render_field.
             return super().render_field(field, render_kw)  # type: ignore[misc]
+
+        def get_translations(self, form: FlaskForm) -> Any:
+            """WTForms' own messages in the page's language, loaded once per process and language.
+
+            Flask-WTF reads WTForms' catalogue from disk on every request that
+            translates one of them, which the sign form does on every petition page.
+            """
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)  # type: ignore[misc]
+            return wtforms_translations(current_language())
 
         def wrap_formdata(self, form: FlaskForm, formdata: Any) -> Any:
             if formdata is not _Auto:
