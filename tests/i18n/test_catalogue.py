@@ -28,10 +28,6 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2), "lazy_pgettext": ((1, "c"), 2)}  # as the Makefile
 
-# Folders still being marked; each leaves this tuple when its strings are translatable.
-NOT_YET_MARKED: tuple[str, ...] = ()
-# Templates whose strings are not marked yet (every one is now).
-STILL_ENGLISH: tuple[str, ...] = ()
 HUMAN_ATTRIBUTES = frozenset({"title", "aria-label", "placeholder", "alt", "aria-description"})
 # The brand, and names that read the same in every language.
 ALLOWED = frozenset({"undersign", "JSON", "UTC", "CSV", "QR", "ms"})
@@ -131,10 +127,7 @@ def unmarked(env: Environment, path: Path) -> list[str]:
 
 
 def _templates() -> list[Path]:
-    skipped = tuple(TEMPLATES / folder for folder in NOT_YET_MARKED)
-    return sorted(p for p in TEMPLATES.rglob("*") if p.suffix in (".html", ".txt")
-                  and not any(p.is_relative_to(folder) for folder in skipped)
-                  and p.relative_to(TEMPLATES).as_posix() not in STILL_ENGLISH)
+    return sorted(p for p in TEMPLATES.rglob("*") if p.suffix in (".html", ".txt"))
 
 
 @pytest.mark.parametrize("path", _templates(), ids=lambda p: str(p.relative_to(TEMPLATES)))
