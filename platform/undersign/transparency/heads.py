@@ -21,7 +21,8 @@ from undersign.campaigns.models import Campaign
 from undersign.db import db, utcnow
 from undersign.transparency import merkle, service
 from undersign.transparency.canonical import canonical_json
-from undersign.transparency.models import LogEntry, TreeHead
+from undersign.organizations.models import Organization
+from undersign.transparency.models import Cosignature, LogEntry, TreeHead
 
 HEAD_INTERVAL_SECONDS = 60
 _keys: dict[str, Ed25519PrivateKey] = {}
@@ -56,9 +57,20 @@ def _signed_part(slug: str, tree_size: int, root_hash: str, timestamp: int) -> d
     return {"campaign": slug, "tree_size": tree_size, "root_hash": root_hash, "timestamp": timestamp}
 
 
+def signed_bytes(head: TreeHead, slug: str) -> bytes:
+    """What the platform and every witness sign: the head's canonical JSON without signatures."""
+    return canonical_json(_signed_part(slug, head.tree_size, head.root_hash, head.timestamp))
+
+
 def head_document(head: TreeHead, slug: str) -> dict[str, Any]:
+    """The head as served, with each witness's cosignature (``{sponsor, signature}``, oldest first)."""
+    witnesses = [{"sponsor": row.slug, "signature": row.signature} for row in db.session.execute(
+        select(Organization.slug, Cosignature.signature)
+        .join(Organization, Organization.id == Cosignature.organization_id)
+        .where(Cosignature.head_id == head.id).order_by(Cosignature.id)
+    )]
     return {**_signed_part(slug, head.tree_size, head.root_hash, head.timestamp), "signature": head.signature,
-            "witnesses": []}
+            "witnesses": witnesses}
 
 
 def issue(campaign: Campaign, now: dt.datetime | None = None) -> TreeHead:

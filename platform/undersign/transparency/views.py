@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from undersign.public.visibility import public_campaign
-from undersign.transparency import heads, merkle, service
+from undersign.transparency import heads, merkle, service, witnesses
 from undersign.web.access import public
 
 bp = Blueprint("transparency", __name__)
@@ -48,7 +48,8 @@ def _int_arg(name: str, default: int | None = None) -> int:
 @bp.get("/.well-known/undersign-log-key")
 @public
 def log_key() -> ResponseReturnValue:
-    return _open(heads.public_key_document(), 3600)
+    """The platform's key and each witnessing sponsor's (kept briefly in caches: a sponsor may start witnessing)."""
+    return _open({**heads.public_key_document(), "witnesses": witnesses.published_keys()})
 
 
 @bp.get("/p/<slug>/log/head")
