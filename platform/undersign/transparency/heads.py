@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from undersign.campaigns.models import Campaign
 from undersign.db import db, utcnow
@@ -86,8 +87,15 @@ def issue(campaign: Campaign, now: dt.datetime | None = None) -> TreeHead:
     signature = signing_key().sign(canonical_json(_signed_part(campaign.slug, size, root_hash, timestamp)))
     head = TreeHead(campaign_id=campaign.id, tree_size=size, root_hash=root_hash, timestamp=timestamp,
                     signature=base64.b64encode(signature).decode(), created_at=now)
-    db.session.add(head)
-    db.session.flush()
+    try:
+        # Two readers may sign the same size at once (PostgreSQL runs them side by side): the second keeps the first's.
+        with db.session.begin_nested():
+            db.session.add(head)
+    except IntegrityError:
+        signed = head_of_size(campaign.id, size)
+        if signed is None:
+            raise
+        return signed
     return head
 
 
@@ -96,14 +104,22 @@ def _latest(campaign_id: int) -> TreeHead | None:
                              .order_by(TreeHead.tree_size.desc()).limit(1))
 
 
-def current_head(campaign: Campaign) -> TreeHead:
-    """The latest head, issuing a new one when the log grew and the latest is over a minute old (or absent)."""
+def head_due(campaign: Campaign) -> bool:
+    """Whether `current_head` would sign a new head: none yet, or the log grew and the latest is old enough."""
     head = _latest(campaign.id)
     if head is None:
-        return issue(campaign)
+        return True
     age = utcnow().replace(tzinfo=dt.timezone.utc).timestamp() - head.timestamp
-    if age >= current_app.config.get("LOG_HEAD_SECONDS", HEAD_INTERVAL_SECONDS) and service.size(campaign.id) > head.tree_size:
+    return bool(age >= current_app.config.get("LOG_HEAD_SECONDS", HEAD_INTERVAL_SECONDS)
+                and service.size(campaign.id) > head.tree_size)
+
+
+def current_head(campaign: Campaign) -> TreeHead:
+    """The latest head, issuing a new one when the log grew and the latest is over a minute old (or absent)."""
+    if head_due(campaign):
         return issue(campaign)
+    head = _latest(campaign.id)
+    assert head is not None
     return head
 
 
