@@ -29,7 +29,7 @@ def upgrade():
         sa.UniqueConstraint('organization_id', name=op.f('uq_log_witnesses_organization_id')),
     )
     op.create_table(
-        'log_cosignatures',
+        'log_cosigns',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('head_id', sa.Integer(), nullable=False),
         sa.Column('campaign_id', sa.Integer(), nullable=False),
@@ -39,20 +39,20 @@ def upgrade():
         sa.Column('signature', sa.Text(), nullable=False),
         sa.Column('created_at', sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'],
-                                name=op.f('fk_log_cosignatures_campaign_id_campaigns'), ondelete='CASCADE'),
+                                name=op.f('fk_log_cosigns_campaign_id_campaigns'), ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['head_id'], ['log_heads.id'],
-                                name=op.f('fk_log_cosignatures_head_id_log_heads'), ondelete='CASCADE'),
+                                name=op.f('fk_log_cosigns_head_id_log_heads'), ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'],
-                                name=op.f('fk_log_cosignatures_organization_id_organizations'), ondelete='CASCADE'),
-        sa.PrimaryKeyConstraint('id', name=op.f('pk_log_cosignatures')),
-        sa.UniqueConstraint('head_id', 'organization_id', name=op.f('uq_log_cosignatures_head_id_organization_id')),
+                                name=op.f('fk_log_cosigns_organization_id_organizations'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_log_cosigns')),
+        sa.UniqueConstraint('head_id', 'organization_id', name=op.f('uq_log_cosigns_head_id_organization_id')),
     )
-    with op.batch_alter_table('log_cosignatures', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_log_cosignatures_campaign_id'), ['campaign_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_log_cosignatures_head_id'), ['head_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_log_cosignatures_organization_id'), ['organization_id'], unique=False)
+    with op.batch_alter_table('log_cosigns', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_log_cosigns_campaign_id'), ['campaign_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_log_cosigns_head_id'), ['head_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_log_cosigns_organization_id'), ['organization_id'], unique=False)
 
 
 def downgrade():
-    op.drop_table('log_cosignatures')
+    op.drop_table('log_cosigns')
     op.drop_table('log_witnesses')

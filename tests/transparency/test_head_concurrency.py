@@ -29,7 +29,8 @@ def test_concurrent_readers_and_a_writer_all_get_a_head(app, committed_db, monke
                     index = conn.scalar(select(func.count()).select_from(LogEntry)
                                         .where(LogEntry.campaign_id == campaign_id))
                     conn.execute(insert(LogEntry).values(campaign_id=campaign_id, index=index, delta=1,
-                                                         kind="confirmed", sponsor="x", time=n, commitment="0" * 64))
+                                                         kind="confirmed", sponsor="x", time=n, commitment="0" * 64,
+                                                         leaf_hash=f"{n:064x}"))
                 written.append(n)
 
     def reader() -> None:

@@ -86,7 +86,7 @@ def test_a_head_inconsistent_with_the_last_cosigned_is_refused(app, client, mail
     honest = client.get(petition.url + "/log/head").json
     assert honest["tree_size"] == 3
     db.session.execute(update(LogEntry).where(LogEntry.campaign_id == petition.campaign.id, LogEntry.index == 0)
-                       .values(commitment="00" * 32))
+                       .values(commitment="00" * 32, leaf_hash="11" * 32))   # a full rewrite
     db.session.commit()
     response = _cosign(client, petition.slug, key, honest, headers)
     assert response.status_code == 409

@@ -82,11 +82,13 @@ def issue(campaign: Campaign, now: dt.datetime | None = None) -> TreeHead:
                                                         TreeHead.tree_size == size))
     if existing is not None:
         return existing
-    root_hash = merkle.root(service.leaf_hashes(campaign.id, size)).hex()
+    frontier = _frontier(campaign.id, size)
+    root_hash = merkle.frontier_root(frontier).hex()
     timestamp = int(now.replace(tzinfo=dt.timezone.utc).timestamp())
     signature = signing_key().sign(canonical_json(_signed_part(campaign.slug, size, root_hash, timestamp)))
     head = TreeHead(campaign_id=campaign.id, tree_size=size, root_hash=root_hash, timestamp=timestamp,
-                    signature=base64.b64encode(signature).decode(), created_at=now)
+                    signature=base64.b64encode(signature).decode(), frontier=",".join(h.hex() for h in frontier),
+                    created_at=now)
     try:
         # Two readers may sign the same size at once (PostgreSQL runs them side by side): the second keeps the first's.
         with db.session.begin_nested():
@@ -97,6 +99,19 @@ def issue(campaign: Campaign, now: dt.datetime | None = None) -> TreeHead:
             raise
         return signed
     return head
+
+
+def _frontier(campaign_id: int, size: int) -> list[bytes]:
+    """The compact range of the first ``size`` leaves: the latest smaller head's, extended with the leaves
+    after it (O(new entries) reads and hashes); from the first leaf when no head kept one."""
+    previous = db.session.scalar(select(TreeHead).where(TreeHead.campaign_id == campaign_id,
+                                                        TreeHead.tree_size < size, TreeHead.frontier.is_not(None))
+                                 .order_by(TreeHead.tree_size.desc()).limit(1))
+    start, frontier = 0, []
+    if previous is not None:
+        start = previous.tree_size
+        frontier = [bytes.fromhex(h) for h in previous.frontier.split(",") if h] if previous.frontier else []
+    return merkle.extend_frontier(frontier, start, service.leaf_hashes(campaign_id, size, start))
 
 
 def _latest(campaign_id: int) -> TreeHead | None:
@@ -147,6 +162,10 @@ def check_log(campaign: Campaign) -> list[str]:
             problems.append(f"entry {position} is missing (the next one is {entry.index})")
             break
     leaves = [service.entry_leaf_hash(e) for e in entries]
+    for entry, leaf in zip(entries, leaves):
+        if entry.leaf_hash != leaf.hex():
+            problems.append(f"entry {entry.index}'s stored leaf hash is not the hash of the entry")
+            break
     public = signing_key().public_key()
     for head in db.session.scalars(select(TreeHead).where(TreeHead.campaign_id == campaign.id)
                                    .order_by(TreeHead.tree_size)):

@@ -22,6 +22,8 @@ class LogEntry(Model):
     time: Mapped[int] = mapped_column(Integer)
     commitment: Mapped[str] = mapped_column(String(64))
     signature_id: Mapped[int | None] = mapped_column(ForeignKey("signatures.id", ondelete="SET NULL"), index=True)
+    # RFC 6962 leaf hash (hex) of the entry's canonical JSON, kept so that heads and proofs never re-hash entries.
+    leaf_hash: Mapped[str] = mapped_column(String(64))
 
 
 class TreeHead(Model):
@@ -36,6 +38,9 @@ class TreeHead(Model):
     root_hash: Mapped[str] = mapped_column(String(64))
     timestamp: Mapped[int] = mapped_column(Integer)
     signature: Mapped[str] = mapped_column(Text)
+    # The compact range of the tree (hex roots of its perfect subtrees, largest first, comma-separated): the
+    # next head extends it with the new leaves only.
+    frontier: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -60,7 +65,7 @@ class Cosignature(Model):
     """A witness's Ed25519 signature over the same bytes the platform signed for a head. The size and root it
     signed are kept with it, so the next head it is asked to sign is checked against what it saw."""
 
-    __tablename__ = "log_cosignatures"
+    __tablename__ = "log_cosigns"
     __table_args__ = (UniqueConstraint("head_id", "organization_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
