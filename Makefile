@@ -72,11 +72,11 @@ test-postgresql: $(VENV)/.installed-test $(CATALOGUES) packet-deps
 	UNDERSIGN_TEST_DB=postgresql $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## The production stack on one machine: migrations, then `flask worker` and gunicorn (gunicorn.conf.py)
-## side by side; Ctrl-C stops both. Needs SECRET_KEY, DATABASE_URL (PostgreSQL) and REDIS_URL in the
+## side by side; Ctrl-C stops both. Needs SECRET_KEY, LOG_SIGNING_KEY, DATABASE_URL (PostgreSQL) and REDIS_URL in the
 ## environment; UNDERSIGN_ENV defaults to production. See README, "Deploying".
 serve-prod: $(VENV)/.installed $(CATALOGUES)
-	@test -n "$$SECRET_KEY" -a -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || \
-		{ echo "serve-prod needs SECRET_KEY, DATABASE_URL and REDIS_URL in the environment (README, Deploying)"; exit 2; }
+	@test -n "$$SECRET_KEY" -a -n "$$LOG_SIGNING_KEY" -a -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || \
+		{ echo "serve-prod needs SECRET_KEY, LOG_SIGNING_KEY, DATABASE_URL and REDIS_URL in the environment (README, Deploying)"; exit 2; }
 	UNDERSIGN_ENV=$${UNDERSIGN_ENV:-production} $(BIN)/flask db upgrade
 	@UNDERSIGN_ENV=$${UNDERSIGN_ENV:-production}; export UNDERSIGN_ENV; \
 	$(BIN)/flask worker & worker=$$!; \

@@ -17,6 +17,7 @@ the mixed load (95% page reads, 5% signature POSTs) through nginx, and shows:
 from __future__ import annotations
 
 import argparse
+import base64
 import os
 import secrets
 import shutil
@@ -168,8 +169,9 @@ def main(argv: list[str] | None = None) -> int:
         bench.create_database()
         data = bench.load_data(args.signatures, log)
     # Rate limits on, shared through Redis; the signature limit low enough for the load to reach it.
-    # One SECRET_KEY for all instances (README, "Several web machines"): a form served by one is posted to the other.
-    extra = {"SECRET_KEY": secrets.token_urlsafe(48), "RATELIMIT_ENABLED": "true", "SIGN_RATE_LIMIT": f"{args.sign_limit} per hour", "GUNICORN_ACCESSLOG": "",
+    # One SECRET_KEY for all instances (README, "Several web machines"): a form served by one is posted to the other;
+    # one LOG_SIGNING_KEY, so the log's heads are signed by the key the platform publishes, whichever instance signs.
+    extra = {"SECRET_KEY": secrets.token_urlsafe(48), "LOG_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(), "RATELIMIT_ENABLED": "true", "SIGN_RATE_LIMIT": f"{args.sign_limit} per hour", "GUNICORN_ACCESSLOG": "",
              "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2")}
     import redis as redis_lib
 

@@ -28,6 +28,7 @@ Only loopback addresses are used. Nothing here runs in the test suite.
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime as dt
 import json
 import os
@@ -282,6 +283,7 @@ def production_env(port: int, redis_url: str, queue: str) -> dict[str, str]:
     env.update(
         UNDERSIGN_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(48),
+        LOG_SIGNING_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
         DATABASE_URL=bench_database_url(),
         REDIS_URL=redis_url,
         JOB_QUEUE=queue,

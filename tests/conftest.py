@@ -14,6 +14,7 @@ commits for real and empties every table afterwards.
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import threading
@@ -89,10 +90,15 @@ def smtp_server() -> Iterator[Mailbox]:
     controller.stop()
 
 
+# A fixed log signing key: production apps refuse to start without one (the embedded default generates one).
+TEST_LOG_SIGNING_KEY = base64.b64encode(bytes(range(32))).decode()
+
+
 def app_config(database_url: str, smtp: Mailbox, instance: Path, **extra: object) -> dict[str, object]:
     config: dict[str, object] = {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "LOG_SIGNING_KEY": TEST_LOG_SIGNING_KEY,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "INSTANCE_PATH": str(instance),
         "BASE_URL": "http://localhost",

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from bench.outage import CuttableProxy
-from tests.conftest import free_port
+from tests.conftest import TEST_LOG_SIGNING_KEY, free_port
 from tests.factories import make_user
 from tests.helpers import csrf_token, submit
 from tests.signatures.petitions import form_action, hidden_fields, make_petition, sign, supporter
@@ -72,6 +72,13 @@ def test_production_refuses_to_start_with_the_development_secret_key(make_app):
         make_app(SECRET_KEY="dev-only-secret-key-change-me", **PRODUCTION)
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         make_app(SECRET_KEY="too-short", **PRODUCTION)
+
+
+def test_production_refuses_to_start_without_a_log_signing_key(make_app):
+    """Every web process must sign heads with the one published key; only the embedded default makes one."""
+    with pytest.raises(ConfigError, match="LOG_SIGNING_KEY must be set in production"):
+        make_app(LOG_SIGNING_KEY=None, **PRODUCTION)
+    assert make_app(LOG_SIGNING_KEY=None).config["LOG_SIGNING_KEY"] is None
 
 
 def test_production_logs_one_json_object_per_line(make_app, capsys):
@@ -177,7 +184,8 @@ def test_gunicorn_serves_the_app_with_json_access_logs(app, tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN_", "MAIL_", "REDIS_"))}
     env.update(
-        UNDERSIGN_ENV="production", SECRET_KEY="x" * 48, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        UNDERSIGN_ENV="production", SECRET_KEY="x" * 48, LOG_SIGNING_KEY=TEST_LOG_SIGNING_KEY,
+        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
         PORT=str(port), WEB_CONCURRENCY="1", GUNICORN_THREADS="2", PYTHONUNBUFFERED="1",
         MAIL_DELIVERY="manual",
     )
@@ -211,7 +219,7 @@ def test_empty_gunicorn_accesslog_switches_the_access_log_off(app, tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN_", "MAIL_", "REDIS_"))}
     env.update(
-        UNDERSIGN_ENV="production", SECRET_KEY="x" * 48, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        UNDERSIGN_ENV="production", SECRET_KEY="x" * 48, LOG_SIGNING_KEY=TEST_LOG_SIGNING_KEY, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
         PORT=str(port), WEB_CONCURRENCY="1", GUNICORN_THREADS="2", PYTHONUNBUFFERED="1",
         MAIL_DELIVERY="manual", GUNICORN_ACCESSLOG="",
     )

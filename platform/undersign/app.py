@@ -221,6 +221,7 @@ def _register_blueprints(app: Flask) -> None:
     from undersign.signatures.console import bp as supporters
     from undersign.signatures.views import bp as signing
     from undersign.supporters.views import bp as my_signatures
+    from undersign.transparency.console import bp as witnessing
     from undersign.transparency.views import bp as transparency
     from undersign.web.views import bp as web
     from undersign.webhooks.service import subscribe as subscribe_webhooks
@@ -229,7 +230,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (
         web, accounts, organizations, organization_console, campaigns_console, supporters, public_pages, signing,
         reports, images, moderation, admin_reports, fraud, api, api_console, mailings, mailings_console, webhooks,
-        my_signatures, staff_data, delivery, delivery_console, transparency,
+        my_signatures, staff_data, delivery, delivery_console, transparency, witnessing,
     ):
         app.register_blueprint(blueprint)
     csrf.exempt(api)

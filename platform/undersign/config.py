@@ -204,3 +204,10 @@ def _check(config: dict[str, Any]) -> None:
             f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_KEY_LENGTH} "
             "characters in production (try: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
         )
+    if not log_key:
+        # Generated on first run only on the embedded default: in production every web process and machine must
+        # sign with the one published key, and a lost instance folder must not silently change it.
+        raise ConfigError(
+            "LOG_SIGNING_KEY must be set in production: the base64 of 32 random bytes (try: python -c "
+            "'import base64, secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())')"
+        )

@@ -1,7 +1,7 @@
 """Check a petition's signature log from outside: ``python -m undersign.verify URL [--receipt FILE --email ADDRESS]``.
 
 Standard library and ``cryptography`` only (no Flask, no undersign imports), so anyone can read and run it.
-It downloads the log, recomputes the RFC 6962 root and the net count, checks the head's Ed25519 signature,
+It downloads the log, recomputes the RFC 6962 root and the net count, checks the head's Ed25519 signature and each co-sponsor's cosignature,
 and with a receipt checks that the signer's commitment is in the log. Exit status 0 when everything holds.
 """
 
@@ -77,11 +77,32 @@ def check(fetch: Fetch, slug: str, *, receipt: dict[str, Any] | None = None, ema
             base64.b64decode(head["signature"]), canonical(signed))
     except (InvalidSignature, ValueError):
         problems.append("the head's signature does not verify with the published key")
+    problems.extend(check_witnesses(key, head, canonical(signed)))
     net = sum(e["event"]["delta"] for e in entries)
     if receipt is not None:
         problems.extend(check_receipt(receipt, email or "", entries))
     if not problems:
-        print(f"{slug}: {len(entries)} entries, net count {net}, head signed, root matches")
+        witnessed = ", ".join(w["sponsor"] for w in head.get("witnesses", []))
+        print(f"{slug}: {len(entries)} entries, net count {net}, head signed, root matches"
+              + (f", witnessed by {witnessed}" if witnessed else ""))
+    return problems
+
+
+def check_witnesses(key: dict[str, Any], head: dict[str, Any], signed: bytes) -> list[str]:
+    """Each cosignature in the head must verify, over the bytes the platform signed, with the key that sponsor
+    published in the key document."""
+    published = {w.get("sponsor"): w.get("public_key") for w in key.get("witnesses", [])}
+    problems: list[str] = []
+    for witness in head.get("witnesses", []):
+        sponsor = witness.get("sponsor")
+        if sponsor not in published:
+            problems.append(f"the head claims a cosignature by {sponsor}, which published no witness key")
+            continue
+        try:
+            Ed25519PublicKey.from_public_bytes(base64.b64decode(published[sponsor])).verify(
+                base64.b64decode(witness.get("signature", "")), signed)
+        except (InvalidSignature, ValueError):
+            problems.append(f"the cosignature by {sponsor} does not verify with its published key")
     return problems
 
 

@@ -65,9 +65,21 @@
         good = await crypto.subtle.verify({ name: "Ed25519" }, pub, unb64(head.signature), enc.encode(canonical(signed)));
       } catch (e) { say(out.dataset.noWebcrypto, false); return; }
       if (!good) problems.push("signature");
+      var published = {};
+      (key.witnesses || []).forEach(function (w) { published[w.sponsor] = w.public_key; });
+      var witnessed = [];
+      for (var w = 0; w < (head.witnesses || []).length; w++) {
+        var cosig = head.witnesses[w], wkey = published[cosig.sponsor], ok = false;
+        if (wkey) {
+          var wpub = await crypto.subtle.importKey("raw", unb64(wkey), { name: "Ed25519" }, false, ["verify"]);
+          ok = await crypto.subtle.verify({ name: "Ed25519" }, wpub, unb64(cosig.signature), enc.encode(canonical(signed)));
+        }
+        if (ok) witnessed.push(cosig.sponsor); else problems.push("witness " + cosig.sponsor);
+      }
       var net = entries.reduce(function (a, e) { return a + e.event.delta; }, 0);
       if (problems.length) { say(out.dataset.failed + " " + problems.join(", "), false); return; }
       var message = fill(out.dataset.ok, { n: entries.length, count: net });
+      if (witnessed.length) message += " " + fill(out.dataset.witnessed, { sponsors: witnessed.join(", ") });
       var raw = form.elements.receipt.value.trim();
       if (raw) {
         var receipt = JSON.parse(raw);

@@ -315,6 +315,17 @@ def test_release_counts_a_held_signature_exactly_once(app, client, mailbox):  # 
     assert nothing.status_code == 400 and "Choose at least one signature." in text_of(nothing)
 
 
+def test_a_released_signature_gets_its_receipt_by_mail(app, client, mailbox):  # type: ignore[no-untyped-def]
+    petition = make_petition()
+    sign_from(client, petition, f"held@{FLOOD_DOMAIN}", "10.3.1.1")
+    confirm_all(client, mailbox, [f"held@{FLOOD_DOMAIN}"])
+    assert not [m for m in mailbox.to(f"held@{FLOOD_DOMAIN}") if m.subject.startswith("Your receipt")]
+    assert release(admin_client(app), petition, held_ids(petition)).status_code == 302
+    receipt = mailbox.last_to(f"held@{FLOOD_DOMAIN}")
+    assert receipt.subject == f"Your receipt: {petition.campaign.title}"
+    assert '"index": 0' in receipt.body
+
+
 def test_over_the_per_address_rate_signatures_are_held_not_refused(app, client, mailbox, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setitem(app.config, "SIGN_HOLD_PER_HOUR", 3)
     petition, other = make_petition(), make_petition()

@@ -184,3 +184,19 @@ def test_the_job_signs_a_head_for_a_log_that_grew(app, client, mailbox, monkeypa
     assert head is not None and head["tree_size"] == 1
     assert client.get(petition.url + "/log/head").json == head
     assert client.get(petition.url + ".json").json["log_head"] == head
+
+
+def test_each_head_extends_the_last_ones_frontier_and_matches_a_recomputed_root(app, client, mailbox,
+                                                                                 monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(app.config, "LOG_HEAD_SECONDS", 0)
+    from undersign.transparency.models import TreeHead
+    petition = make_petition()
+    for n in range(7):
+        _confirm(client, mailbox, petition, f"f{n}@example.org")
+        head = client.get(petition.url + "/log/head").json
+        entries = client.get(petition.url + "/log/entries").json["entries"]
+        assert head["tree_size"] == n + 1
+        assert head["root_hash"] == _root([_leaf(e) for e in entries]).hex()
+    stored = db.session.query(TreeHead).filter_by(campaign_id=petition.campaign.id, tree_size=7).one()
+    assert len(stored.frontier.split(",")) == 3   # 7 = 4 + 2 + 1: one hash per perfect subtree
+    assert verify.check(_fetch(client), petition.slug) == []

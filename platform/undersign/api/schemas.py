@@ -244,3 +244,35 @@ class SignaturePage(Answer):
     per_page: int
     links: PageLinks = Field(alias="_links")
     embedded: SignaturesEmbedded = Field(alias="_embedded")
+
+
+class CosignatureIn(BaseModel):
+    """A sponsor's Ed25519 signature (base64) over the RFC 8785 bytes of ``{campaign, tree_size, root_hash,
+    timestamp}`` of a head the platform signed: the same bytes as the platform's signature."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tree_size: int = Field(ge=1)
+    root_hash: str = Field(pattern="^[0-9a-fA-F]{64}$")
+    signature: str = Field(min_length=1, max_length=200)
+
+
+class WitnessKeyIn(BaseModel):
+    """The sponsor's own Ed25519 public key (base64 of the 32 raw bytes): it then cosigns heads itself."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    public_key: str = Field(min_length=1, max_length=100)
+
+
+class WitnessKey(Answer):
+    sponsor: str
+    public_key: str
+
+
+class CosignatureOut(Answer):
+    campaign: str
+    sponsor: str
+    tree_size: int
+    root_hash: str
+    signature: str

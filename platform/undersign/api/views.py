@@ -9,9 +9,11 @@ from flask.typing import ResponseReturnValue
 
 from undersign.api import idempotency, intake, openapi, resources
 from undersign.api.auth import api
-from undersign.api.schemas import Campaign, CampaignList, Me, SignaturePage, SignatureQuery, iso
+from undersign.api.schemas import (Campaign, CampaignList, CosignatureIn, CosignatureOut, Me, SignaturePage,
+                                   SignatureQuery, WitnessKey, WitnessKeyIn, iso)
 from undersign.links import absolute_url
 from undersign.signatures.collected import record_collected
+from undersign.transparency import witnesses
 from undersign.web.access import public
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -133,3 +135,31 @@ def record_signatures(slug: str) -> ResponseReturnValue:
     if claimed is not None:
         idempotency.remember(claimed, status, body)
     return body, status
+
+
+@bp.put("/witness-key")
+@api(scope="write", json=WitnessKeyIn, answer=WitnessKey, errors=(409,))
+def register_witness_key(json: WitnessKeyIn) -> ResponseReturnValue:
+    """Register your organization's own Ed25519 public key to witness the heads of the petitions it sponsors.
+
+    Registering the same key again is fine. :raise 409: your organization already witnesses with another key
+    (or one the platform keeps for it).
+    """
+    witness = witnesses.register_public_key(g.api_org, json.public_key)
+    return {"sponsor": g.api_org.slug, "public_key": witness.public_key}
+
+
+@bp.post("/campaigns/<slug>/log/cosignatures")
+@api(scope="write", json=CosignatureIn, answer=CosignatureOut, status=201, errors=(404, 409))
+def cosign_head(slug: str, json: CosignatureIn) -> ResponseReturnValue:
+    """Countersign a signed head of the petition's log with your organization's witness key.
+
+    Sign the RFC 8785 canonical JSON of the head from `/p/<slug>/log/head` without `signature` and
+    `witnesses`. The head is refused (409) when it is not consistent with the last head your organization
+    cosigned, or older than it; 400 when the signature does not verify.
+    """
+    sponsorship = resources.sponsorship_of(g.api_org, slug)
+    cosignature = witnesses.cosign(g.api_org, sponsorship.campaign, json.tree_size, json.root_hash,
+                                   json.signature)
+    return {"campaign": sponsorship.campaign.slug, "sponsor": g.api_org.slug, "tree_size": cosignature.tree_size,
+            "root_hash": cosignature.root_hash, "signature": cosignature.signature}, 201

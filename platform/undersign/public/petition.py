@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask import has_request_context, request, url_for
-from flask_babel import format_number, gettext as _, ngettext
+from flask_babel import format_number, format_timedelta, gettext as _, ngettext
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -34,6 +34,7 @@ from undersign.public.share import bare, qr_svg, share_links
 from undersign.signatures import rules
 from undersign.signatures.counting import recent_public_signers
 from undersign.signatures.forms import SignForm, new_sign_form
+from undersign.transparency import witnesses
 from undersign.web.cache import counted_recently
 
 MAX_UPDATES_SHOWN = 50
@@ -184,6 +185,7 @@ def petition_context(
         sponsors.insert(0 if host is None else 1, lead)
 
     count = campaign.signature_count
+    witnessed = None if preview else witnesses.witnessed(campaign.id)
     # The call to action names whose page this is: on a sponsor's hosted page that sponsor and the
     # supporters credited to it, on the canonical page the lead and the shared count.
     caller = host.organization if host is not None else lead
@@ -225,6 +227,8 @@ def petition_context(
         "host_org": host.organization if host else None,
         "host_count": host.signature_count if host else None,
         "preview": preview,
+        "witnessed": witnessed,
+        "witnessed_ago": format_timedelta(witnessed.signed_at - now, add_direction=True) if witnessed else "",
         "sign_form": form,
         "recent_signers": recent_public_signers(campaign),
         "status": status,

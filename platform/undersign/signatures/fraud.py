@@ -40,6 +40,7 @@ from undersign.signatures.counting import count
 from undersign.signatures.models import InvalidationBatch, Signature
 from undersign.signatures.rules import Conditions, clean_conditions
 from undersign.signatures.service import invalidate_row
+from undersign.transparency.receipts import send_receipt
 
 SOURCES_HOURS = 48
 TOP_SOURCES = 10
@@ -116,6 +117,10 @@ def release(admin: User, campaign: Campaign, signature_ids: list[int], *, ip: st
             count(campaign.id, row.sponsorship_id, +1, now, event="confirmed", country=row.country, source=row.source,
                   signature_id=signature_id, log_kind="released")
             publish("signature.confirmed", signature_id=signature_id)
+            # Counted only now, so only now in the log: the signer's receipt goes out as a confirmation's would.
+            released_signature = db.session.get(Signature, signature_id)
+            if released_signature is not None:
+                send_receipt(campaign, released_signature)
     if released:
         record(admin, "signatures.released", campaign, ip=ip,
                details={"campaign_id": campaign.id, "signatures": released})

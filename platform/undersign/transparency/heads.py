@@ -16,12 +16,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from undersign.campaigns.models import Campaign
 from undersign.db import db, utcnow
 from undersign.transparency import merkle, service
 from undersign.transparency.canonical import canonical_json
-from undersign.transparency.models import LogEntry, TreeHead
+from undersign.organizations.models import Organization
+from undersign.transparency.models import Cosignature, LogEntry, TreeHead
 
 HEAD_INTERVAL_SECONDS = 60
 _keys: dict[str, Ed25519PrivateKey] = {}
@@ -56,9 +58,20 @@ def _signed_part(slug: str, tree_size: int, root_hash: str, timestamp: int) -> d
     return {"campaign": slug, "tree_size": tree_size, "root_hash": root_hash, "timestamp": timestamp}
 
 
+def signed_bytes(head: TreeHead, slug: str) -> bytes:
+    """What the platform and every witness sign: the head's canonical JSON without signatures."""
+    return canonical_json(_signed_part(slug, head.tree_size, head.root_hash, head.timestamp))
+
+
 def head_document(head: TreeHead, slug: str) -> dict[str, Any]:
+    """The head as served, with each witness's cosignature (``{sponsor, signature}``, oldest first)."""
+    witnesses = [{"sponsor": row.slug, "signature": row.signature} for row in db.session.execute(
+        select(Organization.slug, Cosignature.signature)
+        .join(Organization, Organization.id == Cosignature.organization_id)
+        .where(Cosignature.head_id == head.id).order_by(Cosignature.id)
+    )]
     return {**_signed_part(slug, head.tree_size, head.root_hash, head.timestamp), "signature": head.signature,
-            "witnesses": []}
+            "witnesses": witnesses}
 
 
 def issue(campaign: Campaign, now: dt.datetime | None = None) -> TreeHead:
@@ -69,14 +82,36 @@ def issue(campaign: Campaign, now: dt.datetime | None = None) -> TreeHead:
                                                         TreeHead.tree_size == size))
     if existing is not None:
         return existing
-    root_hash = merkle.root(service.leaf_hashes(campaign.id, size)).hex()
+    frontier = _frontier(campaign.id, size)
+    root_hash = merkle.frontier_root(frontier).hex()
     timestamp = int(now.replace(tzinfo=dt.timezone.utc).timestamp())
     signature = signing_key().sign(canonical_json(_signed_part(campaign.slug, size, root_hash, timestamp)))
     head = TreeHead(campaign_id=campaign.id, tree_size=size, root_hash=root_hash, timestamp=timestamp,
-                    signature=base64.b64encode(signature).decode(), created_at=now)
-    db.session.add(head)
-    db.session.flush()
+                    signature=base64.b64encode(signature).decode(), frontier=",".join(h.hex() for h in frontier),
+                    created_at=now)
+    try:
+        # Two readers may sign the same size at once (PostgreSQL runs them side by side): the second keeps the first's.
+        with db.session.begin_nested():
+            db.session.add(head)
+    except IntegrityError:
+        signed = head_of_size(campaign.id, size)
+        if signed is None:
+            raise
+        return signed
     return head
+
+
+def _frontier(campaign_id: int, size: int) -> list[bytes]:
+    """The compact range of the first ``size`` leaves: the latest smaller head's, extended with the leaves
+    after it (O(new entries) reads and hashes); from the first leaf when no head kept one."""
+    previous = db.session.scalar(select(TreeHead).where(TreeHead.campaign_id == campaign_id,
+                                                        TreeHead.tree_size < size, TreeHead.frontier.is_not(None))
+                                 .order_by(TreeHead.tree_size.desc()).limit(1))
+    start, frontier = 0, []
+    if previous is not None:
+        start = previous.tree_size
+        frontier = [bytes.fromhex(h) for h in previous.frontier.split(",") if h] if previous.frontier else []
+    return merkle.extend_frontier(frontier, start, service.leaf_hashes(campaign_id, size, start))
 
 
 def _latest(campaign_id: int) -> TreeHead | None:
@@ -84,14 +119,22 @@ def _latest(campaign_id: int) -> TreeHead | None:
                              .order_by(TreeHead.tree_size.desc()).limit(1))
 
 
-def current_head(campaign: Campaign) -> TreeHead:
-    """The latest head, issuing a new one when the log grew and the latest is over a minute old (or absent)."""
+def head_due(campaign: Campaign) -> bool:
+    """Whether `current_head` would sign a new head: none yet, or the log grew and the latest is old enough."""
     head = _latest(campaign.id)
     if head is None:
-        return issue(campaign)
+        return True
     age = utcnow().replace(tzinfo=dt.timezone.utc).timestamp() - head.timestamp
-    if age >= current_app.config.get("LOG_HEAD_SECONDS", HEAD_INTERVAL_SECONDS) and service.size(campaign.id) > head.tree_size:
+    return bool(age >= current_app.config.get("LOG_HEAD_SECONDS", HEAD_INTERVAL_SECONDS)
+                and service.size(campaign.id) > head.tree_size)
+
+
+def current_head(campaign: Campaign) -> TreeHead:
+    """The latest head, issuing a new one when the log grew and the latest is over a minute old (or absent)."""
+    if head_due(campaign):
         return issue(campaign)
+    head = _latest(campaign.id)
+    assert head is not None
     return head
 
 
@@ -119,6 +162,10 @@ def check_log(campaign: Campaign) -> list[str]:
             problems.append(f"entry {position} is missing (the next one is {entry.index})")
             break
     leaves = [service.entry_leaf_hash(e) for e in entries]
+    for entry, leaf in zip(entries, leaves):
+        if entry.leaf_hash != leaf.hex():
+            problems.append(f"entry {entry.index}'s stored leaf hash is not the hash of the entry")
+            break
     public = signing_key().public_key()
     for head in db.session.scalars(select(TreeHead).where(TreeHead.campaign_id == campaign.id)
                                    .order_by(TreeHead.tree_size)):

@@ -120,3 +120,27 @@ def verify_consistency(first: int, second: int, first_root: bytes, second_root: 
         fn >>= 1
         sn >>= 1
     return sn == 0 and fr == first_root and sr == second_root
+
+
+def extend_frontier(frontier: Sequence[bytes], size: int, leaves: Sequence[bytes]) -> list[bytes]:
+    """The compact range of the tree of ``size`` leaves (the roots of its perfect subtrees, largest first, one
+    per set bit of ``size``: at most log2 n hashes) extended with ``leaves``: O(new leaves) hashing."""
+    stack = list(frontier)
+    for leaf in leaves:
+        node, carried = leaf, size
+        while carried & 1:  # each trailing set bit is a perfect subtree of the new one's height: merge
+            node = node_hash(stack.pop(), node)
+            carried >>= 1
+        stack.append(node)
+        size += 1
+    return stack
+
+
+def frontier_root(frontier: Sequence[bytes]) -> bytes:
+    """MTH from a compact range: the perfect subtrees folded from the right, exactly RFC 6962's split shape."""
+    if not frontier:
+        return hashlib.sha256(b"").digest()
+    node = frontier[-1]
+    for left in reversed(frontier[:-1]):
+        node = node_hash(left, node)
+    return node

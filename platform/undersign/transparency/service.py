@@ -95,11 +95,14 @@ def append(campaign_id: int, pending: Pending, delta: int, kind: str, now: dt.da
         select(func.coalesce(func.max(LogEntry.index) + 1, 0)).where(LogEntry.campaign_id == campaign_id)
     ) or 0
     seconds = int(now.replace(tzinfo=dt.timezone.utc).timestamp()) if now.tzinfo is None else int(now.timestamp())
-    db.session.execute(insert(LogEntry), [
+    rows = [
         {"campaign_id": campaign_id, "index": start + i, "delta": 1 if delta > 0 else -1, "kind": kind,
          "sponsor": pending.sponsor, "time": seconds, "commitment": value, "signature_id": signature_id}
         for i, (signature_id, value) in enumerate(pending.commitments)
-    ])
+    ]
+    for row in rows:
+        row["leaf_hash"] = merkle.leaf_hash(canonical_json(entry_document(_Row(row)))).hex()
+    db.session.execute(insert(LogEntry), rows)
 
 
 def entries(campaign_id: int, start: int = 0, end: int | None = None) -> list[LogEntry]:
@@ -109,12 +112,24 @@ def entries(campaign_id: int, start: int = 0, end: int | None = None) -> list[Lo
     return list(db.session.scalars(query.order_by(LogEntry.index)))
 
 
+class _Row:
+    """An entry not inserted yet, read like a `LogEntry` by `entry_document`."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
 def size(campaign_id: int) -> int:
-    return db.session.scalar(select(func.count()).select_from(LogEntry).where(LogEntry.campaign_id == campaign_id)) or 0
+    """The log's length: one more than its last index (an index lookup, not a count of every entry)."""
+    return db.session.scalar(select(func.coalesce(func.max(LogEntry.index) + 1, 0))
+                             .where(LogEntry.campaign_id == campaign_id)) or 0
 
 
-def leaf_hashes(campaign_id: int, tree_size: int) -> list[bytes]:
-    return [entry_leaf_hash(e) for e in entries(campaign_id, 0, tree_size)]
+def leaf_hashes(campaign_id: int, tree_size: int, start: int = 0) -> list[bytes]:
+    """The stored leaf hashes of entries ``start`` to ``tree_size`` (read, never re-hashed)."""
+    return [bytes.fromhex(h) for h in db.session.scalars(
+        select(LogEntry.leaf_hash).where(LogEntry.campaign_id == campaign_id, LogEntry.index >= start,
+                                         LogEntry.index < tree_size).order_by(LogEntry.index))]
 
 
 def net_count(campaign_id: int) -> int:

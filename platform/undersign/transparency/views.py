@@ -7,8 +7,9 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
+from undersign.db import db, unit_writes, writing
 from undersign.public.visibility import public_campaign
-from undersign.transparency import heads, merkle, service
+from undersign.transparency import heads, merkle, service, witnesses
 from undersign.web.access import public
 
 bp = Blueprint("transparency", __name__)
@@ -48,7 +49,8 @@ def _int_arg(name: str, default: int | None = None) -> int:
 @bp.get("/.well-known/undersign-log-key")
 @public
 def log_key() -> ResponseReturnValue:
-    return _open(heads.public_key_document(), 3600)
+    """The platform's key and each witnessing sponsor's (kept briefly in caches: a sponsor may start witnessing)."""
+    return _open({**heads.public_key_document(), "witnesses": witnesses.published_keys()})
 
 
 @bp.get("/p/<slug>/log/head")
@@ -56,6 +58,12 @@ def log_key() -> ResponseReturnValue:
 def head(slug: str) -> ResponseReturnValue:
     """The latest signed head; a fresh one is signed when the log grew and the latest is over a minute old."""
     campaign = public_campaign(slug, unavailable_ok=True)
+    if heads.head_due(campaign) and not unit_writes():
+        # A reading request began a read transaction, which on SQLite cannot become a write once another
+        # writer committed: end it (it wrote nothing) and sign in one that holds the write lock from its start.
+        db.session.rollback()
+        with writing():
+            campaign = public_campaign(slug, unavailable_ok=True)
     return _open(heads.head_document(heads.current_head(campaign), campaign.slug))
 
 
