@@ -17,12 +17,13 @@ from functools import lru_cache
 from typing import Any
 
 from flask import has_request_context, request, url_for
-from flask_babel import format_number, gettext as _, ngettext
+from flask_babel import format_number, get_locale, gettext as _, ngettext
 from markupsafe import Markup
 from sqlalchemy import func, select
 
 from undersign.campaigns.content import render_markdown
 from undersign.campaigns.models import Campaign, CampaignStatus, Sponsorship, Update
+from undersign.campaigns.translations import CampaignInLanguage, in_language, languages_of
 from undersign.delivery.service import public_delivery
 from undersign.db import db, utcnow
 from undersign.links import absolute_url, base_url
@@ -110,6 +111,31 @@ def page_sign_form(campaign: Campaign, host: Sponsorship | None = None, *, embed
                          via=via, source=source, embed=embed, formdata=formdata)
 
 
+def page_language() -> str | None:
+    """The language of the page being made (Flask-Babel's, from `web.language.select_language`)."""
+    locale = get_locale()
+    return str(locale) if locale is not None else None
+
+
+def localized(campaign: Campaign) -> CampaignInLanguage:
+    """``campaign`` in the page's language where it has that version, else the original (cards, embed, mail)."""
+    return in_language(campaign, page_language())
+
+
+def alternates(campaign: Campaign, page_endpoint: str, **values: str) -> list[tuple[str, str]]:
+    """``(hreflang, href)`` of each language version of a page, and ``x-default``: absolute, from BASE_URL.
+
+    A version is the page's address with ``?lang=<code>`` (`web.language.linked_language`), so each has an
+    address of its own for search engines and caches; ``x-default`` is the bare address, whose language
+    follows the visitor's choice or browser. Nothing for a petition in one language.
+    """
+    languages = languages_of(campaign)
+    if len(languages) < 2:
+        return []
+    links = [(code, absolute_url(page_endpoint, **values, lang=code)) for code in languages]
+    return links + [("x-default", absolute_url(page_endpoint, **values))]
+
+
 def petition_context(
     campaign: Campaign, host: Sponsorship | None, *, preview: bool = False, sign_form: SignForm | None = None
 ) -> dict[str, Any]:
@@ -127,6 +153,7 @@ def petition_context(
     cache, which is read again only when the counter moves.
     """
     now = utcnow()
+    text = localized(campaign)
     status = campaign.public_status(now)
     accepted = [s for s in campaign.accepted_sponsorships if preview or s.organization.is_approved]
     if host is not None:
@@ -152,6 +179,12 @@ def petition_context(
     page_url = (
         absolute_url("public.hosted_petition", org=host.organization.slug, slug=campaign.slug) if host else canonical_url
     )
+    if host is not None:
+        versions = alternates(campaign, "public.hosted_petition", org=host.organization.slug, slug=campaign.slug)
+    else:
+        versions = alternates(campaign, "public.petition", slug=campaign.slug)
+    # Each version is its own canonical page (what hreflang asks for); the one-language page is the bare address.
+    canonical_link = dict(versions).get(text.language, canonical_url) if versions and host is None else canonical_url
     hashtag = bare(campaign.hashtag, "#")
     handle = bare(campaign.social_handle, "@")
 
@@ -165,8 +198,9 @@ def petition_context(
     meta = {
         "og:type": "website",
         "og:site_name": "undersign",
-        "og:title": campaign.title + (f" #{hashtag}" if hashtag else ""),
-        "og:description": campaign.summary or "",
+        "og:title": text.title + (f" #{hashtag}" if hashtag else ""),
+        "og:description": text.summary or "",
+        "og:locale": {"en": "en_US", "ko": "ko_KR"}.get(text.language),
         "og:url": canonical_url,
         "og:image": base_url() + image if image else None,
         "twitter:card": "summary_large_image" if image else "summary",
@@ -178,7 +212,11 @@ def petition_context(
         form = sign_form if sign_form is not None else page_sign_form(campaign, host)
 
     return {
-        "campaign": campaign,
+        # The text in the page's language where that version exists; everything else is the campaign's.
+        "campaign": text,
+        "content_language": text.language,
+        "alternates": versions,
+        "canonical_link": canonical_link,
         "host": host,
         "host_org": host.organization if host else None,
         "host_count": host.signature_count if host else None,
@@ -204,17 +242,17 @@ def petition_context(
         "handle": handle,
         "decision_maker": campaign.decision_maker,
         "decision_maker_handle": bare(campaign.decision_maker_handle, "@"),
-        "body_html": markdown(campaign.body),
+        "body_html": markdown(text.body),
         "demands": [
             {"title": d.get("title") or "", "html": markdown(d.get("text") or "")}
-            for d in (campaign.demands or []) if isinstance(d, dict)
+            for d in (text.demands or []) if isinstance(d, dict)
         ],
         "calls_to_action": [
             cta for cta in (campaign.calls_to_action or [])
             if isinstance(cta, dict) and cta.get("label") and safe_link(cta.get("url"))
         ],
         "campaign_image_url": image,
-        "share": share_links(campaign, page_url),
+        "share": share_links(text, page_url),
         "qr_svg": qr_svg(page_url),
         "updates": [PublicUpdate(u.title, u.organization, u.created_at, markdown(u.body)) for u in updates],
         "delivery": delivered,

@@ -46,6 +46,7 @@ from undersign.db import db, utcnow
 from undersign.errors import Conflict, InvalidInput, NotFound
 from undersign.events import publish
 from undersign.links import absolute_url
+from undersign.campaigns.translations import in_signers_language
 from undersign.mail import queue_mail
 from undersign.signatures import rules, screening, tallies
 from undersign.signatures.counting import count
@@ -132,6 +133,7 @@ def sign(campaign: Campaign, sponsorship: Sponsorship, data: SignatureInput, *, 
         "postcode": clean.postcode,
         "comment": clean.comment,
         "show_publicly": clean.show_publicly,
+        "language": rules.clean_language(data.language),
         "source": clean.source,
         "email_domain": domain,
         "ip_hash": address_hash,
@@ -214,8 +216,10 @@ def tell_already_signed(campaign: Campaign, signature: Signature) -> bool:
     confirmed = signature.confirmed_at is not None
     raw = None if confirmed else issue_confirm_token(signature)
     db.session.flush()
-    queue_mail(signature.email, mail_subject(f"You have already signed: {campaign.title}"), "signatures/already_signed",
-               campaign=campaign, name=signature.name, confirmed=confirmed, **mail_links(campaign, signature, raw))
+    with in_signers_language(campaign, signature.language) as text:
+        queue_mail(signature.email, mail_subject(_("You have already signed: %(title)s", title=text.title)),
+                   "signatures/already_signed", campaign=text, name=signature.name, confirmed=confirmed,
+                   **mail_links(campaign, signature, raw))
     return True
 
 

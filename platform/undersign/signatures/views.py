@@ -23,11 +23,12 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from undersign.campaigns.models import Campaign, Sponsorship
+from undersign.campaigns.translations import languages_of
 from undersign.config import ConfigError
 from undersign.extensions import csrf, db, limiter
 from undersign.links import absolute_url
 from undersign.public.embed import embed_context
-from undersign.public.petition import page_sign_form, petition_context
+from undersign.public.petition import localized, page_language, page_sign_form, petition_context
 from undersign.public.visibility import hosting_sponsorship, is_unavailable, public_campaign
 from undersign.signatures import counting, service, tallies, tokens
 from undersign.signatures.canonical import load_rules
@@ -123,6 +124,7 @@ def _sign(campaign: Campaign, host: Sponsorship | None, *, embed: bool = False) 
         if not data.source and (embed or host is not None):
             # Without a tag of its own, the signature still says which way it came (the dashboard's channels).
             data = replace(data, source=tallies.EMBED_SOURCE if embed else tallies.SPONSOR_PAGE_SOURCE)
+        data = replace(data, language=page_language())
         service.sign(campaign, sponsorship, data, ip=request.remote_addr)
     if not outcome.ok:
         return _rerender(campaign, host, form, outcome.status, embed)
@@ -267,7 +269,12 @@ def figures(slug: str) -> ResponseReturnValue:
         figures = (counting.unavailable_figures(campaign) if is_unavailable(campaign)
                    else counting.public_figures(campaign))
         figures["log_head"] = latest_head(campaign.id)  # the signed head of the public log (`transparency`)
+        if "title" in figures:
+            # The title in the asker's language (``?lang=`` or Accept-Language) where that version exists.
+            text = localized(campaign)
+            figures.update(title=text.title, language=text.language, languages=languages_of(campaign))
         response = jsonify(figures)
+        response.vary.add("Accept-Language")
         # Suspending or reinstating the lead changes the answer without moving the count.
         moments = (campaign.changed_at, campaign.lead_organization.status_changed_at)
         response.last_modified = max(m for m in moments if m is not None).replace(microsecond=0)
