@@ -258,3 +258,20 @@ class UpdateForm(Form):
         description=_l("Markdown, like the petition's text."),
         render_kw={"rows": 10},
     )
+
+
+class TranslationForm(Form):
+    """The petition's text in another language: the edit form's title, summary, text and demands, same rules."""
+
+    title = CampaignForm.title
+    summary = CampaignForm.summary
+    body = CampaignForm.body
+    demands = CampaignForm.demands
+
+    def validate_demands(self, field: Field) -> None:
+        self.parsed_demands = parse_demands(field.data or "")
+
+    def draft(self) -> CampaignDraft:
+        """The version's text as the service's data object (the other fields are the campaign's)."""
+        return CampaignDraft(title=self.title.data or "", summary=self.summary.data or "",
+                             body=self.body.data or "", demands=getattr(self, "parsed_demands", ()))

@@ -34,6 +34,7 @@ from undersign.signatures import rules
 from undersign.signatures.counting import recent_public_signers
 from undersign.signatures.forms import SignForm, new_sign_form
 from undersign.web.cache import counted_recently
+from undersign.web.language import linked_language
 
 MAX_UPDATES_SHOWN = 50
 # Without a goal, the bar aims at the next of these milestones (the way large petition sites do).
@@ -96,12 +97,14 @@ def page_sign_form(campaign: Campaign, host: Sponsorship | None = None, *, embed
     ``formdata``) carries the hosting sponsor, or the page's ``?via=``, and its
     ``?source=``.
     """
+    # A page opened in a language by its link (``?lang=``) posts in it too: the answer and the signer's mail keep it.
+    lang = {"lang": linked} if has_request_context() and (linked := linked_language()) else {}
     if embed:
-        action_url = url_for("signing.embed", slug=campaign.slug)
+        action_url = url_for("signing.embed", slug=campaign.slug, **lang)
     elif host is not None:
-        action_url = url_for("public.hosted_petition", org=host.organization.slug, slug=campaign.slug)
+        action_url = url_for("public.hosted_petition", org=host.organization.slug, slug=campaign.slug, **lang)
     else:
-        action_url = url_for("public.petition", slug=campaign.slug)
+        action_url = url_for("public.petition", slug=campaign.slug, **lang)
     via = source = None
     if formdata is None:
         args = request.args if has_request_context() else {}

@@ -38,6 +38,7 @@ from undersign.transparency.heads import latest_head
 from undersign.web.access import public
 from undersign.web.cache import cached_public, counted_recently, mark_counted
 from undersign.web.forms import EmptyForm, field_errors
+from undersign.web.language import linked_language
 
 bp = Blueprint("signing", __name__)
 
@@ -109,7 +110,8 @@ def _sign(campaign: Campaign, host: Sponsorship | None, *, embed: bool = False) 
         abort(403)
     token = request.form.get("csrf_token")
     form = page_sign_form(campaign, host, embed=embed, formdata=request.form)
-    done = url_for("signing.embed_signed" if embed else "signing.signed", slug=campaign.slug)
+    lang = {"lang": linked} if (linked := linked_language()) else {}
+    done = url_for("signing.embed_signed" if embed else "signing.signed", slug=campaign.slug, **lang)
     if form.is_bot:
         return redirect(done, 303)
     valid = form.validate()
