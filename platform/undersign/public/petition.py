@@ -98,13 +98,13 @@ def page_sign_form(campaign: Campaign, host: Sponsorship | None = None, *, embed
     ``?source=``.
     """
     # A page opened in a language by its link (``?lang=``) posts in it too: the answer and the signer's mail keep it.
-    lang = {"lang": linked} if has_request_context() and (linked := linked_language()) else {}
+    lang = linked_language() if has_request_context() else None  # None: no parameter
     if embed:
-        action_url = url_for("signing.embed", slug=campaign.slug, **lang)
+        action_url = url_for("signing.embed", slug=campaign.slug, lang=lang)
     elif host is not None:
-        action_url = url_for("public.hosted_petition", org=host.organization.slug, slug=campaign.slug, **lang)
+        action_url = url_for("public.hosted_petition", org=host.organization.slug, slug=campaign.slug, lang=lang)
     else:
-        action_url = url_for("public.petition", slug=campaign.slug, **lang)
+        action_url = url_for("public.petition", slug=campaign.slug, lang=lang)
     via = source = None
     if formdata is None:
         args = request.args if has_request_context() else {}

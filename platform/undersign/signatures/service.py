@@ -41,7 +41,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from undersign.accounts.models import User
 from undersign.audit import record
-from undersign.campaigns.models import Campaign, SponsorRole, Sponsorship
+from undersign.campaigns.models import LANGUAGES, Campaign, SponsorRole, Sponsorship
 from undersign.db import db, utcnow
 from undersign.errors import Conflict, InvalidInput, NotFound
 from undersign.events import publish
@@ -93,7 +93,7 @@ def attributed_sponsorship(campaign: Campaign, via: str | None) -> Sponsorship:
 def mail_links(campaign: Campaign, signature: Signature, raw: str | None) -> dict[str, str | None]:
     """The links of a signer's mail, from ``BASE_URL`` (also outside a request: the CLI, a worker, the API's jobs)."""
     # A signer in another language than the default opens the pages in theirs (``?lang=``), whatever the browser says.
-    lang = {"lang": signature.language} if signature.language != rules.LANGUAGES[0] else {}
+    lang = {"lang": signature.language} if signature.language != LANGUAGES[0] else {}
     return {
         "confirm_url": absolute_url("signing.confirm", slug=campaign.slug, token=raw, **lang) if raw else None,
         "withdraw_url": absolute_url("signing.withdraw", slug=campaign.slug, token=withdraw_token(signature), **lang),

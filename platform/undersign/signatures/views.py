@@ -110,8 +110,7 @@ def _sign(campaign: Campaign, host: Sponsorship | None, *, embed: bool = False) 
         abort(403)
     token = request.form.get("csrf_token")
     form = page_sign_form(campaign, host, embed=embed, formdata=request.form)
-    lang = {"lang": linked} if (linked := linked_language()) else {}
-    done = url_for("signing.embed_signed" if embed else "signing.signed", slug=campaign.slug, **lang)
+    done = url_for("signing.embed_signed" if embed else "signing.signed", slug=campaign.slug, lang=linked_language())
     if form.is_bot:
         return redirect(done, 303)
     valid = form.validate()
