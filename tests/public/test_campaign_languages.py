@@ -290,3 +290,22 @@ def test_the_demo_petitions_have_korean_versions(app):
         [korean] = campaign.translations
         assert korean.language == "ko" and korean.title and korean.summary and korean.body
         assert len(korean.demands) == len(campaign.demands)
+
+
+def test_the_lead_says_which_language_the_original_is_in(client):
+    petition = korean_petition()
+    login_as(client, staff(petition.lead, Role.EDITOR))
+    page = console(petition.lead, petition.campaign, "languages")
+
+    taken = submit(client, page, {"language": "ko"})  # Korean has a version already
+    unknown = submit(client, page, {"language": "xx"})
+    assert taken.status_code == 400 and "There is a version in that language already" in text_of(taken)
+    assert unknown.status_code == 400
+
+    submit(client, page, {}, action=f"{page}/ko/delete")
+    done = submit(client, page, {"language": "ko"})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Campaign, petition.campaign.id).language == "ko"  # type: ignore[union-attr]
+    assert client.get(f"{page}/ko").status_code == 404  # the original is edited on the edit page
+    assert client.get(f"{page}/en").status_code == 200  # English is now a version to add

@@ -118,6 +118,27 @@ def save_translation(actor: User, org: Organization, campaign: Campaign, languag
     return existing
 
 
+def set_original_language(actor: User, org: Organization, campaign: Campaign, language: str, *,
+                          now: dt.datetime | None = None, ip: str | None = None) -> None:
+    """Say which language the petition's own text is written in (the default is English).
+
+    :raise PermissionDenied: ``org`` does not lead the campaign.
+    :raise InvalidInput: an unknown language, or one that has a version already (two texts cannot both be it).
+    """
+    require_lead(org, campaign)
+    if language not in LANGUAGES:
+        raise InvalidInput(_("Choose one of the languages listed."), field="language")
+    if language == campaign.language:
+        return
+    if version(campaign, language) is not None:
+        raise InvalidInput(_("There is a version in that language already: remove it first."), field="language")
+    campaign.language = language
+    campaign.changed_at = now or utcnow()
+    db.session.flush()
+    record(actor, "campaign.edited", campaign, organization_id=org.id, ip=ip,
+           details={"fields": ["language"], "language": language})
+
+
 def remove_translation(actor: User, org: Organization, campaign: Campaign, language: str, *,
                        now: dt.datetime | None = None, ip: str | None = None) -> None:
     """Remove the version in ``language``: its readers see the original from then on.

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from undersign.campaigns import service, translations
-from undersign.campaigns.forms import TranslationForm, format_demands
+from undersign.campaigns.forms import OriginalLanguageForm, TranslationForm, format_demands
 from undersign.campaigns.models import LANGUAGES, Campaign, CampaignTranslation
 from undersign.campaigns.views.console import bp, campaign, press_button
 from undersign.organizations.models import Permission
@@ -33,14 +33,37 @@ def _language(petition: Campaign, code: str) -> str:
     return code
 
 
-@bp.get("/<slug>/languages")
-@member(Permission.EDIT_CAMPAIGNS)
-def languages(slug: str) -> ResponseReturnValue:
-    petition = _lead_petition()
+def _original_form(petition: Campaign) -> OriginalLanguageForm:
+    form = OriginalLanguageForm() if request.method == "POST" else OriginalLanguageForm(
+        data={"language": petition.language})
+    form.language.choices = [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES]
+    return form
+
+
+def _languages_page(petition: Campaign, original: OriginalLanguageForm, status: int = 200) -> ResponseReturnValue:
     versions = {t.language: t for t in petition.translations}
     others = [code for code in LANGUAGES if code != petition.language]
     return render_template("campaigns/languages.html", org=g.org, campaign=petition, versions=versions,
-                           others=others, names=LANGUAGE_NAMES, form=EmptyForm())
+                           others=others, names=LANGUAGE_NAMES, form=EmptyForm(), original=original), status
+
+
+@bp.route("/<slug>/languages", methods=["GET", "POST"])
+@member(Permission.EDIT_CAMPAIGNS)
+def languages(slug: str) -> ResponseReturnValue:
+    """The versions, and (POST) which language the original is written in."""
+    petition = _lead_petition()
+    original = _original_form(petition)
+    if not original.is_submitted():
+        return _languages_page(petition, original)
+    if not original.validate():
+        return _languages_page(petition, original, 400)
+    with field_errors(original, "language") as outcome:
+        translations.set_original_language(current_user, g.org, petition, original.language.data or "",
+                                           ip=request.remote_addr)
+    if not outcome.ok:
+        return _languages_page(petition, original, outcome.status)
+    flash(_("Saved."), "success")
+    return redirect(url_for("campaigns.languages", slug=petition.slug))
 
 
 def _form_data(version: CampaignTranslation | None) -> dict[str, Any]:
