@@ -171,7 +171,11 @@ def test_signing_the_korean_version_counts_on_the_english_page(client, mailbox: 
     assert signed.status_code == 303
     mail = mailbox.last_to("jiwoo@example.org")
     assert KO_TITLE in mail.subject  # the confirmation, in the page's language
-    assert confirm(client, mail.link("/confirm/")).status_code == 200
+    link = mail.link("/confirm/")
+    assert link.endswith("?lang=ko")
+    assert KO_TITLE in text_of(client.get(link, headers=ENGLISH))  # the link opens the page in Korean
+    confirmed = confirm(client, link)
+    assert confirmed.status_code == 200 and KO_TITLE in text_of(confirmed)
 
     row = db.session.scalar(select(Signature).where(Signature.email == "jiwoo@example.org"))
     assert row is not None and row.language == "ko"

@@ -190,7 +190,7 @@ def sign_hosted_page(org: str, slug: str) -> ResponseReturnValue:
 @bp.get("/p/<slug>/signed")
 @public
 def signed(slug: str) -> ResponseReturnValue:
-    return render_template("signatures/check_email.html", campaign=public_campaign(slug, with_sponsors=False))
+    return render_template("signatures/check_email.html", campaign=localized(public_campaign(slug, with_sponsors=False)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -209,7 +209,7 @@ def confirm(slug: str, token: str) -> ResponseReturnValue:
     if form.validate_on_submit():
         signature, _ = service.confirm(campaign, token)
         response = make_response(render_template(
-            "signatures/confirmed.html", campaign=campaign, signature=signature,
+            "signatures/confirmed.html", campaign=localized(campaign), signature=signature,
             # A held signature is thanked exactly as a counted one (it counts once released): the sender learns nothing.
             supporters=campaign.signature_count + (signature.held_at is not None and signature.invalidated_at is None),
             withdraw_url=url_for("signing.withdraw", slug=campaign.slug, token=tokens.withdraw_token(signature)),
@@ -221,7 +221,7 @@ def confirm(slug: str, token: str) -> ResponseReturnValue:
         return response
     signature = tokens.signature_by_confirm_token(campaign, token)
     return render_template(
-        "signatures/confirm.html", campaign=campaign, signature=signature, form=form,
+        "signatures/confirm.html", campaign=localized(campaign), signature=signature, form=form,
         withdraw_url=url_for("signing.withdraw", slug=campaign.slug, token=tokens.withdraw_token(signature)),
     )
 
@@ -314,6 +314,6 @@ def embed(slug: str) -> ResponseReturnValue:
 def embed_signed(slug: str) -> ResponseReturnValue:
     g.framable = True
     campaign = public_campaign(slug, with_sponsors=False)
-    return render_template("signatures/embed_signed.html", campaign=campaign,
+    return render_template("signatures/embed_signed.html", campaign=localized(campaign),
                            petition_url=absolute_url("public.petition", slug=campaign.slug))
 
