@@ -39,7 +39,7 @@ translations: $(CATALOGUES)
 
 ## Extracts every marked string (babel.cfg) into translations/messages.pot and merges it into each catalogue.
 translations-update: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 --no-location --sort-output \
 		--project undersign -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 
@@ -92,11 +92,15 @@ bench: $(VENV)/.installed $(CATALOGUES)
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
-## Copies the pinned third-party front-end assets (package.json) into static/vendor; the result is committed.
+## Copies the pinned third-party front-end assets (package.json) into static/vendor, and axe-core (for the
+## browser tests' accessibility checks) into tests/vendor; the result is committed.
 vendor:
 	npm install --no-audit --no-fund
 	mkdir -p static/vendor/pico
 	cp node_modules/@picocss/pico/css/pico.min.css node_modules/@picocss/pico/LICENSE.md static/vendor/pico/
+	@# axe-core is for the accessibility checks of the browser tests only: no page of the site loads it.
+	mkdir -p tests/vendor/axe-core
+	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE tests/vendor/axe-core/
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3* .pytest_cache

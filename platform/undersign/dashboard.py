@@ -108,10 +108,10 @@ def campaign_dashboard(campaign: Campaign, viewer: Sponsorship, now: dt.datetime
              {"withdrawn": _("withdrew"), "removed": _("removed")}.get(s.status, ""))
         for s in sorted(sponsors, key=lambda s: (s.role != "lead", -s.signature_count, s.id))
     ]
-    countries = rules.country_names()
+    countries = dict(rules.country_choices(str(get_locale() or "en")))
     by_country = {countries.get(code, code): n for code, n in figures.breakdown(campaign.id, "country").items()}
     channels = figures.breakdown(campaign.id, "channel")
-    by_channel = {CHANNELS.get(key, key): channels[key] for key in [*CHANNELS, *channels] if key in channels}
+    by_channel = {str(CHANNELS.get(key, key)): channels[key] for key in [*CHANNELS, *channels] if key in channels}
 
     return CampaignDashboard(
         total=campaign.signature_count,

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from confusable_homoglyphs.categories import alias as _script_alias
 from confusable_homoglyphs.utils import load as load_confusables_data
+from flask_babel import gettext as _
 
 # Bidirectional overrides and isolates let text display as something else ("Trojan Source":
 # "Hanvoice" spelled backwards behind U+202E). The plain direction marks (U+200E, U+200F) stay
@@ -154,18 +155,20 @@ def invisible_characters(text: str) -> list[str]:
     return [ch for i, ch in enumerate(text) if _is_invisible(ch) and not _needed_here(text, i)]
 
 
-def unreadable_name(text: str, label: str = "The name") -> str | None:
+def unreadable_name(text: str, label: str | None = None) -> str | None:
     """Why ``text`` cannot be shown as a name (a person's or an organization's), or None if it can.
 
     Every form and service that takes a name asks this one function: a name that is blank once its
     invisible characters are removed, or that holds invisible characters it does not need, is
     refused rather than cleaned, so that what is stored is what people see.
     """
+    label = label if label is not None else _("The name")
     if not "".join(ch for ch in text if not _is_invisible(ch)).strip():
-        return f"{label} is blank once its invisible characters are removed: enter letters people can read."
+        return str(_("%(label)s is blank once its invisible characters are removed: enter letters people can read.",
+                     label=label))
     if invisible_characters(text):
-        return (f"{label} contains invisible characters (such as zero-width spaces or fillers) "
-                "that would hide what it says: remove them.")
+        return str(_("%(label)s contains invisible characters (such as zero-width spaces or fillers) "
+                     "that would hide what it says: remove them.", label=label))
     return None
 
 

@@ -28,7 +28,7 @@ def test_sign_up_errors_are_in_korean(client):
     response = sign_up(korean(client), "", name="", password="short")
     text = text_of(response)
     assert response.status_code == 400
-    assert "이름을 입력하세요." in text
+    assert "이름을 입력해 주세요." in text
     assert "12자 이상 1,024자 이하로 입력하세요." in text
     assert "Enter your name." not in text and "Use between 12 and 1,024 characters." not in text
 
@@ -48,7 +48,7 @@ def test_organization_console_is_in_korean(client):
 
 def test_verification_mail_is_in_the_language_of_the_sign_up(client, mailbox):
     response = sign_up(korean(client), "minji@example.org", name="김민지")
-    assert response.status_code == 200 and "이메일을 확인하세요" in text_of(response)
+    assert response.status_code == 200 and "이메일을 확인해 주세요" in text_of(response)
     mail = mailbox.last_to("minji@example.org")
     assert mail.subject == "undersign 이메일 주소를 확인해 주세요"
     assert "김민지 님, 안녕하세요." in mail.body

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from html import unescape
+
 import pytest
 
 from tests.accounts.flows import is_signed_in, sign_in
@@ -85,7 +88,15 @@ def test_next_never_leaves_the_site(client, target):
     make_user("redirect@example.org")
     page = client.get("/login", query_string={"next": target})
     assert page.status_code == 200
-    assert "evil" not in page.get_data(as_text=True)
+    # The language switcher links back to this very address (query and all); following it stays here.
+    html = page.get_data(as_text=True)
+    switcher = re.search(r'<ul class="language-switcher".*?</ul>', html, re.S)
+    assert switcher is not None
+    assert "evil" not in html.replace(switcher.group(0), "")
+    korean = re.search(r'href="([^"]+)" lang="ko"', switcher.group(0))
+    assert korean is not None
+    back = client.get(unescape(korean.group(1)))
+    assert back.status_code == 303 and back.headers["Location"].startswith("/login")
     response = sign_in(client, "redirect@example.org", next=target)
     assert response.status_code == 302
     assert response.headers["Location"] == "/orgs"

@@ -329,3 +329,7 @@ def test_the_api_answers_in_english_whatever_language_the_client_asks_for(client
 
     assert asked_korean.get_json()["results"][0]["message"] == english
     assert english.isascii()
+    # A rule whose message carries a number is translated on the sign form, and stays English here.
+    too_long = {"signatures": [{"person": {"name": "가" * 101}}]}
+    answer = post(client, found.campaign.slug, too_long, {**headers, "Accept-Language": "ko"}, 200)
+    assert answer.get_json()["results"][0]["message"] == "Use at most 100 characters for your name."

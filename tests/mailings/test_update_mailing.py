@@ -50,7 +50,7 @@ def test_each_sponsor_reaches_exactly_its_consenting_confirmed_supporters(client
     page = sponsors.url(sponsors.lead, f"updates/{update.id}/mailing")
     preview = client.get(page)
     assert preview.status_code == 200
-    assert "Send to 2 supporter(s)" in text_of(preview)
+    assert "Send to 2 supporters" in text_of(preview)
     assert "<strong>well</strong>" in preview.get_data(as_text=True)
     assert "<script>alert" not in preview.get_data(as_text=True)
 

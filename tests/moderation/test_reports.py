@@ -123,7 +123,7 @@ def test_reports_are_rate_limited_per_address(client, petition):
         assert send_report(client, petition.slug, reason="spam").status_code == 303
     response = send_report(client, petition.slug, reason="spam")
     assert response.status_code == 429
-    assert REPORT_LIMITED in text_of(response)
+    assert str(REPORT_LIMITED) in text_of(response)
     assert report_count() == 5
     # Another address is not held back.
     other = client.post(f"/p/{petition.slug}/report", environ_base={"REMOTE_ADDR": "192.0.2.7"},

@@ -37,8 +37,8 @@ def test_bad_email_comes_back_on_the_petition_page_focused_and_in_plain_words(cl
     html = response.get_data(as_text=True)
     email = _tag(html, "sign-email")
     assert 'value="ann@example"' in email and "autofocus" in email
-    assert 'aria-invalid="true"' in email and 'aria-describedby="sign-email-help"' in email
-    assert re.search(r'<small id="sign-email-help" class="field-error">\s*That doesn', html)
+    assert 'aria-invalid="true"' in email and 'aria-describedby="sign-email-error sign-email-help"' in email
+    assert re.search(r'<small id="sign-email-error" class="field-error">\s*That doesn', html)
     # Only the first problem takes the focus; what was typed elsewhere is kept.
     assert html.count("autofocus") == 1
     assert 'value="Ann Lee"' in _tag(html, "sign-name") and "Typed with care." in html
@@ -129,7 +129,7 @@ def test_bad_email_on_a_phone_lands_on_the_error(app, committed, live_server, br
         with page.expect_navigation():
             page.locator("#sign button[type=submit]").click()
         assert page.url == f"{live_server}/p/{slug}"
-        error = page.locator("#sign-email-help")
+        error = page.locator("#sign-email-error")
         assert error.inner_text().strip() == PLAIN_EMAIL_ERROR
         box = error.bounding_box()
         assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= PHONE_390["height"], box

@@ -31,7 +31,7 @@ NAME = [
     DataRequired(_l("Enter your name.")),
     Length(max=100, message=_l("Use at most 100 characters.")),
     SingleLine(),
-    Readable("Your name"),
+    Readable(_l("Your name")),
     NotFormula(),
 ]
 EMAIL = [

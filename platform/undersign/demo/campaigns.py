@@ -29,6 +29,7 @@ from undersign.organizations.models import Organization
 from undersign.signatures import tallies
 from undersign.signatures.models import Consent, Signature
 from undersign.signatures.rules import consent_wording
+from undersign.transparency import heads
 from undersign.transparency import service as signature_log
 
 LEAD = "fathom-film-group"
@@ -464,8 +465,9 @@ def load(orgs: dict[str, Organization]) -> list[Campaign]:
             _consents(campaign, sponsorships, [row["email_key"] for row in rows])
         _recount(campaign, sponsorships)
         tallies.rebuild(campaign.id)
-        # The public log holds one entry per counted signature, so the demo's count verifies.
+        # The public log holds one entry per counted signature, so the demo's count verifies, under a signed head.
         signature_log.backfill(campaign.id)
+        heads.issue(campaign)
 
         titles = set(db.session.scalars(select(Update.title).where(Update.campaign_id == campaign.id)))
         for update in spec["updates"]:

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import format_date, ngettext
 from flask_login import current_user
 
 from undersign.campaigns.models import Campaign, Update
@@ -32,7 +32,7 @@ bp = Blueprint("mailings", __name__)
 @console.context_processor
 def _helpers() -> dict[str, Any]:
     def day(moment: dt.datetime | None) -> str:
-        return f"{moment.day} {moment:%B %Y}" if moment is not None else ""
+        return format_date(moment, _("d MMMM y")) if moment is not None else ""
 
     return {"Permission": Permission, "day": day}
 

@@ -144,8 +144,8 @@ def resolve(admin: User, campaign: Campaign, report_ids: Iterable[int], action: 
     :raise Conflict: a chosen report was closed meanwhile, or the petition is down already.
     """
     _check_admin(admin)
-    reason = clean_text(reason, field="reason", label="The reason", max_length=REASON_MAX)
-    note = clean_text(note, field="note", label="The note", max_length=NOTE_MAX)
+    reason = clean_text(reason, field="reason", label=_("The reason"), max_length=REASON_MAX)
+    note = clean_text(note, field="note", label=_("The note"), max_length=NOTE_MAX)
     if action is not Resolution.NONE and not reason:
         raise InvalidInput(_("Give a reason: it is shown on the petition's page.") if action is Resolution.TAKE_DOWN
                            else _("Give the warning: the lead organization's owners read it."), field="reason")
@@ -165,7 +165,7 @@ def dismiss(admin: User, campaign: Campaign, report_ids: Iterable[int], *, note:
     :raise PermissionDenied, InvalidInput, Conflict: as `resolve`.
     """
     _check_admin(admin)
-    note = clean_text(note, field="note", label="The note", max_length=NOTE_MAX)
+    note = clean_text(note, field="note", label=_("The note"), max_length=NOTE_MAX)
     reports = _open_reports(campaign, report_ids)
     _close(admin, campaign, reports, ReportStatus.DISMISSED, None, note, ip)
     return reports

@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 
 from undersign.errors import DomainError, InvalidFields, InvalidInput
@@ -114,7 +114,7 @@ class ReportStatus(str, enum.Enum):
 
 
 REPORT_STATUS_LABELS = {
-    ReportStatus.OPEN.value: _l("Open"),
+    ReportStatus.OPEN.value: lazy_pgettext("report status", "Open"),
     ReportStatus.RESOLVED.value: _l("Resolved"),
     ReportStatus.DISMISSED.value: _l("Dismissed"),
 }

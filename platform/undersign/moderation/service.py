@@ -41,7 +41,7 @@ def decide(admin: User, org: Organization, decision: Decision, reason: str = "",
     if not admin.is_admin:
         raise PermissionDenied(_("Only platform administrators decide on organizations."))
     sources, target, reason_required, action = DECISIONS[decision]
-    reason = clean_text(reason, field="reason", label="The reason", max_length=REASON_MAX)
+    reason = clean_text(reason, field="reason", label=_("The reason"), max_length=REASON_MAX)
     if reason_required and not reason:
         raise InvalidInput(_("Give a reason: the organization's owners will read it."), field="reason")
     db.session.execute(select(Organization.id).where(Organization.id == org.id).with_for_update())

@@ -34,7 +34,7 @@ def take_down(admin: User, campaign: Campaign, reason: str, *, ip: str | None = 
     :raise Conflict: the petition is already taken down (another administrator may have been first).
     """
     _require_admin(admin)
-    reason = clean_text(reason, field="reason", label="The reason", max_length=TAKEDOWN_REASON_MAX)
+    reason = clean_text(reason, field="reason", label=_("The reason"), max_length=TAKEDOWN_REASON_MAX)
     if not reason:
         raise InvalidInput(_("Give a reason: it is shown on the petition's page."), field="reason")
     _lock(campaign)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 
 from undersign.extensions import limiter
 from undersign.moderation import reports
@@ -22,12 +23,12 @@ bp = Blueprint("reports", __name__)
 
 # Per client address, counting report POSTs only (in the README).
 REPORT_LIMIT = "5 per hour;20 per day"
-REPORT_LIMITED = "You have sent several reports in a short time. Please wait an hour before you send another."
+REPORT_LIMITED = _l("You have sent several reports in a short time. Please wait an hour before you send another.")
 
 
 @bp.route("/p/<slug>/report", methods=["GET", "POST"])
 @public
-@limiter.limit(REPORT_LIMIT, methods=["POST"], error_message=REPORT_LIMITED)
+@limiter.limit(REPORT_LIMIT, methods=["POST"], error_message=lambda: str(REPORT_LIMITED))  # type: ignore[arg-type]
 def report(slug: str) -> ResponseReturnValue:
     """The form; a valid report is stored and answered by the thank-you page.
 

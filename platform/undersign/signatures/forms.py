@@ -167,13 +167,13 @@ def new_sign_form(campaign: Campaign, *, action_url: str, consent_choices: list[
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 EXPORT_STATUS_CHOICES = [
-    SelectChoice(ExportStatus.CONFIRMED.value, "Confirmed (the signatures that count)"),
-    SelectChoice(ExportStatus.WITHDRAWN.value, "Withdrawn or unsubscribed (dates only, no personal data)"),
-    SelectChoice(ExportStatus.ALL.value, "Both"),
+    SelectChoice(ExportStatus.CONFIRMED.value, _l("Confirmed (the signatures that count)")),
+    SelectChoice(ExportStatus.WITHDRAWN.value, _l("Withdrawn or unsubscribed (dates only, no personal data)")),
+    SelectChoice(ExportStatus.ALL.value, _l("Both")),
 ]
 
 
-def _day(label: str) -> Callable[[FlaskForm, Field], None]:
+def _day(label: object) -> Callable[[FlaskForm, Field], None]:
     def check(form: FlaskForm, field: Field) -> None:
         raw = (field.data or "").strip()
         if not raw:
@@ -183,7 +183,8 @@ def _day(label: str) -> Callable[[FlaskForm, Field], None]:
                 raise ValueError(raw)
             dt.date.fromisoformat(raw)
         except ValueError:
-            raise ValidationError(f"{label}: “{raw[:20]}” is not a date; write it as YYYY-MM-DD, e.g. 2026-12-31.") from None
+            raise ValidationError(_("%(label)s: “%(typed)s” is not a date; write it as YYYY-MM-DD, e.g. 2026-12-31.",
+                                    label=str(label), typed=raw[:20])) from None
     return check
 
 
@@ -193,15 +194,15 @@ class ExportForm(Form):
     class Meta:
         csrf = False  # a GET that changes nothing but the audit log, which records every one
 
-    status = SelectField("Signatures", choices=EXPORT_STATUS_CHOICES, default=ExportStatus.CONFIRMED.value,
+    status = SelectField(_l("Signatures"), choices=EXPORT_STATUS_CHOICES, default=ExportStatus.CONFIRMED.value,
                          validate_choice=False)
-    signed_from = StringField("Signed from", name="from", validators=[_day("Signed from")], render_kw={"type": "date"})
-    signed_to = StringField("Signed until (included)", name="to", validators=[_day("Signed until")],
+    signed_from = StringField(_l("Signed from"), name="from", validators=[_day(_l("Signed from"))], render_kw={"type": "date"})
+    signed_to = StringField(_l("Signed until (included)"), name="to", validators=[_day(_l("Signed until"))],
                           render_kw={"type": "date"})
 
     def validate_status(self, field: Field) -> None:
         if (field.data or ExportStatus.CONFIRMED.value) not in {s.value for s in ExportStatus}:
-            raise ValidationError("Signatures: choose confirmed, withdrawn or both (all).")
+            raise ValidationError(_("Signatures: choose confirmed, withdrawn or both (all)."))
 
     def validate_signed_to(self, field: Field) -> None:
         try:
@@ -209,7 +210,7 @@ class ExportForm(Form):
         except ValueError:
             return  # the field's own check names the date that does not parse
         if start is not None and end is not None and end < start:
-            raise ValidationError("Signed until: this day comes before the “signed from” day.")
+            raise ValidationError(_("Signed until: this day comes before the “signed from” day."))
 
     def filters(self) -> ExportFilters:
         """The validated filters (call after ``validate()``); an empty date means no bound."""

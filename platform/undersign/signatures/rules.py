@@ -26,6 +26,7 @@ from functools import lru_cache
 from importlib import resources
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
 
 from undersign.campaigns.models import LANGUAGES, Campaign, Sponsorship
 from undersign.errors import InvalidInput
@@ -201,11 +202,11 @@ def clean_name(raw: str | None) -> str:
     value = " ".join(value.split())
     if not value:
         raise InvalidInput(N_("Enter your name."), field="name")
-    problem = unreadable_name(value, "Your name")
+    problem = unreadable_name(value, _("Your name"))
     if problem:
         raise InvalidInput(problem, field="name")
     if len(value) > NAME_MAX:
-        raise InvalidInput(f"Use at most {NAME_MAX} characters for your name.", field="name")
+        raise InvalidInput(_("Use at most %(count)s characters for your name.", count=NAME_MAX), field="name")
     if starts_like_formula(value):
         raise InvalidInput(N_("A name cannot start with =, +, - or @."), field="name")
     return value
@@ -248,7 +249,7 @@ def clean_postcode(raw: str | None) -> str | None:
 
     :raise InvalidInput: ``field="postcode"``.
     """
-    message = f"Enter a postcode of up to {POSTCODE_MAX} letters, digits, spaces or hyphens, or leave it empty."
+    message = _("Enter a postcode of up to %(count)s letters, digits, spaces or hyphens, or leave it empty.", count=POSTCODE_MAX)
     if _forbidden(raw or ""):
         raise InvalidInput(message, field="postcode")
     value = " ".join(_normal(raw).split())
@@ -268,9 +269,10 @@ def clean_comment(raw: str | None) -> str | None:
     if not value:
         return None
     if _forbidden(value, allow="\n\t"):
-        raise InvalidInput("Your comment contains characters we cannot accept (control characters).", field="comment")
+        raise InvalidInput(N_("Your comment contains characters we cannot accept (control characters)."), field="comment")
     if len(value) > COMMENT_MAX:
-        raise InvalidInput(f"Keep your comment to {COMMENT_MAX:,} characters (it has {len(value):,}).", field="comment")
+        raise InvalidInput(_("Keep your comment to %(most)s characters (it has %(count)s).",
+                             most=f"{COMMENT_MAX:,}", count=f"{len(value):,}"), field="comment")
     return value
 
 

@@ -137,7 +137,7 @@ def clean_network(raw: str | None) -> str:
 
 
 def _reason(raw: str | None) -> str:
-    reason = clean_line(raw, field="reason", label="The reason", max_length=REASON_MAX)
+    reason = clean_line(raw, field="reason", label=_("The reason"), max_length=REASON_MAX)
     if not reason:
         raise InvalidInput(_("Say why it is blocked."), field="reason")
     return reason

@@ -20,6 +20,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, case, delete, func, insert, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -32,8 +33,8 @@ from undersign.signatures.models import Signature, SignatureBreakdown, Signature
 Event = Literal["confirmed", "withdrawn", "invalidated", "reinstated"]
 
 # The channels a signature can come through, in the order the dashboard lists them, with their words.
-CHANNELS = {"form": "Petition page", "sponsor_page": "Sponsor's page", "embed": "Embedded form",
-            "api": "API", "offline": "Offline (paper, imports)"}
+CHANNELS = {"form": _l("Petition page"), "sponsor_page": _l("Sponsor's page"), "embed": _l("Embedded form"),
+            "api": _l("API"), "offline": _l("Offline (paper, imports)")}
 # Stored ``source`` values that name a channel; any other tag (``?source=newsletter-may``) is the form.
 _CHANNEL_OF_SOURCE = {"embed": "embed", "widget": "embed", "api": "api", "offline": "offline",
                       "paper": "offline", "import": "offline", "sponsor-page": "sponsor_page"}

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, g, jsonify, make_response, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -67,7 +68,7 @@ def sign_limit() -> str:
     return str(current_app.config["SIGN_RATE_LIMIT"])
 
 
-EXPIRED_FORM = "This form had expired. Please check your details and send it again."
+EXPIRED_FORM = _l("This form had expired. Please check your details and send it again.")
 
 
 def _origin(url: str) -> str:
@@ -115,7 +116,7 @@ def _sign(campaign: Campaign, host: Sponsorship | None, *, embed: bool = False) 
         return redirect(done, 303)
     valid = form.validate()
     if not form_token_valid(token, campaign, form.purpose):
-        form.form_errors.append(EXPIRED_FORM)
+        form.form_errors.append(str(EXPIRED_FORM))
         return _rerender(campaign, host, form, 400, embed)
     if not valid:
         return _rerender(campaign, host, form, 400, embed)

@@ -13,6 +13,7 @@ import json
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _, lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from undersign.db import utcnow
@@ -28,7 +29,7 @@ bp = Blueprint("me", __name__)
 SESSION_KEY = "supporter"
 # Per client address, counting POSTs of the request form only (in the README); per address, see the service.
 LINK_LIMIT = "5 per minute;20 per hour"
-LINK_LIMITED = "You have asked for several links in a short time. Please wait a few minutes and try again."
+LINK_LIMITED = _l("You have asked for several links in a short time. Please wait a few minutes and try again.")
 
 
 def signed_in_key() -> str | None:
@@ -63,7 +64,7 @@ def _no_store(response: Response) -> Response:
 
 @bp.route("/me", methods=["GET", "POST"])
 @public
-@limiter.limit(LINK_LIMIT, methods=["POST"], error_message=LINK_LIMITED)
+@limiter.limit(LINK_LIMIT, methods=["POST"], error_message=lambda: str(LINK_LIMITED))  # type: ignore[arg-type]
 def me() -> ResponseReturnValue:
     """Signed in: the list. Otherwise the form asking for a link; its answer is the same for every address."""
     key = signed_in_key()
@@ -103,7 +104,7 @@ def sign_out() -> ResponseReturnValue:
     if not EmptyForm().validate_on_submit():
         abort(400)
     session.pop(SESSION_KEY, None)
-    flash("You are signed out of “My signatures”.", "info")
+    flash(_("You are signed out of “My signatures”."), "info")
     return redirect(url_for("me.me"), 303)
 
 
@@ -124,7 +125,7 @@ def _checked_key() -> str:
 def withdraw(signature_id: int) -> ResponseReturnValue:
     """:raise 404: not one of this address's signatures."""
     campaign = service.withdraw(_checked_key(), signature_id)
-    return _changed(f"Your signature on “{campaign.title}” is withdrawn and your details on it erased.")
+    return _changed(_("Your signature on “%(title)s” is withdrawn and your details on it erased.", title=campaign.title))
 
 
 @bp.post("/me/signatures/<int:signature_id>/name/<any(show, hide):visibility>")
@@ -132,8 +133,8 @@ def withdraw(signature_id: int) -> ResponseReturnValue:
 def show_name(signature_id: int, visibility: str) -> ResponseReturnValue:
     """:raise 404: not one of this address's signatures."""
     service.show_name(_checked_key(), signature_id, visibility == "show")
-    return _changed("Your name is shown in the list of supporters." if visibility == "show"
-                    else "Your name is no longer shown in the list of supporters.")
+    return _changed(_("Your name is shown in the list of supporters.") if visibility == "show"
+                    else _("Your name is no longer shown in the list of supporters."))
 
 
 @bp.post("/me/signatures/<int:signature_id>/consents/<int:organization_id>/<any(give, withdraw):answer>")
@@ -141,7 +142,7 @@ def show_name(signature_id: int, visibility: str) -> ResponseReturnValue:
 def consent(signature_id: int, organization_id: int, answer: str) -> ResponseReturnValue:
     """:raise 404: not one of this address's signatures, or not a sponsor to choose. :raise 409: withdrawn."""
     service.set_consent(_checked_key(), signature_id, organization_id, answer == "give")
-    return _changed("Your choice is saved.")
+    return _changed(_("Your choice is saved."))
 
 
 @bp.get("/me/data.json")

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import request
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
@@ -137,45 +138,45 @@ class EmptyForm(Form):
 class SingleLine:
     """One line of printable text: no control characters (NUL, line breaks, tabs, escapes), no bidi overrides."""
 
-    def __init__(self, message: str = "Remove the control characters (such as line breaks) from this field.") -> None:
+    def __init__(self, message: object = _l("Remove the control characters (such as line breaks) from this field.")) -> None:
         self.message = message
 
     def __call__(self, form: FlaskForm, field: Field) -> None:
         if isinstance(field.data, str) and has_control_characters(field.data):
-            raise ValidationError(self.message)
+            raise ValidationError(str(self.message))
 
 
 class MultiLine:
     """Text that may span lines: line breaks and tabs are fine, other control characters and bidi overrides are not."""
 
-    def __init__(self, message: str = "Remove the invisible control characters from this text.") -> None:
+    def __init__(self, message: object = _l("Remove the invisible control characters from this text.")) -> None:
         self.message = message
 
     def __call__(self, form: FlaskForm, field: Field) -> None:
         if isinstance(field.data, str) and has_control_characters(field.data, allow=LINE_BREAKS_AND_TABS):
-            raise ValidationError(self.message)
+            raise ValidationError(str(self.message))
 
 
 class NotFormula:
     """A name may not start with ``= + - @``: spreadsheets would run it as a formula (DESIGN §9)."""
 
-    def __init__(self, message: str = "A name cannot start with =, +, - or @.") -> None:
+    def __init__(self, message: object = _l("A name cannot start with =, +, - or @.")) -> None:
         self.message = message
 
     def __call__(self, form: FlaskForm, field: Field) -> None:
         if isinstance(field.data, str) and starts_like_formula(field.data):
-            raise ValidationError(self.message)
+            raise ValidationError(str(self.message))
 
 
 class Readable:
     """A name people can read: not blank once its invisible characters are removed, and holding
     none it does not need (zero-width spaces, fillers; `undersign.text.unreadable_name`)."""
 
-    def __init__(self, label: str = "The name") -> None:
+    def __init__(self, label: object = _l("The name")) -> None:
         self.label = label
 
     def __call__(self, form: FlaskForm, field: Field) -> None:
         if isinstance(field.data, str) and field.data:
-            problem = unreadable_name(field.data, self.label)
+            problem = unreadable_name(field.data, str(self.label))
             if problem:
                 raise ValidationError(problem)
