@@ -24,7 +24,7 @@ from undersign.organizations.models import Role
 def _campaign_urls(app, org_slug, campaign, *, sponsorship_id, update_id, revision_id):  # type: ignore[no-untyped-def]
     """Every console rule of the campaigns blueprint that names a campaign, filled in, with its methods."""
     values = {"org": org_slug, "slug": campaign.slug, "sponsorship_id": sponsorship_id, "update_id": update_id,
-              "revision_id": revision_id}
+              "revision_id": revision_id, "code": "ko"}
     urls = []
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("campaigns.") or "slug" not in rule.arguments:

@@ -49,7 +49,8 @@ def test_json_figures_cors_and_revalidation(client):
     assert "public" in cache and "max-age=" in cache and "stale-while-revalidate=" in cache
     body = response.json
     assert body == {
-        "slug": petition.slug, "title": petition.campaign.title, "status": "published", "signature_count": 2,
+        "slug": petition.slug, "title": petition.campaign.title, "language": "en", "languages": ["en"],
+        "status": "published", "signature_count": 2,
         "goal": 1000,
         "sponsors": [
             {"slug": petition.lead.slug, "name": petition.lead.name, "signature_count": 1},

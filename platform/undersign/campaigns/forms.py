@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, Field, HiddenField, IntegerField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, Field, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from undersign.campaigns.rules import (
@@ -258,3 +258,27 @@ class UpdateForm(Form):
         description=_l("Markdown, like the petition's text."),
         render_kw={"rows": 10},
     )
+
+
+class TranslationForm(Form):
+    """The petition's text in another language: the edit form's title, summary, text and demands, same rules."""
+
+    title = CampaignForm.title
+    summary = CampaignForm.summary
+    body = CampaignForm.body
+    demands = CampaignForm.demands
+
+    def validate_demands(self, field: Field) -> None:
+        self.parsed_demands = parse_demands(field.data or "")
+
+    def draft(self) -> CampaignDraft:
+        """The version's text as the service's data object (the other fields are the campaign's)."""
+        return CampaignDraft(title=self.title.data or "", summary=self.summary.data or "",
+                             body=self.body.data or "", demands=getattr(self, "parsed_demands", ()))
+
+
+class OriginalLanguageForm(Form):
+    """Which language the petition's own text is in; the view gives the choices (the platform's languages)."""
+
+    language = SelectField(_l("The original text is written in"),
+                           validators=[DataRequired(_l("Choose one of the languages listed."))])

@@ -13,6 +13,11 @@ from undersign.images.models import Image
 from undersign.organizations.models import Organization
 
 
+LANGUAGES = ("en", "ko")
+"""The languages undersign speaks: its interface (`web.language.LANGUAGES` is this), a petition's
+versions and a signer's mail. The first is the default."""
+
+
 class CampaignStatus(str, enum.Enum):
     DRAFT = "draft"
     PUBLISHED = "published"
@@ -65,6 +70,8 @@ class Campaign(Model):
     taken_down_at: Mapped[dt.datetime | None]
     takedown_reason: Mapped[str | None] = mapped_column(Text)
     signature_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The language the original text is written in; other versions are `CampaignTranslation` rows.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     # Last time the count or the content changed: Last-Modified of the public page and .json.
     changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     published_at: Mapped[dt.datetime | None]
@@ -80,6 +87,9 @@ class Campaign(Model):
     image: Mapped[Image | None] = relationship()
     sponsorships: Mapped[list[Sponsorship]] = relationship(
         back_populates="campaign", order_by="Sponsorship.id", cascade="all, delete-orphan"
+    )
+    translations: Mapped[list[CampaignTranslation]] = relationship(
+        back_populates="campaign", order_by="CampaignTranslation.language", cascade="all, delete-orphan"
     )
 
     def public_status(self, now: dt.datetime) -> str:
@@ -126,6 +136,26 @@ class Sponsorship(Model):
     campaign: Mapped[Campaign] = relationship(back_populates="sponsorships")
     organization: Mapped[Organization] = relationship(lazy="joined")
     invited_by: Mapped[User | None] = relationship()
+
+
+class CampaignTranslation(Model):
+    """The petition's text in another language than the original's: one campaign, one count, one form."""
+
+    __tablename__ = "campaign_translations"
+    __table_args__ = (UniqueConstraint("campaign_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(280), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    # Numbered demands, as `Campaign.demands`: a list of {"title": str, "text": str}.
+    demands: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    edited_at: Mapped[dt.datetime | None]
+
+    campaign: Mapped[Campaign] = relationship(back_populates="translations")
 
 
 class CampaignRevision(Model):

@@ -24,6 +24,7 @@ from undersign.db import db, utcnow
 from undersign.delivery.models import Delivery, Outcome, ResponseLink
 from undersign.errors import Conflict, DomainError, InvalidInput, NotFound
 from undersign.links import absolute_url
+from undersign.campaigns.translations import in_signers_language
 from undersign.mail import queue_message
 from undersign.mailings.service import unsubscribe_headers
 from undersign.mailings.tokens import unsubscribe_token
@@ -204,10 +205,11 @@ def mail_response(campaign: Campaign, who: str, title: str, body: str) -> int:
     for signature, org in audience:
         url = absolute_url("mailings.unsubscribe", token=unsubscribe_token(signature.id, org.id))
         assert signature.email is not None
-        queue_message(signature.email, " ".join(f"{campaign.title}: {title}".split())[:300], RESPONSE_TEMPLATE,
-                      {"campaign": campaign, "org": org, "who": who, "body": body, "body_html": body_html,
-                       "name": signature.name, "petition_url": petition_url, "unsubscribe_url": url},
-                      html=True, flush=False, headers=unsubscribe_headers(url))
+        with in_signers_language(campaign, signature.language) as text:
+            queue_message(signature.email, " ".join(f"{text.title}: {title}".split())[:300], RESPONSE_TEMPLATE,
+                          {"campaign": text, "org": org, "who": who, "body": body, "body_html": body_html,
+                           "name": signature.name, "petition_url": petition_url, "unsubscribe_url": url},
+                          html=True, flush=False, headers=unsubscribe_headers(url))
     db.session.flush()
     return len(audience)
 

@@ -15,7 +15,15 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from undersign.campaigns.models import Campaign, CampaignStatus, SponsorRole, Sponsorship, SponsorshipStatus, Update
+from undersign.campaigns.models import (
+    Campaign,
+    CampaignStatus,
+    CampaignTranslation,
+    SponsorRole,
+    Sponsorship,
+    SponsorshipStatus,
+    Update,
+)
 from undersign.db import db, utcnow
 from undersign.organizations.models import Organization
 from undersign.signatures import tallies
@@ -126,6 +134,78 @@ TENANTS_DEMANDS = [
              "to every home that asks."},
 ]
 
+# The Korean versions (Hanvoice's supporters read Korean): the same petitions, written for Korean readers.
+CLOSED_KO = {
+    "title": "탈북 난민을 도와주세요",
+    "summary": (
+        "중국에서 붙잡힌 탈북 난민은 북한으로 끌려가 감옥에 갇히거나 목숨을 잃습니다. 유엔난민기구 최고대표에게 "
+        "이들을 난민으로 인정하고, 이들이 안전한 곳으로 갈 수 있도록 돕는 길을 열어 달라고 요구해 주세요."
+    ),
+    "body": """\
+이런 나라를 한번 상상해 보세요.
+
+- 굶주림이 그저 일상인 나라
+- 누구든 언제라도 아무 예고 없이 감옥에 끌려갈 수 있는 나라
+- 수감자들이 고문과 굶주림, 학대에 시달리고 공개 처형을 억지로 지켜봐야 하는 나라
+- 한 사람이 잡혀가면 삼대가 함께 끌려가는 일이 드물지 않은 나라
+- 약 20만 명의 정치범이 노동 수용소에 갇혀 있는 것으로 알려진 나라
+
+북한 주민들에게 이것은 상상이 아니라 매일 겪는 현실입니다.
+
+이 정권에서 벗어나기 위해 수많은 북한 주민이 더 나은 삶을 꿈꾸며 중국을 거쳐 탈출합니다. 지금 중국에 숨어
+지내는 탈북 난민은 2만 명에서 20만 명에 이르는 것으로 추정됩니다. 중국은 이들을 난민으로 인정하지 않기에
+이들은 늘 위험 속에서 살아갑니다. 붙잡히면 누구든 북한으로 송환되어 투옥되거나 처형당합니다.
+
+우리는 평화와 평등을 위해, 그리고 세계 곳곳의 어려운 이들을 위해 일해 온 유엔을 존경합니다. 동시에 유엔이
+북한을 탈출한 사람들을 위해 훨씬 더 많은 일을 할 수 있다고 믿습니다. 그래서 유엔에 다음 두 가지를 요청합니다.
+""",
+    "demands": [
+        {
+            "title": "강제송환 관련 법을 다시 생각해 주세요",
+            "text": (
+                "중국에서 발견된 탈북자는 예외 없이 북한으로 추방되고, 그곳에서는 감옥이나 죽음이 기다리고 있습니다. "
+                "유엔은 탈북자를 국제법상 난민으로 인정해야 합니다. 국제법은 난민을 돌려보내는 것을 금지합니다. "
+                "그리고 모든 회원국에도 같은 조치를 촉구해야 합니다. 강제송환은 지금 멈춰야 하며, 유엔에는 이를 "
+                "이뤄 낼 사람과 수단이 있습니다."
+            ),
+        },
+        {
+            "title": "밀입국 알선 관련 법을 다시 생각해 주세요",
+            "text": (
+                "지금은 돈을 대든 다른 방법으로든 탈북자가 중국을 벗어나 다른 나라로 가도록 돕는 사람은 모두 "
+                "밀입국 알선범으로 취급됩니다. 탈북자에 대한 민간 후원을 허용하면 이 현실이 바뀌어, 개인과 단체가 "
+                "이들이 안전한 곳으로 가는 데 드는 비용을 떳떳하게 댈 수 있게 됩니다."
+            ),
+        },
+    ],
+}
+
+OPEN_KO = {
+    "title": "탈북 난민 강제북송을 멈춰 주세요",
+    "summary": (
+        "북한을 탈출한 사람들이 중국에서 붙잡혀 정치범 수용소로 돌려보내지고 있습니다. 유엔난민기구에 이들을 "
+        "난민으로 인정하고 강제북송을 멈추게 해 달라고 요구해 주세요."
+    ),
+    "body": """\
+중국은 탈북 난민을 붙잡는 즉시 국경 너머로 돌려보냅니다. 북으로 끌려간 이들은 나라를 떠났다는 이유 하나만으로
+감옥과 노동 수용소에 갇히고, 때로는 처형되기까지 합니다.
+
+유엔난민기구는 이 현실을 바꿀 수 있습니다. 북한을 탈출한 사람들을 난민으로 인정하면 국제법에 따라 누구도
+이들을 돌려보낼 수 없고, 지금 이들을 추방하는 정부들은 그 책임을 져야 합니다.
+
+이 청원은 586명이 유엔에 행동을 촉구했던 첫 번째 청원을 이어 갑니다. 이름을 보태 더 멀리 나아갈 수 있도록
+함께해 주세요.
+""",
+    "demands": [
+        {"title": "탈북자를 난민으로 인정해 주세요",
+         "text": "북한을 탈출한 사람들이 국제법상 난민임을 분명히 밝히고, 모든 회원국이 이들을 난민으로 대우하도록 "
+                 "요청해 주세요."},
+        {"title": "강제북송을 멈춰 주세요",
+         "text": "중국이 탈북 난민을 돌려보내지 않도록 압력을 넣고, 이들의 사정을 심사하는 동안 유엔난민기구의 "
+                 "보호를 받을 수 있게 해 주세요."},
+    ],
+}
+
 # Campaigns that say nothing else are led by Fathom and co-sponsored by the other two demo sponsors,
 # with the example page's decision maker, hashtag and handle.
 CAMPAIGNS: list[dict[str, Any]] = [
@@ -139,6 +219,7 @@ CAMPAIGNS: list[dict[str, Any]] = [
         "body": CLOSED_BODY,
         "demands": CLOSED_DEMANDS,
         "calls_to_action": CLOSED_CALLS_TO_ACTION,
+        "translations": {"ko": CLOSED_KO},
         "status": CampaignStatus.CLOSED,
         "goal": None,
         "published_days_ago": 150,
@@ -167,6 +248,7 @@ CAMPAIGNS: list[dict[str, Any]] = [
         ),
         "body": OPEN_BODY,
         "demands": OPEN_DEMANDS,
+        "translations": {"ko": OPEN_KO},
         "calls_to_action": [
             {"label": f"Tell the UN High Commissioner for Refugees (@{DECISION_MAKER_HANDLE}) why it matters",
              "url": TWEET_AT_DECISION_MAKER},
@@ -325,6 +407,18 @@ def _recount(campaign: Campaign, sponsorships: dict[str, Sponsorship]) -> None:
         campaign.changed_at = utcnow()
 
 
+def _translations(campaign: Campaign, versions: dict[str, dict[str, Any]], now: dt.datetime) -> None:
+    """The demo's versions in other languages, each added once (looked up by language)."""
+    have = set(db.session.scalars(
+        select(CampaignTranslation.language).where(CampaignTranslation.campaign_id == campaign.id)))
+    for language, text in versions.items():
+        if language not in have:
+            db.session.add(CampaignTranslation(campaign_id=campaign.id, language=language, title=text["title"],
+                                               summary=text["summary"], body=text["body"],
+                                               demands=text["demands"], created_at=now))
+    db.session.flush()
+
+
 def load(orgs: dict[str, Organization]) -> list[Campaign]:
     """Create (or complete) the demo petitions of the demo organizations."""
     now = utcnow()
@@ -358,6 +452,7 @@ def load(orgs: dict[str, Organization]) -> list[Campaign]:
             db.session.add(campaign)
             db.session.flush()
         sponsorships = _sponsorships(campaign, orgs, campaign.published_at or now, spec)
+        _translations(campaign, spec.get("translations", {}), now)
 
         existing = set(db.session.scalars(
             select(Signature.email_key).where(

@@ -38,6 +38,7 @@ from undersign.db import db, utcnow
 from undersign.transaction import unit_of_work
 from undersign.errors import Conflict, NotFound
 from undersign.links import absolute_url
+from undersign.campaigns.translations import in_signers_language
 from undersign.mail import OutboxMessage, queue_message
 from undersign.mailings.models import Mailing, MailingRecipient, MailingStatus
 from undersign.mailings.tokens import read_unsubscribe_token, unsubscribe_token
@@ -197,9 +198,11 @@ def _write_batch(mailing: Mailing, batch: list[Signature]) -> None:
     for signature in batch:
         url = absolute_url("mailings.unsubscribe", token=unsubscribe_token(signature.id, org.id))
         assert signature.email is not None  # `audience` selects only signatures with an address
-        context = {**base, "unsubscribe_url": url, "name": signature.name}
-        messages.append(queue_message(signature.email, subject, TEMPLATE, context, html=True, flush=False,
-                                      headers=unsubscribe_headers(url)))
+        # Each in the signer's language: the mail's own words, and the petition's version in it.
+        with in_signers_language(campaign, signature.language) as text:
+            context = {**base, "campaign": text, "unsubscribe_url": url, "name": signature.name}
+            messages.append(queue_message(signature.email, subject, TEMPLATE, context, html=True, flush=False,
+                                          headers=unsubscribe_headers(url)))
     db.session.flush()
     db.session.add_all(MailingRecipient(mailing_id=mailing.id, signature_id=signature.id, outbox_id=message.id)
                        for signature, message in zip(batch, messages))

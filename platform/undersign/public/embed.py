@@ -9,6 +9,7 @@ from __future__ import annotations
 from undersign.campaigns.models import Campaign
 from undersign.db import utcnow
 from undersign.links import absolute_url
+from undersign.public.petition import localized
 from undersign.signatures import rules
 from undersign.signatures.forms import SignForm
 
@@ -17,7 +18,7 @@ def embed_context(campaign: Campaign, form: SignForm | None) -> dict[str, object
     """Everything ``signatures/embed.html`` needs; ``form`` is shown only while the petition is open."""
     open_ = campaign.accepts_signatures(utcnow())
     return {
-        "campaign": campaign,
+        "campaign": localized(campaign),  # the text in the embed's language where that version exists
         "sign_form": form if open_ else None,
         "is_open": open_,
         "count": campaign.signature_count,

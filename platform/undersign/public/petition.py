@@ -19,12 +19,13 @@ from functools import lru_cache
 from typing import Any
 
 from flask import has_request_context, request, url_for
-from flask_babel import format_number, format_timedelta, gettext as _, ngettext
+from flask_babel import format_number, format_timedelta, get_locale, gettext as _, ngettext
 from markupsafe import Markup
 from sqlalchemy import select
 
 from undersign.campaigns.content import render_markdown
 from undersign.campaigns.models import Campaign, CampaignStatus, Sponsorship, Update
+from undersign.campaigns.translations import CampaignInLanguage, in_language, languages_of
 from undersign.delivery.service import public_delivery
 from undersign.db import db, utcnow
 from undersign.links import absolute_url, base_url
@@ -36,6 +37,7 @@ from undersign.signatures.counting import recent_public_signers
 from undersign.signatures.forms import SignForm, new_sign_form
 from undersign.transparency import witnesses
 from undersign.web.cache import counted_recently
+from undersign.web.language import linked_language
 
 MAX_UPDATES_SHOWN = 50
 # Without a goal, the bar aims at the next of these milestones (the way large petition sites do).
@@ -143,12 +145,14 @@ def page_sign_form(campaign: Campaign, host: Sponsorship | None = None, *, embed
     ``formdata``) carries the hosting sponsor, or the page's ``?via=``, and its
     ``?source=``.
     """
+    # A page opened in a language by its link (``?lang=``) posts in it too: the answer and the signer's mail keep it.
+    lang = linked_language() if has_request_context() else None  # None: no parameter
     if embed:
-        action_url = url_for("signing.embed", slug=campaign.slug)
+        action_url = url_for("signing.embed", slug=campaign.slug, lang=lang)
     elif host is not None:
-        action_url = url_for("public.hosted_petition", org=host.organization.slug, slug=campaign.slug)
+        action_url = url_for("public.hosted_petition", org=host.organization.slug, slug=campaign.slug, lang=lang)
     else:
-        action_url = url_for("public.petition", slug=campaign.slug)
+        action_url = url_for("public.petition", slug=campaign.slug, lang=lang)
     via = source = None
     if formdata is None:
         args = request.args if has_request_context() else {}
@@ -156,6 +160,31 @@ def page_sign_form(campaign: Campaign, host: Sponsorship | None = None, *, embed
         source = rules.clean_source(args.get("source"))
     return new_sign_form(campaign, action_url=action_url, consent_choices=rules.consent_choices(campaign),
                          via=via, source=source, embed=embed, formdata=formdata)
+
+
+def page_language() -> str | None:
+    """The language of the page being made (Flask-Babel's, from `web.language.select_language`)."""
+    locale = get_locale()
+    return str(locale) if locale is not None else None
+
+
+def localized(campaign: Campaign) -> CampaignInLanguage:
+    """``campaign`` in the page's language where it has that version, else the original (cards, embed, mail)."""
+    return in_language(campaign, page_language())
+
+
+def alternates(campaign: Campaign, page_endpoint: str, **values: str) -> list[tuple[str, str]]:
+    """``(hreflang, href)`` of each language version of a page, and ``x-default``: absolute, from BASE_URL.
+
+    A version is the page's address with ``?lang=<code>`` (`web.language.linked_language`), so each has an
+    address of its own for search engines and caches; ``x-default`` is the bare address, whose language
+    follows the visitor's choice or browser. Nothing for a petition in one language.
+    """
+    languages = languages_of(campaign)
+    if len(languages) < 2:
+        return []
+    links = [(code, absolute_url(page_endpoint, **values, lang=code)) for code in languages]
+    return links + [("x-default", absolute_url(page_endpoint, **values))]
 
 
 def petition_context(
@@ -175,6 +204,7 @@ def petition_context(
     cache, which is read again only when the counter moves.
     """
     now = utcnow()
+    text = localized(campaign)
     status = campaign.public_status(now)
     accepted = [s for s in campaign.accepted_sponsorships if preview or s.organization.is_approved]
     if host is not None:
@@ -201,6 +231,12 @@ def petition_context(
     page_url = (
         absolute_url("public.hosted_petition", org=host.organization.slug, slug=campaign.slug) if host else canonical_url
     )
+    if host is not None:
+        versions = alternates(campaign, "public.hosted_petition", org=host.organization.slug, slug=campaign.slug)
+    else:
+        versions = alternates(campaign, "public.petition", slug=campaign.slug)
+    # Each version is its own canonical page (what hreflang asks for); the one-language page is the bare address.
+    canonical_link = dict(versions).get(text.language, canonical_url) if versions and host is None else canonical_url
     hashtag = bare(campaign.hashtag, "#")
     handle = bare(campaign.social_handle, "@")
 
@@ -209,8 +245,9 @@ def petition_context(
     meta = {
         "og:type": "website",
         "og:site_name": "undersign",
-        "og:title": campaign.title + (f" #{hashtag}" if hashtag else ""),
-        "og:description": campaign.summary or "",
+        "og:title": text.title + (f" #{hashtag}" if hashtag else ""),
+        "og:description": text.summary or "",
+        "og:locale": {"en": "en_US", "ko": "ko_KR"}.get(text.language),
         "og:url": canonical_url,
         "og:image": base_url() + image if image else None,
         "twitter:card": "summary_large_image" if image else "summary",
@@ -222,7 +259,11 @@ def petition_context(
         form = sign_form if sign_form is not None else page_sign_form(campaign, host)
 
     return {
-        "campaign": campaign,
+        # The text in the page's language where that version exists; everything else is the campaign's.
+        "campaign": text,
+        "content_language": text.language,
+        "alternates": versions,
+        "canonical_link": canonical_link,
         "host": host,
         "host_org": host.organization if host else None,
         "host_count": host.signature_count if host else None,
@@ -250,17 +291,17 @@ def petition_context(
         "handle": handle,
         "decision_maker": campaign.decision_maker,
         "decision_maker_handle": bare(campaign.decision_maker_handle, "@"),
-        "body_html": markdown(campaign.body),
+        "body_html": markdown(text.body),
         "demands": [
             {"title": d.get("title") or "", "html": markdown(d.get("text") or "")}
-            for d in (campaign.demands or []) if isinstance(d, dict)
+            for d in (text.demands or []) if isinstance(d, dict)
         ],
         "calls_to_action": [
             cta for cta in (campaign.calls_to_action or [])
             if isinstance(cta, dict) and cta.get("label") and safe_link(cta.get("url"))
         ],
         "campaign_image_url": image,
-        "share": share_links(campaign, page_url),
+        "share": share_links(text, page_url),
         "qr_svg": qr_svg(page_url),
         "updates": public_updates(campaign),
         "delivery": delivered,

@@ -14,6 +14,7 @@ import segno
 from markupsafe import Markup
 
 from undersign.campaigns.models import Campaign
+from undersign.campaigns.translations import CampaignInLanguage
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ def bare(value: str | None, mark: str) -> str:
     return (value or "").strip().lstrip(mark).strip()
 
 
-def share_links(campaign: Campaign, url: str) -> ShareLinks:
+def share_links(campaign: Campaign | CampaignInLanguage, url: str) -> ShareLinks:
     """Share intents; the tweet carries the title, the petition's handle and hashtag."""
     return _share_links(campaign.title, campaign.summary, campaign.hashtag, campaign.social_handle,
                         campaign.decision_maker_handle, url)

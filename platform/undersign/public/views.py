@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response
 from undersign.campaigns.models import Campaign, Sponsorship
 from undersign.db import utcnow
 from undersign.public.history import history_csv, history_json
-from undersign.public.petition import last_modified, petition_context, safe_link, supporters
+from undersign.public.petition import last_modified, localized, petition_context, safe_link, supporters
 from undersign.public.visibility import (
     PetitionUnavailable,
     clean_search,
@@ -38,6 +38,8 @@ from undersign.web.access import public
 from undersign.web.cache import cached_public, public_cache_control
 
 bp = Blueprint("public", __name__)
+# The campaign cards (home and organization pages) show each petition in the page's language where it has it.
+bp.add_app_template_global(localized, "localized")
 
 
 def render_petition(campaign: Campaign, host: Sponsorship | None) -> Response:

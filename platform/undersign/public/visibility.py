@@ -90,6 +90,7 @@ def public_campaign(slug: str, *, with_sponsors: bool = True, unavailable_ok: bo
         campaign = db.session.execute(
             query.options(
                 joinedload(Campaign.image).defer(Image.data),
+                selectinload(Campaign.translations),
                 joinedload(Campaign.sponsorships).joinedload(Sponsorship.organization)
                 .joinedload(Organization.logo).defer(Image.data),
             )
@@ -139,9 +140,9 @@ def public_organization(slug: str) -> Organization:
 def organization_campaigns(org: Organization) -> tuple[list[Campaign], list[Campaign]]:
     """The visible campaigns ``org`` leads, and those it co-sponsors (accepted), most supported first."""
     order = (Campaign.signature_count.desc(), Campaign.id.desc())
-    with_sponsors = selectinload(Campaign.sponsorships)
+    with_sponsors = (selectinload(Campaign.sponsorships), selectinload(Campaign.translations))
     led = db.session.scalars(
-        visible_campaigns().where(Campaign.lead_organization_id == org.id).options(with_sponsors).order_by(*order)
+        visible_campaigns().where(Campaign.lead_organization_id == org.id).options(*with_sponsors).order_by(*order)
     ).all()
     co_sponsored = db.session.scalars(
         visible_campaigns()
@@ -151,7 +152,7 @@ def organization_campaigns(org: Organization) -> tuple[list[Campaign], list[Camp
             Sponsorship.status == SponsorshipStatus.ACCEPTED.value,
             Campaign.lead_organization_id != org.id,
         )
-        .options(with_sponsors)
+        .options(*with_sponsors)
         .order_by(*order)
     ).all()
     return list(led), list(co_sponsored)
@@ -169,7 +170,7 @@ def clean_search(raw: str | None) -> str:
 def search_campaigns(words: str, page: int) -> tuple[list[Campaign], bool]:
     """One page of visible campaigns, most supported first; (campaigns, is there a next page).
 
-    The search is a case-insensitive substring match over title and summary
+    The search is a case-insensitive substring match over title and summary of the original
     (``lower(..) LIKE lower(..)``, with ``%`` and ``_`` escaped), the same on
     SQLite and PostgreSQL. SQLite's ``lower`` folds ASCII letters only.
     """
@@ -183,7 +184,7 @@ def search_campaigns(words: str, page: int) -> tuple[list[Campaign], bool]:
             )
         )
     rows = db.session.scalars(
-        query.options(selectinload(Campaign.sponsorships))
+        query.options(selectinload(Campaign.sponsorships), selectinload(Campaign.translations))
         .order_by(Campaign.signature_count.desc(), Campaign.published_at.desc(), Campaign.id.desc())
         .limit(PER_PAGE + 1)
         .offset((page - 1) * PER_PAGE)

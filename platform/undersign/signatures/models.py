@@ -79,6 +79,8 @@ class Signature(Model):
     postcode: Mapped[str | None] = mapped_column(String(16))
     comment: Mapped[str | None] = mapped_column(Text)
     show_publicly: Mapped[bool] = mapped_column(default=False)
+    # The page's language when they signed: later mail to them goes out in it.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     # The signature log (`undersign.transparency`): a random salt given to the signer in their receipt, and
     # SHA-256(salt ‖ address) fixed when first logged. Both stay after erasure: without the address the
     # commitment reveals nothing, and the log's -1 entries must refer to the same commitment.

@@ -28,7 +28,7 @@ from importlib import resources
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
-from undersign.campaigns.models import Campaign, Sponsorship
+from undersign.campaigns.models import LANGUAGES, Campaign, Sponsorship
 from undersign.errors import InvalidInput
 from undersign.organizations.models import Organization
 from undersign.signatures.canonical import EmailRules, current_rules, email_key
@@ -73,6 +73,7 @@ class SignatureInput:
     show_publicly: bool = False
     consents: tuple[str, ...] = ()  # organization slugs
     source: str | None = None
+    language: str | None = None  # the page's language: later mail to the signer goes out in it
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,11 @@ class CleanSignature:
     show_publicly: bool
     consents: tuple[str, ...]
     source: str | None
+
+
+def clean_language(language: str | None) -> str:
+    """The signer's language if the platform speaks it, else the default (English)."""
+    return language if language in LANGUAGES else LANGUAGES[0]
 
 
 def check_input(data: SignatureInput) -> CleanSignature:

@@ -41,11 +41,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from undersign.accounts.models import User
 from undersign.audit import record
-from undersign.campaigns.models import Campaign, SponsorRole, Sponsorship
+from undersign.campaigns.models import LANGUAGES, Campaign, SponsorRole, Sponsorship
 from undersign.db import db, utcnow
 from undersign.errors import Conflict, InvalidInput, NotFound
 from undersign.events import publish
 from undersign.links import absolute_url
+from undersign.campaigns.translations import in_signers_language
 from undersign.mail import queue_mail
 from undersign.signatures import rules, screening, tallies
 from undersign.signatures.counting import count
@@ -91,10 +92,12 @@ def attributed_sponsorship(campaign: Campaign, via: str | None) -> Sponsorship:
 
 def mail_links(campaign: Campaign, signature: Signature, raw: str | None) -> dict[str, str | None]:
     """The links of a signer's mail, from ``BASE_URL`` (also outside a request: the CLI, a worker, the API's jobs)."""
+    # A signer in another language than the default opens the pages in theirs (``?lang=``), whatever the browser says.
+    lang = {"lang": signature.language} if signature.language != LANGUAGES[0] else {}
     return {
-        "confirm_url": absolute_url("signing.confirm", slug=campaign.slug, token=raw) if raw else None,
-        "withdraw_url": absolute_url("signing.withdraw", slug=campaign.slug, token=withdraw_token(signature)),
-        "petition_url": absolute_url("public.petition", slug=campaign.slug),
+        "confirm_url": absolute_url("signing.confirm", slug=campaign.slug, token=raw, **lang) if raw else None,
+        "withdraw_url": absolute_url("signing.withdraw", slug=campaign.slug, token=withdraw_token(signature), **lang),
+        "petition_url": absolute_url("public.petition", slug=campaign.slug, **lang),
         "me_url": absolute_url("me.me"),
     }
 
@@ -132,6 +135,7 @@ def sign(campaign: Campaign, sponsorship: Sponsorship, data: SignatureInput, *, 
         "postcode": clean.postcode,
         "comment": clean.comment,
         "show_publicly": clean.show_publicly,
+        "language": rules.clean_language(data.language),
         "source": clean.source,
         "email_domain": domain,
         "ip_hash": address_hash,
@@ -161,8 +165,9 @@ def sign(campaign: Campaign, sponsorship: Sponsorship, data: SignatureInput, *, 
             db.session.add(Consent(signature_id=signature.id, organization_id=sponsor.organization_id,
                                    wording=rules.consent_wording(sponsor.organization)))
     db.session.flush()
-    queue_mail(clean.email, mail_subject(_("Please confirm your signature: %(title)s", title=campaign.title)), "signatures/confirm",
-               campaign=campaign, name=signature.name, **mail_links(campaign, signature, raw))
+    with in_signers_language(campaign, signature.language) as text:
+        queue_mail(clean.email, mail_subject(_("Please confirm your signature: %(title)s", title=text.title)),
+                   "signatures/confirm", campaign=text, name=signature.name, **mail_links(campaign, signature, raw))
     # Last: the hour's tally row is shared by every signature of this sponsor, so its lock is held briefly.
     # A held signature is in no figure until it is released (`signatures.fraud.release`).
     if not held_reason:
@@ -214,8 +219,10 @@ def tell_already_signed(campaign: Campaign, signature: Signature) -> bool:
     confirmed = signature.confirmed_at is not None
     raw = None if confirmed else issue_confirm_token(signature)
     db.session.flush()
-    queue_mail(signature.email, mail_subject(f"You have already signed: {campaign.title}"), "signatures/already_signed",
-               campaign=campaign, name=signature.name, confirmed=confirmed, **mail_links(campaign, signature, raw))
+    with in_signers_language(campaign, signature.language) as text:
+        queue_mail(signature.email, mail_subject(_("You have already signed: %(title)s", title=text.title)),
+                   "signatures/already_signed", campaign=text, name=signature.name, confirmed=confirmed,
+                   **mail_links(campaign, signature, raw))
     return True
 
 

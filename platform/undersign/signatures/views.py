@@ -24,11 +24,12 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from undersign.campaigns.models import Campaign, Sponsorship
+from undersign.campaigns.translations import languages_of
 from undersign.config import ConfigError
 from undersign.extensions import csrf, db, limiter
 from undersign.links import absolute_url
 from undersign.public.embed import embed_context
-from undersign.public.petition import page_sign_form, petition_context
+from undersign.public.petition import localized, page_language, page_sign_form, petition_context
 from undersign.public.visibility import hosting_sponsorship, is_unavailable, public_campaign
 from undersign.signatures import counting, service, tallies, tokens
 from undersign.signatures.canonical import load_rules
@@ -38,6 +39,7 @@ from undersign.transparency.heads import latest_head
 from undersign.web.access import public
 from undersign.web.cache import cached_public, counted_recently, mark_counted
 from undersign.web.forms import EmptyForm, field_errors
+from undersign.web.language import linked_language
 
 bp = Blueprint("signing", __name__)
 
@@ -109,7 +111,7 @@ def _sign(campaign: Campaign, host: Sponsorship | None, *, embed: bool = False) 
         abort(403)
     token = request.form.get("csrf_token")
     form = page_sign_form(campaign, host, embed=embed, formdata=request.form)
-    done = url_for("signing.embed_signed" if embed else "signing.signed", slug=campaign.slug)
+    done = url_for("signing.embed_signed" if embed else "signing.signed", slug=campaign.slug, lang=linked_language())
     if form.is_bot:
         return redirect(done, 303)
     valid = form.validate()
@@ -124,6 +126,7 @@ def _sign(campaign: Campaign, host: Sponsorship | None, *, embed: bool = False) 
         if not data.source and (embed or host is not None):
             # Without a tag of its own, the signature still says which way it came (the dashboard's channels).
             data = replace(data, source=tallies.EMBED_SOURCE if embed else tallies.SPONSOR_PAGE_SOURCE)
+        data = replace(data, language=page_language())
         service.sign(campaign, sponsorship, data, ip=request.remote_addr)
     if not outcome.ok:
         return _rerender(campaign, host, form, outcome.status, embed)
@@ -188,7 +191,7 @@ def sign_hosted_page(org: str, slug: str) -> ResponseReturnValue:
 @bp.get("/p/<slug>/signed")
 @public
 def signed(slug: str) -> ResponseReturnValue:
-    return render_template("signatures/check_email.html", campaign=public_campaign(slug, with_sponsors=False))
+    return render_template("signatures/check_email.html", campaign=localized(public_campaign(slug, with_sponsors=False)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -207,7 +210,7 @@ def confirm(slug: str, token: str) -> ResponseReturnValue:
     if form.validate_on_submit():
         signature, _ = service.confirm(campaign, token)
         response = make_response(render_template(
-            "signatures/confirmed.html", campaign=campaign, signature=signature,
+            "signatures/confirmed.html", campaign=localized(campaign), signature=signature,
             # A held signature is thanked exactly as a counted one (it counts once released): the sender learns nothing.
             supporters=campaign.signature_count + (signature.held_at is not None and signature.invalidated_at is None),
             withdraw_url=url_for("signing.withdraw", slug=campaign.slug, token=tokens.withdraw_token(signature)),
@@ -219,7 +222,7 @@ def confirm(slug: str, token: str) -> ResponseReturnValue:
         return response
     signature = tokens.signature_by_confirm_token(campaign, token)
     return render_template(
-        "signatures/confirm.html", campaign=campaign, signature=signature, form=form,
+        "signatures/confirm.html", campaign=localized(campaign), signature=signature, form=form,
         withdraw_url=url_for("signing.withdraw", slug=campaign.slug, token=tokens.withdraw_token(signature)),
     )
 
@@ -268,7 +271,12 @@ def figures(slug: str) -> ResponseReturnValue:
         figures = (counting.unavailable_figures(campaign) if is_unavailable(campaign)
                    else counting.public_figures(campaign))
         figures["log_head"] = latest_head(campaign.id)  # the signed head of the public log (`transparency`)
+        if "title" in figures:
+            # The title in the asker's language (``?lang=`` or Accept-Language) where that version exists.
+            text = localized(campaign)
+            figures.update(title=text.title, language=text.language, languages=languages_of(campaign))
         response = jsonify(figures)
+        response.vary.add("Accept-Language")
         # Suspending or reinstating the lead changes the answer without moving the count.
         moments = (campaign.changed_at, campaign.lead_organization.status_changed_at)
         response.last_modified = max(m for m in moments if m is not None).replace(microsecond=0)
@@ -307,6 +315,6 @@ def embed(slug: str) -> ResponseReturnValue:
 def embed_signed(slug: str) -> ResponseReturnValue:
     g.framable = True
     campaign = public_campaign(slug, with_sponsors=False)
-    return render_template("signatures/embed_signed.html", campaign=campaign,
+    return render_template("signatures/embed_signed.html", campaign=localized(campaign),
                            petition_url=absolute_url("public.petition", slug=campaign.slug))
 

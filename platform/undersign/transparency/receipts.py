@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from undersign.campaigns.models import Campaign
 from undersign.links import absolute_url
+from undersign.campaigns.translations import CampaignInLanguage, in_signers_language
 from undersign.mail import queue_message
 from undersign.signatures.models import Signature
 from undersign.signatures.tokens import withdraw_token
@@ -38,8 +39,14 @@ def send_receipt(campaign: Campaign, signature: Signature) -> None:
     document = receipt(campaign, signature)
     if document is None or not signature.email:
         return
-    queue_message(signature.email, _("Your receipt: %(title)s", title=campaign.title), "signatures/receipt", {
-        "campaign": campaign, "receipt": receipt_text(document),
+    with in_signers_language(campaign, signature.language) as text:
+        _queue_receipt(campaign, signature, text, document)
+
+
+def _queue_receipt(campaign: Campaign, signature: Signature, text: CampaignInLanguage, document: dict[str, Any]) -> None:
+    assert signature.email is not None
+    queue_message(signature.email, _("Your receipt: %(title)s", title=text.title), "signatures/receipt", {
+        "campaign": text, "receipt": receipt_text(document),
         "verify_url": absolute_url("transparency.verify_page", slug=campaign.slug),
         "petition_url": absolute_url("public.petition", slug=campaign.slug),
         "me_url": absolute_url("me.me"),

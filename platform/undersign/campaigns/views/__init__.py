@@ -10,12 +10,12 @@ see the petition anyway) and by the member's role (the ``@member`` guard: 403).
 
 One blueprint, ``campaigns``, defined in `console` with what every page shares;
 the routes are in `petitions` (lists, drafting, preview, lifecycle, history),
-`sponsors` (co-sponsorship) and `updates`. Importing this package registers them all.
+`sponsors` (co-sponsorship), `updates` and `languages` (the text in other languages). Importing this package registers them all.
 """
 
 from __future__ import annotations
 
-from undersign.campaigns.views import petitions, sponsors, updates
+from undersign.campaigns.views import languages, petitions, sponsors, updates
 from undersign.campaigns.views.console import bp
 
-__all__ = ["bp", "petitions", "sponsors", "updates"]
+__all__ = ["bp", "languages", "petitions", "sponsors", "updates"]
