@@ -182,14 +182,15 @@ class Witnessed:
 
 
 def witnessed(campaign_id: int) -> Witnessed | None:
-    latest = db.session.scalar(select(Cosignature.head_id).where(Cosignature.campaign_id == campaign_id)
-                               .order_by(Cosignature.tree_size.desc()).limit(1))
-    if latest is None:
-        return None
+    """Who cosigned the campaign's largest cosigned head, in one query (the petition page reads it)."""
+    latest = (select(Cosignature.head_id).where(Cosignature.campaign_id == campaign_id)
+              .order_by(Cosignature.tree_size.desc()).limit(1).scalar_subquery())
     rows = db.session.execute(
         select(Organization.name, Cosignature.created_at).join(Organization, Organization.id == Cosignature.organization_id)
         .where(Cosignature.head_id == latest).order_by(Cosignature.created_at)
     ).all()
+    if not rows:
+        return None
     return Witnessed([row.name for row in rows], max(row.created_at for row in rows))
 
 
