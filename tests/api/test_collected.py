@@ -322,14 +322,7 @@ def test_concurrent_requests_with_one_key_record_once(app, committed_db):
 def test_the_api_answers_in_english_whatever_language_the_client_asks_for(client):
     found = three_sponsors()
     headers = token_for(found.partner, write=True)
-    bad_name = {"signatures": [{"person": {"name": "=cmd"}}]}
-
-    english = post(client, found.campaign.slug, bad_name, headers, 200).get_json()["results"][0]["message"]
-    asked_korean = post(client, found.campaign.slug, bad_name, {**headers, "Accept-Language": "ko"}, 200)
-
-    assert asked_korean.get_json()["results"][0]["message"] == english
-    assert english.isascii()
-    # A rule whose message carries a number is translated on the sign form, and stays English here.
+    # The name-length rule's message is translated on the sign form (it carries a number): here it stays English.
     too_long = {"signatures": [{"person": {"name": "가" * 101}}]}
     answer = post(client, found.campaign.slug, too_long, {**headers, "Accept-Language": "ko"}, 200)
     assert answer.get_json()["results"][0]["message"] == "Use at most 100 characters for your name."
