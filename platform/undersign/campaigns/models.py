@@ -38,6 +38,14 @@ class SponsorshipStatus(str, enum.Enum):
     REMOVED = "removed"      # the lead ended the co-sponsorship (or cancelled the invitation)
 
 
+def public_status(status: str, closes_at: dt.datetime | None, now: dt.datetime) -> str:
+    """The status the public sees: a published petition past its closing date is closed,
+    even before the periodic job has written that down."""
+    if status == CampaignStatus.PUBLISHED.value and closes_at is not None and closes_at <= now:
+        return CampaignStatus.CLOSED.value
+    return status
+
+
 class Campaign(Model):
     """A petition. ``signature_count`` is the cached shared count (DESIGN §5)."""
 
@@ -74,6 +82,9 @@ class Campaign(Model):
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     # Last time the count or the content changed: Last-Modified of the public page and .json.
     changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Last time the content changed, the count apart (text, versions, sponsors, updates, delivery, takedown):
+    # the key of the page's per-process shell (`undersign.public.shell`). Move it with `edited`.
+    edited_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     published_at: Mapped[dt.datetime | None]
     # When it stopped taking signatures by a sponsor's decision (closed or victory); a petition that
     # closes by its date has ``closes_at``. Retention counts from the earlier of the two.
@@ -92,12 +103,13 @@ class Campaign(Model):
         back_populates="campaign", order_by="CampaignTranslation.language", cascade="all, delete-orphan"
     )
 
+    def edited(self, now: dt.datetime) -> None:
+        """The page's content changed: its ``Last-Modified`` moves, and so does every cached copy of its text."""
+        self.changed_at = now
+        self.edited_at = now
+
     def public_status(self, now: dt.datetime) -> str:
-        """The status the public sees: a published petition past its closing date is closed,
-        even before the periodic job has written that down."""
-        if self.status == CampaignStatus.PUBLISHED.value and self.closes_at is not None and self.closes_at <= now:
-            return CampaignStatus.CLOSED.value
-        return self.status
+        return public_status(self.status, self.closes_at, now)
 
     def accepts_signatures(self, now: dt.datetime) -> bool:
         """Published and open, not taken down, and its lead not suspended (nor otherwise unapproved)."""

@@ -221,7 +221,8 @@ def create_campaign(actor: User, org: Organization, draft: CampaignDraft, *, ima
 
     campaign = Campaign(
         slug=slug, lead_organization=org, status=CampaignStatus.DRAFT.value, closes_at=closes_at,
-        image=picture, created_by_id=actor.id, changed_at=now, created_at=now, signature_count=0, **values,
+        image=picture, created_by_id=actor.id, changed_at=now, edited_at=now, created_at=now, signature_count=0,
+        **values,
     )
     lead = Sponsorship(
         campaign=campaign, organization=org, role=SponsorRole.LEAD.value, status=SponsorshipStatus.ACCEPTED.value,
@@ -287,7 +288,7 @@ def edit_campaign(actor: User, org: Organization, campaign: Campaign, draft: Cam
         setattr(campaign, name, value)
     campaign.slug = slug
     campaign.closes_at = closes_at
-    campaign.changed_at = now
+    campaign.edited(now)
     _flush_unique_slug(slug)
     record(actor, "campaign.edited", campaign, organization_id=org.id, ip=ip,
            details={"fields": changed, "after_publication": published,
@@ -333,7 +334,7 @@ def _set_status(actor: User | None, campaign: Campaign, status: CampaignStatus, 
                 ip: str | None = None, **details: Any) -> None:
     previous = campaign.status
     campaign.status = status.value
-    campaign.changed_at = now
+    campaign.edited(now)
     if status in (CampaignStatus.CLOSED, CampaignStatus.VICTORY):
         # A victory declared after closing keeps the closing time: retention counts from the first end.
         campaign.closed_at = campaign.closed_at or now

@@ -119,7 +119,7 @@ def accept_invitation(actor: User, org: Organization, campaign: Campaign, now: d
         raise InvalidInput(refusal)
     sponsorship.status = SponsorshipStatus.ACCEPTED.value
     sponsorship.accepted_at = now
-    campaign.changed_at = now
+    campaign.edited(now)
     db.session.flush()
     record(actor, "sponsorship.accepted", sponsorship, organization_id=org.id, ip=ip,
            details={"campaign": campaign.slug})
@@ -153,7 +153,7 @@ def withdraw_sponsorship(actor: User, org: Organization, campaign: Campaign,
         raise InvalidInput(_("The lead organization cannot withdraw from its own petition; it can close it instead."))
     sponsorship.status = SponsorshipStatus.WITHDRAWN.value
     sponsorship.ended_at = now
-    campaign.changed_at = now
+    campaign.edited(now)
     db.session.flush()
     record(actor, "sponsorship.withdrawn", sponsorship, organization_id=org.id,
            details={"campaign": campaign.slug, "signatures_kept": sponsorship.signature_count}, ip=ip)
@@ -186,7 +186,7 @@ def remove_sponsor(actor: User, org: Organization, campaign: Campaign, sponsorsh
     previous = sponsorship.status
     sponsorship.status = SponsorshipStatus.REMOVED.value
     sponsorship.ended_at = now
-    campaign.changed_at = now
+    campaign.edited(now)
     db.session.flush()
     record(actor, "sponsorship.removed", sponsorship, organization_id=org.id, ip=ip,
            details={"campaign": campaign.slug, "organization": sponsorship.organization.slug, "previous": previous})

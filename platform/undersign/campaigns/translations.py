@@ -112,7 +112,7 @@ def save_translation(actor: User, org: Organization, campaign: Campaign, languag
         action = "campaign.translation_edited"
     for name in TEXT_FIELDS:
         setattr(existing, name, values[name])
-    campaign.changed_at = now  # Last-Modified of the public pages
+    campaign.edited(now)  # Last-Modified of the public pages
     db.session.flush()
     record(actor, action, campaign, organization_id=org.id, ip=ip, details={"language": language})
     return existing
@@ -133,7 +133,7 @@ def set_original_language(actor: User, org: Organization, campaign: Campaign, la
     if version(campaign, language) is not None:
         raise InvalidInput(_("There is a version in that language already: remove it first."), field="language")
     campaign.language = language
-    campaign.changed_at = now or utcnow()
+    campaign.edited(now or utcnow())
     db.session.flush()
     record(actor, "campaign.edited", campaign, organization_id=org.id, ip=ip,
            details={"fields": ["language"], "language": language})
@@ -151,7 +151,7 @@ def remove_translation(actor: User, org: Organization, campaign: Campaign, langu
     if existing is None:
         raise NotFound(_("There is no such version."))
     campaign.translations.remove(existing)
-    campaign.changed_at = now or utcnow()
+    campaign.edited(now or utcnow())
     db.session.flush()
     record(actor, "campaign.translation_removed", campaign, organization_id=org.id, ip=ip,
            details={"language": language})

@@ -40,7 +40,7 @@ def post_update(actor: User, org: Organization, campaign: Campaign, title: str, 
     update = Update(campaign_id=campaign.id, organization_id=org.id, author_id=actor.id, title=title, body=body,
                     created_at=now)
     db.session.add(update)
-    campaign.changed_at = now
+    campaign.edited(now)
     db.session.flush()
     record(actor, "update.posted", update, organization_id=org.id, details={"campaign": campaign.slug}, ip=ip)
     return update
@@ -67,7 +67,7 @@ def edit_update(actor: User, org: Organization, campaign: Campaign, update_id: i
     now = now or utcnow()
     update.title, update.body = clean_update(title, body)
     update.edited_at = now
-    campaign.changed_at = now
+    campaign.edited(now)
     db.session.flush()
     record(actor, "update.edited", update, organization_id=org.id, details={"campaign": campaign.slug}, ip=ip)
     return update
@@ -82,5 +82,5 @@ def delete_update(actor: User, org: Organization, campaign: Campaign, update_id:
     record(actor, "update.deleted", update, organization_id=org.id,
            details={"campaign": campaign.slug, "title": update.title}, ip=ip)
     db.session.delete(update)
-    campaign.changed_at = now or utcnow()
+    campaign.edited(now or utcnow())
     db.session.flush()

@@ -168,7 +168,7 @@ def respond(link: ResponseLink, body: str, now: dt.datetime | None = None, *, ip
     delivery.response_body, delivery.responded_at, delivery.response_update_id = text, now, update.id
     if delivery.outcome is None:
         delivery.outcome, delivery.outcome_at = Outcome.RESPONDED.value, now
-    campaign.changed_at = now
+    campaign.edited(now)
     sent = mail_response(campaign, who, title, text)
     record(None, "delivery.responded", delivery, organization_id=campaign.lead_organization_id, ip=ip,
            details={"campaign": campaign.slug, "supporters": sent})
@@ -230,7 +230,7 @@ def set_outcome(actor: User, org: Organization, campaign: Campaign, outcome: str
         declare_victory(actor, org, campaign, now, ip=ip)
     delivery = _delivery(campaign)
     delivery.outcome, delivery.outcome_at = outcome, now
-    campaign.changed_at = now
+    campaign.edited(now)
     db.session.flush()
     record(actor, "delivery.outcome", delivery, organization_id=org.id, ip=ip,
            details={"campaign": campaign.slug, "outcome": outcome})

@@ -404,7 +404,7 @@ def _recount(campaign: Campaign, sponsorships: dict[str, Sponsorship]) -> None:
         changed = changed or sponsorship.signature_count != count
         sponsorship.signature_count = count
     if changed:
-        campaign.changed_at = utcnow()
+        campaign.edited(utcnow())
 
 
 def _translations(campaign: Campaign, versions: dict[str, dict[str, Any]], now: dt.datetime) -> None:
@@ -447,6 +447,7 @@ def load(orgs: dict[str, Organization]) -> list[Campaign]:
                 published_at=published,
                 created_at=published - dt.timedelta(days=3),
                 changed_at=closes or now,
+                edited_at=closes or now,
                 signature_count=0,
             )
             db.session.add(campaign)

@@ -43,7 +43,7 @@ def take_down(admin: User, campaign: Campaign, reason: str, *, ip: str | None = 
     now = utcnow()
     campaign.taken_down_at = now
     campaign.takedown_reason = reason
-    campaign.changed_at = now  # the public page and .json change: Last-Modified moves
+    campaign.edited(now)  # the public page and .json change: Last-Modified moves
     db.session.flush()
     record(admin, "campaign.taken_down", campaign, ip=ip, organization_id=campaign.lead_organization_id,
            details={"reason": reason})
@@ -63,7 +63,7 @@ def restore(admin: User, campaign: Campaign, *, ip: str | None = None) -> None:
     previous = campaign.takedown_reason
     campaign.taken_down_at = None
     campaign.takedown_reason = None
-    campaign.changed_at = utcnow()
+    campaign.edited(utcnow())
     db.session.flush()
     record(admin, "campaign.restored", campaign, ip=ip, organization_id=campaign.lead_organization_id,
            details={"reason": previous or ""})
