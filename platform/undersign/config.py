@@ -152,6 +152,9 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "PUBLIC_CACHE_MAX_AGE": _int(env, "PUBLIC_CACHE_MAX_AGE", 10),
         # Seconds each web process keeps the rendered anonymous petition page and .json (0: off; web/cache.py).
         "PUBLIC_PAGE_CACHE_SECONDS": _float(env, "PUBLIC_PAGE_CACHE_SECONDS", 2.0),
+        # Each web process keeps the petition page's text until the petition is edited, and fills in the count
+        # on every view (public/shell.py); false renders the whole page every time (to measure it).
+        "PUBLIC_PAGE_SHELLS": _bool(env.get("PUBLIC_PAGE_SHELLS"), True),
         # E-mail canonicalization rules for de-duplicating signatures (signatures/canonical.py); None: the packaged ones.
         "EMAIL_RULES_FILE": env.get("EMAIL_RULES_FILE") or None,
         # Days after a petition closes until its signers' personal data is anonymized (signatures/retention.py),

@@ -16,6 +16,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
+from collections.abc import Mapping
 from typing import Any
 
 from flask import has_request_context, request, url_for
@@ -32,6 +33,7 @@ from undersign.links import absolute_url, base_url
 from undersign.organizations.models import Organization
 from undersign.images.urls import image_url
 from undersign.public.share import bare, qr_svg, share_links
+from undersign.public.visibility import PageState
 from undersign.signatures import rules
 from undersign.signatures.counting import recent_public_signers
 from undersign.signatures.forms import SignForm, new_sign_form
@@ -111,6 +113,12 @@ def join_names(names: list[str]) -> str:
 
 def supporters(n: int) -> str:
     """"1,234 supporters" in the page's language (Korean "1,234명"), plural-aware."""
+    return _supporters_in(n, page_language() or "")
+
+
+@lru_cache(maxsize=1024)
+def _supporters_in(n: int, language: str) -> str:
+    """``language`` is the key only: the page's locale is Flask-Babel's."""
     return str(ngettext("%(number)s supporter", "%(number)s supporters", n, number=format_number(n)))
 
 
@@ -187,6 +195,28 @@ def alternates(campaign: Campaign, page_endpoint: str, **values: str) -> list[tu
     return links + [("x-default", absolute_url(page_endpoint, **values))]
 
 
+@dataclass(frozen=True)
+class LiveFigures:
+    """What moves with the count, read on every view: the counters and the moment the count last changed."""
+
+    campaign_id: int
+    signature_count: int
+    host_count: int | None
+    changed_at: dt.datetime
+
+    @property
+    def id(self) -> int:  # `recent_public_signers` reads a campaign's id, count and changed_at
+        return self.campaign_id
+
+
+# The content names that the live parts (``_petition_count.html``, ``_sign_join.html``, ``_recent_signers.html``)
+# read besides `live_context`: plain values, kept with the page's shell (`undersign.public.shell`).
+PARTIAL_NAMES = (
+    "is_victory", "is_closed", "is_open", "preview", "closes_at", "host_name", "caller_name", "decision_maker",
+    "decision_maker_handle", "count_url", "verify_url", "history_csv_url", "history_json_url", "campaign_goal",
+)
+
+
 def petition_context(
     campaign: Campaign, host: Sponsorship | None, *, preview: bool = False, sign_form: SignForm | None = None
 ) -> dict[str, Any]:
@@ -200,10 +230,20 @@ def petition_context(
 
     Reads the cached counters only (``Campaign.signature_count`` and each
     ``Sponsorship.signature_count``): rendering never counts signature rows.
-    The recent public signers come from the signing domain's per-process
-    cache, which is read again only when the counter moves.
     """
     now = utcnow()
+    content = content_context(campaign, host, preview=preview, sign_form=sign_form, now=now)
+    figures = LiveFigures(campaign.id, campaign.signature_count, host.signature_count if host else None,
+                          campaign.changed_at)
+    return content | live_context(content, figures, now)
+
+
+def content_context(
+    campaign: Campaign, host: Sponsorship | None, *, preview: bool = False, sign_form: SignForm | None = None,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """The part of `petition_context` that changes only when the petition is edited (``Campaign.edited_at``),
+    a sponsor changes, or the petition closes: everything but the counts, the witnesses and the recent signers."""
     text = localized(campaign)
     status = campaign.public_status(now)
     accepted = [s for s in campaign.accepted_sponsorships if preview or s.organization.is_approved]
@@ -214,19 +254,12 @@ def petition_context(
     if lead.id not in {org.id for org in sponsors}:
         sponsors.insert(0 if host is None else 1, lead)
 
-    count = campaign.signature_count
-    witnessed = None if preview else witnesses.witnessed(campaign.id)
     # The call to action names whose page this is: on a sponsor's hosted page that sponsor and the
     # supporters credited to it, on the canonical page the lead and the shared count.
     caller = host.organization if host is not None else lead
-    caller_count = host.signature_count if host is not None else count
     # A preview of a draft shows the page as it will look once published.
     shown_open = {CampaignStatus.PUBLISHED.value} | ({CampaignStatus.DRAFT.value} if preview else set())
     open_ = status in shown_open and campaign.taken_down_at is None
-    goal = campaign.goal
-    milestone = False
-    if goal is None and open_:
-        goal, milestone = next_milestone(count), True
     canonical_url = absolute_url("public.petition", slug=campaign.slug)
     page_url = (
         absolute_url("public.hosted_petition", org=host.organization.slug, slug=campaign.slug) if host else canonical_url
@@ -261,17 +294,15 @@ def petition_context(
     return {
         # The text in the page's language where that version exists; everything else is the campaign's.
         "campaign": text,
+        "slug": campaign.slug,
         "content_language": text.language,
         "alternates": versions,
         "canonical_link": canonical_link,
         "host": host,
         "host_org": host.organization if host else None,
-        "host_count": host.signature_count if host else None,
+        "host_name": host.organization.name if host else None,
         "preview": preview,
-        "witnessed": witnessed,
-        "witnessed_ago": format_timedelta(witnessed.signed_at - now, add_direction=True) if witnessed else "",
         "sign_form": form,
-        "recent_signers": recent_public_signers(campaign),
         "status": status,
         "is_open": open_,
         "is_closed": status == CampaignStatus.CLOSED.value,
@@ -279,14 +310,10 @@ def petition_context(
         "lead": lead,
         "sponsors": sponsors,
         "sponsor_names": join_names([org.name for org in sponsors]),
-        "count": count,
-        "count_text": supporters(count),
         "caller": caller,
-        "caller_count": caller_count,
-        "caller_count_text": supporters(caller_count),
-        "goal": goal,
-        "goal_is_milestone": milestone,
-        "progress_percent": min(100, count * 100 // goal) if goal else None,
+        "caller_name": caller.name,
+        "campaign_goal": campaign.goal,
+        "closes_at": campaign.closes_at,
         "hashtag": hashtag,
         "handle": handle,
         "decision_maker": campaign.decision_maker,
@@ -310,13 +337,46 @@ def petition_context(
         "page_url": page_url,
         # The public figures (/p/<slug>.json), re-read by static/js/live-count.js.
         "count_url": url_for("signing.figures", slug=campaign.slug) if open_ and not preview else None,
-        # Rendered for a supporter who just confirmed: the live count must not go back to an older copy.
-        "count_fresh": not preview and counted_recently(),
+        "verify_url": url_for("transparency.verify_page", slug=campaign.slug),
+        "history_csv_url": url_for("public.history_as_csv", slug=campaign.slug),
+        "history_json_url": url_for("public.history", slug=campaign.slug),
         "meta": {k: v for k, v in meta.items() if v},
     }
 
 
-def last_modified(campaign: Campaign, now: dt.datetime) -> dt.datetime:
+def live_context(content: Mapping[str, Any], figures: LiveFigures, now: dt.datetime) -> dict[str, Any]:
+    """The part of the page that moves with the count, from ``content`` (`content_context`, or the names of
+    `PARTIAL_NAMES` kept with a shell) and the counters read on this view.
+
+    The recent public signers come from the signing domain's per-process cache, read again only when the
+    counter moves; the witnesses from the log's (`transparency.witnesses.witnessed`).
+    """
+    count = figures.signature_count
+    preview = bool(content["preview"])
+    witnessed = None if preview else witnesses.witnessed(figures.campaign_id, figures.changed_at)
+    caller_count = figures.host_count if figures.host_count is not None else count
+    goal = content["campaign_goal"]
+    milestone = False
+    if goal is None and content["is_open"]:
+        goal, milestone = next_milestone(count), True
+    return {
+        "count": count,
+        "count_text": supporters(count),
+        "host_count": figures.host_count,
+        "caller_count": caller_count,
+        "caller_count_text": supporters(caller_count),
+        "goal": goal,
+        "goal_is_milestone": milestone,
+        "progress_percent": min(100, count * 100 // goal) if goal else None,
+        "witnessed": witnessed,
+        "witnessed_ago": format_timedelta(witnessed.signed_at - now, add_direction=True) if witnessed else "",
+        "recent_signers": recent_public_signers(figures),
+        # Rendered for a supporter who just confirmed: the live count must not go back to an older copy.
+        "count_fresh": not preview and counted_recently(),
+    }
+
+
+def page_last_modified(state: PageState, now: dt.datetime) -> dt.datetime:
     """When the public page last changed, to the second (HTTP dates have no fractions).
 
     ``changed_at`` covers the count, the content and the updates (posting,
@@ -326,11 +386,11 @@ def last_modified(campaign: Campaign, now: dt.datetime) -> dt.datetime:
     co-sponsor disappears). Renaming an organization or a new logo has no
     timestamp and shows once ``max-age`` has passed and the campaign changes.
     """
-    moments: list[dt.datetime | None] = [campaign.changed_at]
-    if campaign.closes_at is not None and campaign.closes_at <= now:
-        moments.append(campaign.closes_at)
-    for sponsorship in campaign.sponsorships:
-        moments.extend((sponsorship.accepted_at, sponsorship.ended_at, sponsorship.organization.status_changed_at))
+    moments: list[dt.datetime | None] = [state.changed_at]
+    if state.closes_at is not None and state.closes_at <= now:
+        moments.append(state.closes_at)
+    for sponsor in state.sponsors:
+        moments.extend((sponsor.accepted_at, sponsor.ended_at, sponsor.status_changed_at))
     return max(_aware(m) for m in moments if m is not None).replace(microsecond=0)
 
 

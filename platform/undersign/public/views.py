@@ -23,13 +23,15 @@ from werkzeug.wrappers import Response
 from undersign.campaigns.models import Campaign, Sponsorship
 from undersign.db import utcnow
 from undersign.public.history import history_csv, history_json
-from undersign.public.petition import last_modified, localized, petition_context, safe_link, supporters
+from undersign.public.petition import localized, page_last_modified, petition_context, safe_link, supporters
+from undersign.public.shell import shell_page, shells_apply
 from undersign.public.visibility import (
     PetitionUnavailable,
     clean_search,
     hosting_sponsorship,
     hosts_page,
     organization_campaigns,
+    page_state,
     public_campaign,
     public_organization,
     search_campaigns,
@@ -42,14 +44,34 @@ bp = Blueprint("public", __name__)
 bp.add_app_template_global(localized, "localized")
 
 
-def render_petition(campaign: Campaign, host: Sponsorship | None) -> Response:
-    """The hosted page, or 304 when the visitor's copy is current (checked before any rendering)."""
-    modified = last_modified(campaign, utcnow())
+def render_petition(slug: str, org: str | None = None) -> Response:
+    """The hosted page (``org``: a sponsor's), or 304 when the visitor's copy is current (checked before any
+    rendering). Read in one query of plain values; the text comes from this process's shell when it may
+    (`undersign.public.shell`), else the whole page is rendered.
+
+    :raise 404: not visible to the public, or ``org`` is not an accepted sponsor.
+    :raise PetitionUnavailable: taken down or its lead suspended.
+    """
+    state = page_state(slug)
+    if state.unavailable:
+        public_campaign(slug)  # raises PetitionUnavailable with the campaign the unavailable page shows
+    host = state.host(org) if org is not None else None
+    if org is not None and host is None:
+        return suspended_host(state.slug)
+    now = utcnow()
+    modified = page_last_modified(state, now)
     since = request.if_modified_since
     if since is not None and modified <= since:
         response = Response(status=304)
     else:
-        response = make_response(render_template("public/petition.html", **petition_context(campaign, host)))
+        body = shell_page(state, host, now) if shells_apply() else None
+        if body is None:
+            campaign = public_campaign(slug)
+            hosting = hosting_sponsorship(campaign, org) if org is not None else None
+            if org is not None and hosting is None:
+                return suspended_host(campaign.slug)
+            body = render_template("public/petition.html", **petition_context(campaign, hosting))
+        response = make_response(body)
     response.last_modified = modified
     public_cache_control(response)
     return response
@@ -107,19 +129,14 @@ def organization(org: str) -> ResponseReturnValue:
 @public
 def petition(slug: str) -> ResponseReturnValue:
     """The canonical hosted page. :raise 404: not visible to the public (see `public_campaign`)."""
-    return cached_public(lambda: render_petition(public_campaign(slug), None), finish=public_cache_control)
+    return cached_public(lambda: render_petition(slug), finish=public_cache_control)
 
 
 @bp.get("/o/<org>/p/<slug>")
 @public
 def hosted_petition(org: str, slug: str) -> ResponseReturnValue:
     """The petition hosted by one accepted sponsor. :raise 404: ``org`` is not an accepted sponsor."""
-    def render() -> Response:
-        campaign = public_campaign(slug)
-        host = hosting_sponsorship(campaign, org)
-        return suspended_host(campaign.slug) if host is None else render_petition(campaign, host)
-
-    return cached_public(render, finish=public_cache_control)
+    return cached_public(lambda: render_petition(slug, org), finish=public_cache_control)
 
 
 def _open_data(response: Response, campaign: Campaign) -> Response:

@@ -34,6 +34,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy import ColumnElement, SQLColumnExpression, case, func, select, update
 from sqlalchemy.orm.util import identity_key
@@ -193,7 +194,18 @@ _recent_lock = threading.Lock()
 _RECENT_CACHE_SIZE = 256
 
 
-def recent_public_signers(campaign: Campaign, limit: int = 10) -> list[PublicSigner]:
+class CountedCampaign(Protocol):
+    """What `recent_public_signers` reads of a campaign: a `Campaign`, or the page's plain figures of one."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def signature_count(self) -> int: ...
+    @property
+    def changed_at(self) -> dt.datetime: ...
+
+
+def recent_public_signers(campaign: CountedCampaign, limit: int = 10) -> list[PublicSigner]:
     """The last ``limit`` confirmed signers who chose to be shown, newest first.
 
     One walk down a partial index (``ix_signatures_public_recent``), never a

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -136,7 +137,22 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
 
 def form_token(campaign: Campaign, purpose: str = SIGN_PURPOSE) -> str:
     """A token that says "this form was handed out by us for this campaign, recently"."""
-    return _serializer(purpose).dumps(campaign.id)
+    return campaign_form_token(campaign.id, purpose)
+
+
+def campaign_form_token(campaign_id: int, purpose: str = SIGN_PURPOSE) -> str:
+    """`form_token` from the campaign's id alone (the petition page's shell fills it in on every view).
+
+    The token's time is in whole seconds, so within one second it is the same string: it is made once per
+    second and campaign (and key) rather than once per view.
+    """
+    return _token_of_second(current_app.secret_key or "", campaign_id, purpose, int(time.time()))
+
+
+@lru_cache(maxsize=64)
+def _token_of_second(secret: str | bytes, campaign_id: int, purpose: str, second: int) -> str:
+    """``secret`` and ``second`` are the key only: the serializer reads the app's key and the clock itself."""
+    return _serializer(purpose).dumps(campaign_id)
 
 
 def form_token_valid(token: str | None, campaign: Campaign, purpose: str = SIGN_PURPOSE) -> bool:

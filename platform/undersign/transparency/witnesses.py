@@ -13,6 +13,9 @@ import base64
 import binascii
 import datetime as dt
 import os
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -135,6 +138,7 @@ def cosign(organization: Organization, campaign: Campaign, tree_size: int, root_
                               created_at=utcnow())
     db.session.add(cosignature)
     db.session.flush()
+    _forget_witnessed(campaign.id)
     return cosignature
 
 
@@ -181,8 +185,39 @@ class Witnessed:
     signed_at: dt.datetime
 
 
-def witnessed(campaign_id: int) -> Witnessed | None:
-    """Who cosigned the campaign's largest cosigned head, in one query (the petition page reads it)."""
+# The petition page shows the witnesses on every view: a process keeps the answer until the count moves, a
+# cosignature arrives in this process, or this many seconds pass (a cosignature made in another process).
+WITNESSED_SECONDS = 10.0
+WITNESSED_ENTRIES = 256
+_witnessed: OrderedDict[tuple[int, dt.datetime | None], tuple[float, Witnessed | None]] = OrderedDict()
+_witnessed_lock = threading.Lock()
+
+
+def witnessed(campaign_id: int, changed_at: dt.datetime | None = None) -> Witnessed | None:
+    """Who cosigned the campaign's largest cosigned head, in one query (the petition page reads it), kept per
+    process (`WITNESSED_SECONDS`) for the campaign's ``changed_at`` when the caller gives it."""
+    key = (campaign_id, changed_at)
+    if changed_at is not None:
+        with _witnessed_lock:
+            kept = _witnessed.get(key)
+        if kept is not None and time.monotonic() - kept[0] < WITNESSED_SECONDS:
+            return kept[1]
+    found = _read_witnessed(campaign_id)
+    if changed_at is not None:
+        with _witnessed_lock:
+            _witnessed[key] = (time.monotonic(), found)
+            while len(_witnessed) > WITNESSED_ENTRIES:
+                _witnessed.popitem(last=False)
+    return found
+
+
+def _forget_witnessed(campaign_id: int) -> None:
+    with _witnessed_lock:
+        for key in [k for k in _witnessed if k[0] == campaign_id]:
+            del _witnessed[key]
+
+
+def _read_witnessed(campaign_id: int) -> Witnessed | None:
     latest = (select(Cosignature.head_id).where(Cosignature.campaign_id == campaign_id)
               .order_by(Cosignature.tree_size.desc()).limit(1).scalar_subquery())
     rows = db.session.execute(

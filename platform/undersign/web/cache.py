@@ -147,7 +147,7 @@ def page_cache() -> PublicPageCache:
     return cache
 
 
-def _cookieless_request() -> bool:
+def cookieless_request() -> bool:
     """No session and no remember-me cookie: the visitor cannot be signed in or have a flashed message."""
     config = current_app.config
     cookies = request.cookies
@@ -177,7 +177,7 @@ def cached_public(render: Callable[[], Response], *, for_everyone: bool = False,
         not_stored(response)
         return response
     ttl = current_app.config["PUBLIC_PAGE_CACHE_SECONDS"]
-    if ttl <= 0 or request.method != "GET" or not (for_everyone or _cookieless_request()):
+    if ttl <= 0 or request.method != "GET" or not (for_everyone or cookieless_request()):
         return render()
     cache = page_cache()
     key = (request.host_url, request.full_path, str(get_locale()))
