@@ -793,7 +793,8 @@ def report(runs: Runs, pages: dict[str, list[Result]], memory: Memory,
             out.append(fmt_row("ceiling: minimal Flask app (1 query, 1 template)", c, ceiling_rate or 0, k["p50_ms"], k["p99_ms"], None, ceiling.errors,
                                runs, ("ceiling", c), ceiling))
         for name, label in (("page", f"(a) `GET /p/<slug>` ({signatures:,} signatures), micro-cache on"),
-                            ("page-uncached", f"(a) … uncached (`PUBLIC_PAGE_CACHE_SECONDS=0`)"),
+                            ("page-uncached", "(a) … uncached (`PUBLIC_PAGE_CACHE_SECONDS=0`; the page's shell on)"),
+                            ("page-rendered", "(a) … uncached and rendered whole (`PUBLIC_PAGE_SHELLS=false` too)"),
                             ("json", "(b) `GET /p/<slug>.json`, micro-cache on")):
             r = results.get((name, c))
             if r:
@@ -888,7 +889,7 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"length of each scenario (at most {MAX_SECONDS})")
     parser.add_argument("--signatures", type=int, default=int(os.environ.get("BENCH_SIGNATURES", 1_000_000)))
     parser.add_argument("--concurrency", default="8,32")
-    parser.add_argument("--only", default="", help="comma-separated scenarios (ceiling,page,page-uncached,json,sign,confirm,mixed,size,outage,dashboard,export)")
+    parser.add_argument("--only", default="", help="comma-separated scenarios (ceiling,page,page-uncached,page-rendered,json,sign,confirm,mixed,size,outage,dashboard,export)")
     parser.add_argument("--keep-db", action="store_true", help="keep the undersign_bench database afterwards")
     parser.add_argument("--reuse-db", action="store_true", help="skip creating and loading the database")
     parser.add_argument("--quiet-load", type=float, default=float(os.environ.get("BENCH_QUIET_LOAD", 1.5)),
@@ -900,12 +901,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="gunicorn's access log for undersign and the ceiling alike (default off; production has it on)")
     parser.add_argument("--quick", action="store_true",
                         help="under 2 minutes: 100,000 signatures, 3 s scenarios, one run each at concurrency 32, "
-                             "page (cached and uncached), json, sign, confirm and the ceiling")
+                             "page (cached, uncached, rendered whole), json, sign, confirm and the ceiling")
     args = parser.parse_args(argv)
     if args.quick:
         args.signatures = min(args.signatures, 100_000)
         args.seconds, args.repeat, args.concurrency = 3, 1, "32"
-        args.only = args.only or "ceiling,page,page-uncached,json,sign,confirm"
+        args.only = args.only or "ceiling,page,page-uncached,page-rendered,json,sign,confirm"
         args.quiet_wait = 0
     from bench import export as export_bench
 
@@ -1029,6 +1030,20 @@ def main(argv: list[str] | None = None) -> int:
                         r = run_wrk("page-size", f"{base}/p/{slug}", 8, size_seconds, "read.lua", [], False, server, logdir)
                         pages.setdefault(slug, []).append(r)
                 memory.sample(server)
+        finally:
+            server.stop()
+    if wanted("page-rendered"):
+        # Without the page's shell either: the whole page rendered on every view (what the first view after
+        # an edit costs, and what every view cost before the shell).
+        server = start_undersign(logdir, redis_url, queue,
+                                 extra_env | {"PUBLIC_PAGE_CACHE_SECONDS": "0", "PUBLIC_PAGE_SHELLS": "false"})
+        try:
+            base = f"http://127.0.0.1:{server.port}"
+            run_wrk("warmup", f"{base}/p/{MILLION_SLUG}", 8, 2, "read.lua", [], False, server, logdir)
+            for c in concurrencies:
+                for i in range(repeats):
+                    log(f"page rendered whole at concurrency {c} ({i + 1}/{repeats})")
+                    runs.add(run_wrk("page-rendered", f"{base}/p/{MILLION_SLUG}", c, seconds, "read.lua", [], False, server, logdir))
         finally:
             server.stop()
     outage: dict[str, Any] | None = None
