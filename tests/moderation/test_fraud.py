@@ -112,12 +112,14 @@ def without_nonces(body: bytes) -> bytes:
 
 
 def header_shape(response: Any) -> list[tuple[str, str]]:
-    """The headers, but for the values that legitimately differ: the CSP's per-response nonce, and the hard
-    rate limit's remaining requests and reset time (what the sender's own address has used, held or not)."""
+    """The headers, but for the values that legitimately differ: the CSP's per-response nonce, the hard
+    rate limit's remaining requests and reset time (what the sender's own address has used, held or not), and
+    the clock time a cookie expires at (two responses a second apart)."""
     shaped = []
     for name, value in response.headers.items():
         if name in ("X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"):
             value = "N"
+        value = re.sub(r"Expires=[^;]+", "Expires=T", value) if name == "Set-Cookie" else value
         shaped.append((name, re.sub(r"'nonce-[^']+'", "'nonce-N'", value)))
     return sorted(shaped)
 
