@@ -91,6 +91,9 @@ def test_recent_public_signers(client):
     assert [s.display_name for s in signers[:3]] == ["Bo", "Ann P.", "Old S."]
     assert signers[1].country_name == "South Korea" and signers[1].comment == "<b>Free them</b>"
     assert signers[0].ago() == "2 minutes ago" and signers[1].ago() == "3 hours ago" and signers[2].ago() == "3 days ago"
+    # The Korean page says it in Korean.
+    korean = client.get(petition.url, headers={"Accept-Language": "ko"}).get_data(as_text=True)
+    assert "2분 전" in korean and "3시간 전" in korean and "minutes ago" not in korean
     names = " ".join(s.display_name for s in signers)
     assert "Hidden" not in names and "Not" not in names
 

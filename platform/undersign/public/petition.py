@@ -371,6 +371,7 @@ def live_context(content: Mapping[str, Any], figures: LiveFigures, now: dt.datet
         "witnessed": witnessed,
         "witnessed_ago": format_timedelta(witnessed.signed_at - now, add_direction=True) if witnessed else "",
         "recent_signers": recent_public_signers(figures),
+        "now": now,  # how long ago each recent signer signed
         # Rendered for a supporter who just confirmed: the live count must not go back to an older copy.
         "count_fresh": not preview and counted_recently(),
     }

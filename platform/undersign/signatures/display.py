@@ -1,6 +1,7 @@
 """How a signer appears on the public page: the public form of the name, and how long ago they signed.
 
-Pure functions, no database; `signatures.counting.recent_public_signers` reads the rows.
+Pure functions, no database (the words come from the page's language); `signatures.counting.recent_public_signers`
+reads the rows.
 """
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from dataclasses import dataclass
+
+from flask_babel import gettext, ngettext
 
 from undersign.db import utcnow
 from undersign.text import script_of
@@ -69,10 +72,20 @@ def display_name(name: str) -> str:
     return f"{words[0]} {last.upper() if len(last.upper()) == len(last) else last}."
 
 
+# The largest unit that fits, as the page says it ("3 minutes ago", Korean "3분 전").
+_AGO = (
+    (86400 * 365, lambda n: ngettext("%(num)s year ago", "%(num)s years ago", n)),
+    (86400 * 30, lambda n: ngettext("%(num)s month ago", "%(num)s months ago", n)),
+    (86400, lambda n: ngettext("%(num)s day ago", "%(num)s days ago", n)),
+    (3600, lambda n: ngettext("%(num)s hour ago", "%(num)s hours ago", n)),
+    (60, lambda n: ngettext("%(num)s minute ago", "%(num)s minutes ago", n)),
+)
+
+
 def time_ago(then: dt.datetime, now: dt.datetime) -> str:
+    """How long ago, in the page's language."""
     seconds = max(0, int((now - then).total_seconds()))
-    for size, unit in ((86400 * 365, "year"), (86400 * 30, "month"), (86400, "day"), (3600, "hour"), (60, "minute")):
+    for size, words in _AGO:
         if seconds >= size:
-            n = seconds // size
-            return f"{n} {unit}{'' if n == 1 else 's'} ago"
-    return "just now"
+            return str(words(seconds // size))
+    return str(gettext("just now"))
