@@ -34,7 +34,7 @@ import datetime as dt
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, CursorResult, delete, insert, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, case, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
@@ -57,11 +57,12 @@ from undersign.signatures.tokens import (
     ip_hash,
     issue_confirm_token,
     new_confirm_token,
-    signature_by_confirm_token,
+    signature_and_sponsor_by_confirm_token,
     signature_by_withdraw_token,
     withdraw_token,
 )
 from undersign.tokens import hash_token
+from undersign.transparency import service as log
 from undersign.transparency.receipts import send_receipt
 
 # The CHECK constraint on signatures.confirmation_sends says the same.
@@ -235,21 +236,32 @@ def confirm(campaign: Campaign, raw: str) -> tuple[Signature, bool]:
 
     Safe to call twice or concurrently: exactly one call counts it.
 
+    The confirming UPDATE also fixes the signature's log commitment (from the address the token look-up
+    read, which cannot change while the row is not withdrawn: the UPDATE requires that) when it is about
+    to be counted, and the look-up brings the credited sponsor's slug: the log entry needs no other read.
+
     :raise NotFound: see `signatures.tokens.signature_by_confirm_token`.
     :raise Conflict: the petition closed before the signature was confirmed.
     """
-    signature = signature_by_confirm_token(campaign, raw)
+    signature, sponsor = signature_and_sponsor_by_confirm_token(campaign, raw)
     if signature.confirmed_at is not None:
         return signature, False
     now = utcnow()
     if not campaign.accepts_signatures(now):
         raise Conflict("This petition closed before your signature was confirmed, so it could not be counted.")
+    salt = signature.log_salt or log.new_salt()
+    # Evaluated on the row as the UPDATE locks it: a held or invalidated signature is not logged, so it
+    # gets no commitment yet (`transparency.service.prepare` makes it when it is, as before).
+    counts = and_(Signature.invalidated_at.is_(None), Signature.held_at.is_(None))
     row = db.session.execute(
         update(Signature)
         .where(Signature.id == signature.id, Signature.confirmed_at.is_(None), Signature.withdrawn_at.is_(None))
-        .values(confirmed_at=now)
+        .values(confirmed_at=now,
+                log_salt=case((and_(counts, Signature.log_commitment.is_(None)), salt), else_=Signature.log_salt),
+                log_commitment=case((and_(counts, Signature.log_commitment.is_(None)),
+                                     log.commitment(salt, signature.email or "")), else_=Signature.log_commitment))
         .returning(Signature.invalidated_at, Signature.held_at, Signature.sponsorship_id, Signature.country,
-                   Signature.source)
+                   Signature.source, Signature.log_salt, Signature.log_commitment)
         .execution_options(synchronize_session=False)
     ).first()
     if row is None:
@@ -258,14 +270,16 @@ def confirm(campaign: Campaign, raw: str) -> tuple[Signature, bool]:
         if signature.withdrawn_at is not None:
             raise NotFound(INVALID_LINK)
         return signature, False
+    # The UPDATE matched, so the row is what it was plus this confirmation: no need to read it again.
+    set_committed_value(signature, "confirmed_at", now)
+    set_committed_value(signature, "log_salt", row.log_salt)
+    set_committed_value(signature, "log_commitment", row.log_commitment)
     # A held signature records its confirmation and counts only when released (`signatures.fraud.release`).
     if row.invalidated_at is None and row.held_at is None:
         count(campaign.id, row.sponsorship_id, +1, now, event="confirmed", country=row.country, source=row.source,
-              signature_id=signature.id)
+              signature_id=signature.id, pending=log.Pending(sponsor, [(signature.id, row.log_commitment)]))
         publish("signature.confirmed", signature_id=signature.id)
         send_receipt(campaign, signature)
-    # The UPDATE matched, so the row is what it was plus this confirmation: no need to read it again.
-    set_committed_value(signature, "confirmed_at", now)
     return signature, True
 
 
