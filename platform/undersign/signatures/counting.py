@@ -35,7 +35,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, case, func, select, update
+from sqlalchemy import ColumnElement, SQLColumnExpression, Table, case, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -97,16 +97,21 @@ def _move_counters(campaign_id: int, sponsorship_id: int, delta: int, now: dt.da
             return column + delta
         return case((column + delta >= 0, column + delta), else_=0)
 
+    # On the tables, not the mapped classes: plain SQL statements, without the ORM's bulk-update machinery
+    # (a third of these statements' cost in Python), which would have nothing to synchronize anyway.
+    # The ORM's statements flushed the session first; so do these: a caller's pending change to the
+    # signature is written before the campaign row is locked (the lock order stays signature, campaign).
+    db.session.flush()
+    campaigns, sponsorships = _table(Campaign), _table(Sponsorship)
     signature_count, log_size = db.session.execute(
-        update(Campaign).where(Campaign.id == campaign_id)
-        .values(signature_count=moved(Campaign.signature_count), changed_at=now, log_size=Campaign.log_size + logged)
-        .returning(Campaign.signature_count, Campaign.log_size)
-        .execution_options(synchronize_session=False)
+        update(campaigns).where(campaigns.c.id == campaign_id)
+        .values(signature_count=moved(campaigns.c.signature_count), changed_at=now,
+                log_size=campaigns.c.log_size + logged)
+        .returning(campaigns.c.signature_count, campaigns.c.log_size)
     ).one()
     db.session.execute(
-        update(Sponsorship).where(Sponsorship.id == sponsorship_id)
-        .values(signature_count=moved(Sponsorship.signature_count))
-        .execution_options(synchronize_session=False)
+        update(sponsorships).where(sponsorships.c.id == sponsorship_id)
+        .values(signature_count=moved(sponsorships.c.signature_count))
     )
     campaign = db.session.identity_map.get(identity_key(Campaign, campaign_id))
     if campaign is not None:
@@ -114,6 +119,12 @@ def _move_counters(campaign_id: int, sponsorship_id: int, delta: int, now: dt.da
         set_committed_value(campaign, "changed_at", now)
         set_committed_value(campaign, "log_size", log_size)
     return int(log_size) - logged
+
+
+def _table(model: type[Campaign] | type[Sponsorship]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def _forget_counters(campaign_id: int, sponsorship_id: int | None = None, *, campaign_moved: bool = False) -> None:

@@ -14,9 +14,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 
 from undersign.campaigns.models import Campaign, Sponsorship
 from undersign.db import db
@@ -109,7 +109,7 @@ def append(campaign_id: int, pending: Pending, delta: int, kind: str, now: dt.da
     ]
     for row in rows:
         row["leaf_hash"] = merkle.leaf_hash(canonical_json(entry_document(_Row(row)))).hex()
-    db.session.execute(insert(LogEntry), rows)
+    db.session.execute(insert(cast(Table, LogEntry.__table__)), rows)  # plain SQL: no ORM bulk insert for rows it never loads
 
 
 def entries(campaign_id: int, start: int = 0, end: int | None = None) -> list[LogEntry]:
