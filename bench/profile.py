@@ -4,11 +4,14 @@
     .venv/bin/python -m bench.profile page-uncached --requests 300
     .venv/bin/python -m bench.profile sign --requests 200 --top 40
     .venv/bin/python -m bench.profile confirm --requests 200
+    .venv/bin/python -m bench.profile confirm --requests 200 --no-profile   # CPU and statements only
 
 Runs the production configuration (``UNDERSIGN_ENV=production``, mail to the outbox only, rate limits
 and holds off, as the benchmark) with Flask's test client, one request after another, and prints the CPU
-time per request (this process only: PostgreSQL's share is not in it) and the functions that take it.
-It is a tool for finding where the time goes; throughput is measured by `bench.run`.
+time per request (this process only: PostgreSQL's share is not in it), the SQL statements each request
+sends, and the functions that take the time. ``--no-profile`` leaves cProfile out (its overhead is about
+half of a request's CPU), for before/after figures. A ``confirm`` request is the pair: the page GET and its
+POST. It is a tool for finding where the time goes; throughput is measured by `bench.run`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import re
 import secrets
 import sys
 import time
+from collections import Counter
 from typing import Any, Callable
 
 from bench.run import bench_database_url
@@ -102,17 +106,22 @@ def requests_for(name: str, client: Any, slug: str, org: str) -> Callable[[int],
 
 
 def confirm_links(app: Any) -> list[str]:
-    """Confirmation links of unconfirmed signatures from the outbox (sign first to have some)."""
+    """Confirmation links of still unconfirmed signatures from the outbox (sign first to have some)."""
     from sqlalchemy import select
 
     from undersign.extensions import db
     from undersign.mail import OutboxMessage
+    from undersign.signatures.models import Signature
+    from undersign.tokens import hash_token
 
     with app.app_context():
         bodies = db.session.scalars(select(OutboxMessage.body_text).where(OutboxMessage.body_text.contains("/confirm/"))
                                     .order_by(OutboxMessage.id.desc()).limit(5000))
         links = [m.group(1) for body in bodies if (m := re.search(r"http://127\.0\.0\.1:5000(/p/\S+/confirm/\S+)", body))]
-    return links
+        by_hash = {hash_token(link.rsplit("/", 1)[1].split("?")[0]): link for link in links}
+        open_hashes = set(db.session.scalars(select(Signature.token_hash).where(
+            Signature.token_hash.in_(list(by_hash)), Signature.confirmed_at.is_(None))))
+    return [link for digest, link in by_hash.items() if digest in open_hashes]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,8 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--warm", type=int, default=20, help="requests before profiling (caches, pools)")
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--statements", action="store_true", help="list the statements, most frequent first")
     parser.add_argument("--sort", default="cumulative")
-    parser.add_argument("--no-profile", action="store_true", help="only the CPU per request, without cProfile's overhead")
+    parser.add_argument("--no-profile", action="store_true", help="CPU and statements per request only, no cProfile")
     args = parser.parse_args(argv)
     app = make_app(2 if args.scenario == "page" else 0)
     slug, org = petition_slug(app)
@@ -130,21 +140,44 @@ def main(argv: list[str] | None = None) -> int:
     do = requests_for(args.scenario, client, slug, org)
     for i in range(args.warm):
         do(i)
-    profiler = cProfile.Profile()
+    statements = count_statements(app)
+    profiler = None if args.no_profile else cProfile.Profile()
     started = time.process_time()
-    if not args.no_profile:
+    if profiler is not None:
         profiler.enable()
     for i in range(args.warm, args.warm + args.requests):
         do(i)
-    profiler.disable()
+    if profiler is not None:
+        profiler.disable()
     cpu = (time.process_time() - started) / args.requests * 1000
-    if not args.no_profile:
+    if profiler is not None:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
         print(out.getvalue())
-    under = "" if args.no_profile else " (under cProfile)"
-    print(f"{args.scenario}: {args.requests} requests, {cpu:.2f} ms CPU per request in this process{under}")
+    print(f"{args.scenario}: {args.requests} requests, {cpu:.2f} ms CPU per request in this process"
+          + (" (under cProfile)" if profiler is not None else "")
+          + f", {len(statements) / args.requests:.1f} SQL statements per request")
+    if args.statements:
+        for statement, n in Counter(statements).most_common():
+            print(f"{n / args.requests:6.2f}  {statement}")
     return 0
+
+
+def count_statements(app: Any) -> list[str]:
+    """Every statement the app sends from now on, its first line (BEGIN and COMMIT are not statements here)."""
+    from sqlalchemy import event
+
+    from undersign.extensions import db
+
+    sent: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def counted(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        sent.append(" ".join(statement.split())[:110])
+
+    return sent
 
 
 if __name__ == "__main__":

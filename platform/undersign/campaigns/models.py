@@ -54,6 +54,7 @@ class Campaign(Model):
         CheckConstraint(one_of("status", CampaignStatus), name="status_known"),
         CheckConstraint("signature_count >= 0", name="signature_count_non_negative"),
         CheckConstraint("goal IS NULL OR goal > 0", name="goal_positive"),
+        CheckConstraint("log_size >= 0", name="log_size_non_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,6 +79,9 @@ class Campaign(Model):
     taken_down_at: Mapped[dt.datetime | None]
     takedown_reason: Mapped[str | None] = mapped_column(Text)
     signature_count: Mapped[int] = mapped_column(Integer, default=0)
+    # How many entries its public log holds: the next entry's index, moved with the counter under its row lock
+    # (`undersign.transparency.service`).
+    log_size: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The language the original text is written in; other versions are `CampaignTranslation` rows.
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     # Last time the count or the content changed: Last-Modified of the public page and .json.

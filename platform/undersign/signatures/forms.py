@@ -1,4 +1,4 @@
-"""The sign form (DESIGN §4 field names).
+"""The sign form (DESIGN §4 field names), and the tokens of the confirm and withdraw buttons.
 
 The sign form carries no session: its ``csrf_token`` is a signed,
 time-limited token bound to the campaign (itsdangerous), checked by the view
@@ -6,6 +6,10 @@ together with the browser's ``Origin`` / ``Sec-Fetch-Site`` headers. So the
 petition page stays the same for every anonymous visitor and can sit in a
 shared cache (DESIGN §9), the embedded form works inside another site's iframe
 where our cookies are not sent, and a supporter who blocks cookies can sign.
+
+The confirm and withdraw buttons work the same way (`button_token`): their token is signed for the link
+it was served on, so confirming needs no session cookie at all (no session read or written, no cookie
+set on a page opened from an e-mail), and a token from one link does not work on another.
 """
 
 from __future__ import annotations
@@ -32,12 +36,15 @@ from undersign.errors import InvalidInput
 from undersign.signatures import rules
 from undersign.signatures.canonical import current_rules
 from undersign.signatures.rules import ExportFilters, ExportStatus, SignatureInput
+from undersign.tokens import hash_token
 from undersign.web.forms import Form, current_language
 
 # A cached page may hand out a form for a while; two days leaves room for a tab left open.
 FORM_TOKEN_MAX_AGE = 2 * 24 * 3600
 SIGN_PURPOSE = "sign-form"
 EMBED_PURPOSE = "embed-form"
+CONFIRM_PURPOSE = "confirm-button"
+WITHDRAW_PURPOSE = "withdraw-button"
 
 
 class Rule:
@@ -158,6 +165,23 @@ def _token_of_second(secret: str | bytes, campaign_id: int, purpose: str, second
 def form_token_valid(token: str | None, campaign: Campaign, purpose: str = SIGN_PURPOSE) -> bool:
     try:
         return bool(_serializer(purpose).loads(token or "", max_age=FORM_TOKEN_MAX_AGE) == campaign.id)
+    except BadData:
+        return False
+
+
+def button_token(link_token: str, purpose: str) -> str:
+    """The token of the button on the page of the link ``link_token`` (``purpose``: confirm or withdraw).
+
+    Bound to the link by its hash in the signing salt, so the page does not repeat the link's secret in
+    another form, and a token served for one signature's link is refused on another's.
+    """
+    return _serializer(f"{purpose}:{hash_token(link_token)}").dumps(1)
+
+
+def button_token_valid(token: str | None, link_token: str, purpose: str) -> bool:
+    """The button's token was served by us, for this link, within `FORM_TOKEN_MAX_AGE`."""
+    try:
+        return bool(_serializer(f"{purpose}:{hash_token(link_token)}").loads(token or "", max_age=FORM_TOKEN_MAX_AGE) == 1)
     except BadData:
         return False
 

@@ -31,10 +31,10 @@ consents, keeping the bare row for the figures.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, CursorResult, delete, insert, select, update
+from sqlalchemy import ColumnElement, CursorResult, Table, and_, case, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
@@ -57,11 +57,12 @@ from undersign.signatures.tokens import (
     ip_hash,
     issue_confirm_token,
     new_confirm_token,
-    signature_by_confirm_token,
+    confirmation_by_token,
     signature_by_withdraw_token,
     withdraw_token,
 )
 from undersign.tokens import hash_token
+from undersign.transparency import service as log
 from undersign.transparency.receipts import send_receipt
 
 # The CHECK constraint on signatures.confirmation_sends says the same.
@@ -235,22 +236,35 @@ def confirm(campaign: Campaign, raw: str) -> tuple[Signature, bool]:
 
     Safe to call twice or concurrently: exactly one call counts it.
 
+    The confirming UPDATE also fixes the signature's log commitment (from the address the token look-up
+    read, which cannot change while the row is not withdrawn: the UPDATE requires that) when it is about
+    to be counted, and the look-up brings the credited sponsor's slug (the log entry needs no other read)
+    and whether the signer consents to any sponsor (the webhooks need no look-up when not).
+
     :raise NotFound: see `signatures.tokens.signature_by_confirm_token`.
     :raise Conflict: the petition closed before the signature was confirmed.
     """
-    signature = signature_by_confirm_token(campaign, raw)
+    found = confirmation_by_token(campaign, raw)
+    signature = found.signature
     if signature.confirmed_at is not None:
         return signature, False
     now = utcnow()
     if not campaign.accepts_signatures(now):
         raise Conflict("This petition closed before your signature was confirmed, so it could not be counted.")
+    salt = signature.log_salt or log.new_salt()
+    # Evaluated on the row as the UPDATE locks it: a held or invalidated signature is not logged, so it
+    # gets no commitment yet (`transparency.service.prepare` makes it when it is, as before). On the table,
+    # not the mapped class: a plain statement, without the ORM's bulk-update machinery.
+    db.session.flush()  # what the ORM's UPDATE did first: pending changes are written before this row is locked
+    c = cast(Table, Signature.__table__).c
+    fix = and_(c.invalidated_at.is_(None), c.held_at.is_(None), c.log_commitment.is_(None))
     row = db.session.execute(
-        update(Signature)
-        .where(Signature.id == signature.id, Signature.confirmed_at.is_(None), Signature.withdrawn_at.is_(None))
-        .values(confirmed_at=now)
-        .returning(Signature.invalidated_at, Signature.held_at, Signature.sponsorship_id, Signature.country,
-                   Signature.source)
-        .execution_options(synchronize_session=False)
+        update(cast(Table, Signature.__table__))
+        .where(c.id == signature.id, c.confirmed_at.is_(None), c.withdrawn_at.is_(None))
+        .values(confirmed_at=now,
+                log_salt=case((fix, salt), else_=c.log_salt),
+                log_commitment=case((fix, log.commitment(salt, signature.email or "")), else_=c.log_commitment))
+        .returning(c.invalidated_at, c.held_at, c.sponsorship_id, c.country, c.source, c.log_salt, c.log_commitment)
     ).first()
     if row is None:
         # Someone else confirmed or withdrew it meanwhile: read what stands now.
@@ -258,14 +272,16 @@ def confirm(campaign: Campaign, raw: str) -> tuple[Signature, bool]:
         if signature.withdrawn_at is not None:
             raise NotFound(INVALID_LINK)
         return signature, False
+    # The UPDATE matched, so the row is what it was plus this confirmation: no need to read it again.
+    set_committed_value(signature, "confirmed_at", now)
+    set_committed_value(signature, "log_salt", row.log_salt)
+    set_committed_value(signature, "log_commitment", row.log_commitment)
     # A held signature records its confirmation and counts only when released (`signatures.fraud.release`).
     if row.invalidated_at is None and row.held_at is None:
         count(campaign.id, row.sponsorship_id, +1, now, event="confirmed", country=row.country, source=row.source,
-              signature_id=signature.id)
-        publish("signature.confirmed", signature_id=signature.id)
+              signature_id=signature.id, pending=log.Pending(found.sponsor, [(signature.id, row.log_commitment)]))
+        publish("signature.confirmed", signature_id=signature.id, consented=found.consented)
         send_receipt(campaign, signature)
-    # The UPDATE matched, so the row is what it was plus this confirmation: no need to read it again.
-    set_committed_value(signature, "confirmed_at", now)
     return signature, True
 
 

@@ -59,7 +59,8 @@ def _dialect() -> str:
 def _upsert(model: Any, keys: dict[str, Any], moves: dict[str, int]) -> None:
     """Add ``moves`` to the row of ``keys`` (creating it), never taking a column below zero."""
     table = model.__table__
-    statement: Any = (postgresql_insert if _dialect() == "postgresql" else sqlite_insert)(model)
+    # On the table, not the mapped class: a plain statement, without the ORM's bulk-insert machinery.
+    statement: Any = (postgresql_insert if _dialect() == "postgresql" else sqlite_insert)(table)
     statement = statement.values(**keys, **{name: max(delta, 0) for name, delta in moves.items()})
     changes: dict[str, Any] = {}
     for name, delta in moves.items():

@@ -7,7 +7,8 @@ each one signs, confirms or withdraws, or reads the counters (``signing.*``).
 The sign form is checked with its own signed token and the browser's
 ``Origin`` / ``Sec-Fetch-Site`` instead of the session CSRF token (see
 `undersign.signatures.forms`), so these views are exempt from the global
-CSRF check; the confirm and withdraw buttons keep the session token.
+CSRF check; so are the confirm and withdraw buttons, whose token is signed for
+their link (`undersign.signatures.forms.button_token`).
 """
 
 from __future__ import annotations
@@ -33,12 +34,19 @@ from undersign.public.petition import localized, page_language, page_sign_form, 
 from undersign.public.visibility import hosting_sponsorship, is_unavailable, public_campaign
 from undersign.signatures import counting, service, tallies, tokens
 from undersign.signatures.canonical import load_rules
-from undersign.signatures.forms import SignForm, form_token_valid
+from undersign.signatures.forms import (
+    CONFIRM_PURPOSE,
+    WITHDRAW_PURPOSE,
+    SignForm,
+    button_token,
+    button_token_valid,
+    form_token_valid,
+)
 from undersign.text import is_slug_shaped
 from undersign.transparency.heads import latest_head
 from undersign.web.access import public
 from undersign.web.cache import cached_public, counted_recently, mark_counted
-from undersign.web.forms import EmptyForm, field_errors
+from undersign.web.forms import field_errors
 from undersign.web.language import linked_language
 
 bp = Blueprint("signing", __name__)
@@ -198,16 +206,52 @@ def signed(slug: str) -> ResponseReturnValue:
 # Confirm and withdraw: the link opens a page with one button; only the POST changes anything.
 
 
+REFUSED_BUTTON = _l("This button had expired or was not sent from this page, so nothing happened. "
+                    "Press it again if you meant to.")
+
+
+def _from_another_site() -> bool:
+    """The browser says the POST comes from another site's page (`same_origin_request`'s headers).
+
+    The button pages send no referrer (their address holds the link's secret), so browsers post them
+    with ``Origin: null``: then ``Sec-Fetch-Site`` decides, or, without it, the token alone.
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site not in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    if origin is None or origin == "null":
+        return False
+    return origin.rstrip("/").lower() not in {_origin(request.host_url), _origin(current_app.config["BASE_URL"])}
+
+
+def _button_refused(purpose: str, token: str) -> int | None:
+    """The status to refuse the button's POST with (403 from another site, 400 without a valid token), or None.
+
+    A POST from another site's page, or without the token served on this link's page, changes nothing
+    (`signatures.forms.button_token`): the session CSRF token is not used here, so the page opened from
+    an e-mail sets no cookie and the POST reads none.
+    """
+    if _from_another_site():
+        return 403
+    if not button_token_valid(request.form.get("csrf_token"), token, purpose):
+        return 400
+    return None
+
+
 @bp.route("/p/<slug>/confirm/<token>", methods=["GET", "POST"])
 @public
+@csrf_exempt
 def confirm(slug: str, token: str) -> ResponseReturnValue:
     """GET shows the button (mail scanners prefetch links); POST confirms and counts, once.
 
     :raise NotFound: unknown, expired or withdrawn link (the error page says so).
+    :raise 400, 403: the POST has no valid button token, or comes from another site (nothing is counted;
+        the page with the button is shown again, saying so).
     """
     campaign = public_campaign(slug, with_sponsors=False)
-    form = EmptyForm()
-    if form.validate_on_submit():
+    refused = _button_refused(CONFIRM_PURPOSE, token) if request.method == "POST" else None
+    if request.method == "POST" and refused is None:
         signature, _ = service.confirm(campaign, token)
         response = make_response(render_template(
             "signatures/confirmed.html", campaign=localized(campaign), signature=signature,
@@ -222,9 +266,10 @@ def confirm(slug: str, token: str) -> ResponseReturnValue:
         return response
     signature = tokens.signature_by_confirm_token(campaign, token)
     return render_template(
-        "signatures/confirm.html", campaign=localized(campaign), signature=signature, form=form,
+        "signatures/confirm.html", campaign=localized(campaign), signature=signature,
+        button_token=button_token(token, CONFIRM_PURPOSE), refused=REFUSED_BUTTON if refused else None,
         withdraw_url=url_for("signing.withdraw", slug=campaign.slug, token=tokens.withdraw_token(signature)),
-    )
+    ), refused or 200
 
 
 def _any_campaign(slug: str) -> Campaign:
@@ -239,18 +284,22 @@ def _any_campaign(slug: str) -> Campaign:
 
 @bp.route("/p/<slug>/withdraw/<token>", methods=["GET", "POST"])
 @public
+@csrf_exempt
 def withdraw(slug: str, token: str) -> ResponseReturnValue:
     """GET shows the button; POST withdraws the signature and erases the signer's details.
 
     :raise NotFound: unknown link.
+    :raise 400, 403: as `confirm`: nothing is withdrawn, the page with the button is shown again.
     """
     campaign = _any_campaign(slug)
-    form = EmptyForm()
-    if form.validate_on_submit():
+    refused = _button_refused(WITHDRAW_PURPOSE, token) if request.method == "POST" else None
+    if request.method == "POST" and refused is None:
         service.withdraw(campaign, token)
         return render_template("signatures/withdrawn.html", campaign=campaign)
     signature = tokens.signature_by_withdraw_token(campaign, token)
-    return render_template("signatures/withdraw.html", campaign=campaign, signature=signature, form=form)
+    return render_template("signatures/withdraw.html", campaign=campaign, signature=signature,
+                           button_token=button_token(token, WITHDRAW_PURPOSE),
+                           refused=REFUSED_BUTTON if refused else None), refused or 200
 
 
 # ---------------------------------------------------------------------------------------------

@@ -154,7 +154,8 @@ def head_of_size(campaign_id: int, tree_size: int) -> TreeHead | None:
 
 def check_log(campaign: Campaign) -> list[str]:
     """What is wrong with the campaign's log, from the server's side: indexes with gaps, stored heads whose
-    root or signature the entries no longer give, a net total that is not the counter. Empty: all holds."""
+    root or signature the entries no longer give, a size that is not the campaign's ``log_size`` (where the
+    next index comes from), a net total that is not the counter. Empty: all holds."""
     problems: list[str] = []
     entries = service.entries(campaign.id)
     for position, entry in enumerate(entries):
@@ -176,6 +177,8 @@ def check_log(campaign: Campaign) -> list[str]:
                           canonical_json(_signed_part(campaign.slug, head.tree_size, head.root_hash, head.timestamp)))
         except InvalidSignature:
             problems.append(f"the head of size {head.tree_size} has a bad signature")
+    if campaign.log_size != len(entries):
+        problems.append(f"the campaign says its log holds {campaign.log_size} entries, it holds {len(entries)}")
     net = sum(e.delta for e in entries)
     if net != campaign.signature_count:
         problems.append(f"the log's net total is {net}, the counter says {campaign.signature_count}")

@@ -1,7 +1,9 @@
 """Appending to a campaign's log, in the transaction that moves its counter (`signatures.counting.count`).
 
-The next index is taken after the counter's ``UPDATE ... signature_count + 1``, which already locks the
-campaign row until the commit: the append adds two indexed statements under that lock and no new lock.
+The next index comes from the campaign's ``log_size``, moved by the counter's own ``UPDATE ...
+signature_count + 1, log_size = log_size + 1 RETURNING log_size``: that UPDATE locks the campaign row until
+the commit, so indexes are handed out in commit order, without a gap or a repeat, and the append adds only
+its INSERT under the lock. ``log_size`` is the number of entries (`heads.check_log` checks it).
 Functions flush but never commit.
 """
 
@@ -12,11 +14,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 
-from undersign.campaigns.models import Sponsorship
+from undersign.campaigns.models import Campaign, Sponsorship
 from undersign.db import db
 from undersign.organizations.models import Organization
 from undersign.signatures.models import Signature
@@ -86,14 +88,19 @@ def prepare(sponsorship_id: int, signature_ids: Sequence[int]) -> Pending:
     return Pending(sponsor, [(signature_id, _signature_commitment(signature_id)) for signature_id in signature_ids])
 
 
-def append(campaign_id: int, pending: Pending, delta: int, kind: str, now: dt.datetime) -> None:
-    """One entry per prepared signature. Call after the campaign's counter UPDATE: its row lock orders the
-    indexes (one indexed MAX and one INSERT more under that lock)."""
+def append(campaign_id: int, pending: Pending, delta: int, kind: str, now: dt.datetime, *,
+           start: int | None = None) -> None:
+    """One entry per prepared signature, from index ``start`` (what the counter UPDATE's ``log_size`` gave,
+    `signatures.counting`); without it the entries take their indexes by moving ``log_size`` here, which
+    locks the campaign row as the counter UPDATE does."""
     if not pending.commitments:
         return
-    start = db.session.scalar(
-        select(func.coalesce(func.max(LogEntry.index) + 1, 0)).where(LogEntry.campaign_id == campaign_id)
-    ) or 0
+    if start is None:
+        start = int(db.session.execute(
+            update(Campaign).where(Campaign.id == campaign_id)
+            .values(log_size=Campaign.log_size + len(pending.commitments)).returning(Campaign.log_size)
+            .execution_options(synchronize_session=False)
+        ).scalar_one()) - len(pending.commitments)
     seconds = int(now.replace(tzinfo=dt.timezone.utc).timestamp()) if now.tzinfo is None else int(now.timestamp())
     rows = [
         {"campaign_id": campaign_id, "index": start + i, "delta": 1 if delta > 0 else -1, "kind": kind,
@@ -102,7 +109,7 @@ def append(campaign_id: int, pending: Pending, delta: int, kind: str, now: dt.da
     ]
     for row in rows:
         row["leaf_hash"] = merkle.leaf_hash(canonical_json(entry_document(_Row(row)))).hex()
-    db.session.execute(insert(LogEntry), rows)
+    db.session.execute(insert(cast(Table, LogEntry.__table__)), rows)  # plain SQL: no ORM bulk insert for rows it never loads
 
 
 def entries(campaign_id: int, start: int = 0, end: int | None = None) -> list[LogEntry]:
@@ -139,7 +146,21 @@ def net_count(campaign_id: int) -> int:
 
 def backfill(campaign_id: int) -> int:
     """Log a ``+1`` for every counted signature the log does not hold yet (rows loaded in bulk by the demo, or
-    counted before the log existed), oldest confirmation first; how many were added."""
+    counted before the log existed), oldest confirmation first; how many were added.
+
+    First the campaign's ``log_size`` is set from the entries themselves (taking the campaign row lock the
+    confirmations take): a log appended to by code from before ``log_size`` (a web process still running
+    the old version during an upgrade) gets its next index right again.
+    """
+    # Locked first, read after: the entries' MAX is then read by a statement that sees every append committed
+    # before the lock was granted (PostgreSQL's READ COMMITTED takes a new snapshot per statement).
+    db.session.execute(select(Campaign.id).where(Campaign.id == campaign_id).with_for_update())
+    db.session.execute(
+        update(Campaign).where(Campaign.id == campaign_id)
+        .values(log_size=select(func.coalesce(func.max(LogEntry.index) + 1, 0))
+                .where(LogEntry.campaign_id == campaign_id).scalar_subquery())
+        .execution_options(synchronize_session=False)
+    )
     logged = select(LogEntry.signature_id).where(LogEntry.campaign_id == campaign_id,
                                                  LogEntry.signature_id.is_not(None))
     rows = db.session.execute(

@@ -212,8 +212,13 @@ def _consented(signature_id: int, *, current: bool = True) -> Any:
     return query.where(Consent.current()) if current else query
 
 
-def on_signature_confirmed(signature_id: int) -> None:
-    # One query on every confirmation; the rest only when some consented organization listens.
+def on_signature_confirmed(signature_id: int, consented: bool = True) -> None:
+    """``consented=False``: the publisher read, in this transaction, that the signer consents to no
+    organization now, so none is told and nothing is looked up (a confirmation's usual case: the boxes
+    are unticked by default). Otherwise one query, and the rest only when some consented organization
+    listens."""
+    if not consented:
+        return
     endpoints = listening("signature.confirmed", _consented(signature_id))
     if not endpoints:
         return
