@@ -72,20 +72,17 @@ def display_name(name: str) -> str:
     return f"{words[0]} {last.upper() if len(last.upper()) == len(last) else last}."
 
 
-# The largest unit that fits, as the page says it ("3 minutes ago", Korean "3분 전").
-_AGO = (
-    (86400 * 365, lambda n: ngettext("%(num)s year ago", "%(num)s years ago", n)),
-    (86400 * 30, lambda n: ngettext("%(num)s month ago", "%(num)s months ago", n)),
-    (86400, lambda n: ngettext("%(num)s day ago", "%(num)s days ago", n)),
-    (3600, lambda n: ngettext("%(num)s hour ago", "%(num)s hours ago", n)),
-    (60, lambda n: ngettext("%(num)s minute ago", "%(num)s minutes ago", n)),
-)
-
-
 def time_ago(then: dt.datetime, now: dt.datetime) -> str:
-    """How long ago, in the page's language."""
+    """How long ago, in the largest unit that fits and the page's language ("3 minutes ago", Korean "3분 전")."""
     seconds = max(0, int((now - then).total_seconds()))
-    for size, words in _AGO:
-        if seconds >= size:
-            return str(words(seconds // size))
+    if seconds >= 86400 * 365:
+        return str(ngettext("%(num)s year ago", "%(num)s years ago", seconds // (86400 * 365)))
+    if seconds >= 86400 * 30:
+        return str(ngettext("%(num)s month ago", "%(num)s months ago", seconds // (86400 * 30)))
+    if seconds >= 86400:
+        return str(ngettext("%(num)s day ago", "%(num)s days ago", seconds // 86400))
+    if seconds >= 3600:
+        return str(ngettext("%(num)s hour ago", "%(num)s hours ago", seconds // 3600))
+    if seconds >= 60:
+        return str(ngettext("%(num)s minute ago", "%(num)s minutes ago", seconds // 60))
     return str(gettext("just now"))
