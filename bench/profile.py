@@ -162,11 +162,13 @@ class Measured:
         self.statements = statements
         self.profiler = cProfile.Profile() if profile else None
         self.cpu = 0.0
+        self.wall = 0.0
         self.sql = 0
 
     def __enter__(self) -> "Measured":
         self._sql = self.statements.count
         self._started = time.process_time()
+        self._wall = time.perf_counter()
         if self.profiler:
             self.profiler.enable()
         return self
@@ -175,6 +177,7 @@ class Measured:
         if self.profiler:
             self.profiler.disable()
         self.cpu += time.process_time() - self._started
+        self.wall += time.perf_counter() - self._wall
         self.sql += self.statements.count - self._sql
 
 
@@ -230,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
                 do(i)
         how = "without cProfile" if args.no_profile else "under cProfile"
         lines = [f"{args.scenario}: {args.requests} requests, {measured.cpu / args.requests * 1000:.2f} ms CPU per request"
-                 f" in this process ({how}), {measured.sql / args.requests:.2f} SQL statements per request"]
+                 f" in this process ({how}), {measured.wall / args.requests * 1000:.2f} ms wall,"
+                 f" {measured.sql / args.requests:.2f} SQL statements per request"]
     if measured.profiler:
         out = io.StringIO()
         pstats.Stats(measured.profiler, stream=out).sort_stats(args.sort).print_stats(args.top)

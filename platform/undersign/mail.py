@@ -319,6 +319,7 @@ def deliver_pending(batch_size: int = 50) -> int:
     while True:
         if db.engine.dialect.name == "sqlite":
             messages, ready = _deliver_batch_sqlite(batch_size)
+            went, trouble = _outcome(messages, ready)
         else:
             with unit_of_work():
                 messages = list(db.session.scalars(
@@ -326,11 +327,19 @@ def deliver_pending(batch_size: int = 50) -> int:
                 ready = compose(messages)
                 if ready:
                     _send(ready)
+                # Read before the commit expires them (after it, each would be loaded again, one query apiece).
+                went, trouble = _outcome(messages, ready)
         if not messages:
             return sent
-        sent += sum(1 for m in messages if m.sent_at is not None)
-        if any(m.sent_at is None and m.failed_at is None for m in ready):
+        sent += went
+        if trouble:
             return sent  # the server is in trouble: leave the rest for the next round
+
+
+def _outcome(messages: list[OutboxMessage], ready: list[OutboxMessage]) -> tuple[int, bool]:
+    """How many of the batch went out, and whether one that was ready to go did not (to be retried)."""
+    return (sum(1 for m in messages if m.sent_at is not None),
+            any(m.sent_at is None and m.failed_at is None for m in ready))
 
 
 # How long a batch claimed on SQLite is left alone by other senders; a sender that died
