@@ -12,7 +12,7 @@ from sqlalchemy import select
 from tests.helpers import Mailbox, csrf_token
 from tests.public.test_campaign_languages import KO_TITLE, korean_petition
 from tests.signatures.petitions import make_petition, sign, supporter
-from undersign import verify
+from undersign import mail, verify
 from undersign.extensions import db
 from undersign.mail import OutboxMessage, queue_composed, queue_mail
 from undersign.signatures import service
@@ -130,3 +130,22 @@ def test_a_message_that_cannot_be_composed_is_abandoned_and_the_rest_goes_out(cl
     [odd] = rows_to("odd@example.org")
     assert gone.failed_at is not None and gone.last_error == "the signature was withdrawn or erased before its mail was composed"
     assert odd.failed_at is not None and odd.last_error == "no composer for mail of kind 'no.such.kind'"
+
+
+def test_a_composer_that_fails_is_retried_later_and_does_not_hold_up_the_batch(client, mailbox: Mailbox,
+                                                                              monkeypatch):  # type: ignore[no-untyped-def]
+    def broken(messages: list[OutboxMessage]) -> Any:
+        def compose_one(message: OutboxMessage) -> Any:
+            raise ValueError("the template service is down")
+        return compose_one
+
+    monkeypatch.setitem(mail._composers, "test.broken", broken)
+    petition = make_petition()
+    assert sign(client, petition.url, supporter(email="on.time@example.org")).status_code == 303
+    queue_composed("later@example.org", "test.broken", signature_id=signature_of("on.time@example.org").id)
+    db.session.commit()
+
+    assert [m.to for m in mailbox.deliver()] == [["on.time@example.org"]]
+    [waiting] = rows_to("later@example.org")
+    assert (waiting.attempts, waiting.failed_at, waiting.sent_at) == (1, None, None)
+    assert waiting.next_attempt_at is not None and waiting.last_error == "ValueError: the template service is down"
