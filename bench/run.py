@@ -562,13 +562,27 @@ def forget_queue(redis_url: str, queue: str) -> None:
     client.close()
 
 
-def confirm_tokens(run_id: str) -> list[str]:
-    """The confirmation links from the outbox, as "slug token" lines."""
+def confirm_tokens(run_id: str, wait_seconds: float = 120.0) -> list[str]:
+    """The confirmation links from the outbox, as "slug token" lines.
+
+    The job worker writes a confirmation mail's text when it sends it: this waits (at most
+    ``wait_seconds``) until it has gone through this run's mail.
+    """
     import psycopg
 
     pattern = re.compile(r"/p/([A-Za-z0-9_-]+)/confirm/([A-Za-z0-9_.~-]+)")
     lines = []
-    with psycopg.connect(bench_database_url()) as conn:
+    with psycopg.connect(bench_database_url(), autocommit=True) as conn:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            waiting = conn.execute(
+                "SELECT count(*) FROM mail_outbox WHERE recipient LIKE %s AND sent_at IS NULL AND failed_at IS NULL",
+                (f"bench-{run_id}-%",)).fetchone()[0]
+            if not waiting or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        if waiting:
+            print(f"[bench] {waiting:,} mails still waiting for the worker after {wait_seconds:.0f} s", flush=True)
         for (body,) in conn.execute(
             "SELECT body_text FROM mail_outbox WHERE recipient LIKE %s ORDER BY id", (f"bench-{run_id}-%",)
         ):

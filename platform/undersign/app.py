@@ -38,6 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     _configure_logging(app)
     import_models()
+    register_mail_composers()
     _init_database(app)
     migrate.init_app(
         app, db, directory=str(ROOT / "migrations"),
@@ -61,6 +62,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     cli.register(app)
     return app
+
+
+def register_mail_composers() -> None:
+    """The mails the worker composes at delivery, each from the domain that owns its data (`undersign.mail`)."""
+    from undersign.signatures import signer_mail
+    from undersign.transparency import receipts
+
+    signer_mail.register()
+    receipts.register()
 
 
 def import_models() -> None:

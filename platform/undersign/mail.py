@@ -4,6 +4,20 @@
 request sends nothing and a committed one cannot lose its mail. Delivery runs
 outside the request (`deliver_pending`), with retries and backoff: SMTP when
 ``MAIL_SERVER`` is set, otherwise the message goes to the log.
+
+**Composed at delivery.** The mails a signature sends (its confirmation link,
+"you already signed", its receipt) are the write path's: a viral petition
+queues hundreds a second. The request writes them as a compact row
+(`queue_composed`: recipient, kind, signature id and the little that cannot be
+recomputed, the raw confirmation token) and the worker writes the text just
+before sending, with the composer the owning domain registered for that kind
+(`register_composer`, at app creation: this module imports no domain). A batch
+is composed with a few queries for all its messages. The text is stored on the
+row once composed (and the token dropped: the body holds it now), so what was
+sent can be read afterwards like any other mail. A message whose signature was
+withdrawn or erased meanwhile, or whose data is gone, is abandoned unsent
+(`NotToBeSent`, the reason in ``last_error``); any other failure to compose
+follows the retry rules below.
 """
 
 from __future__ import annotations
@@ -14,7 +28,8 @@ import email.policy
 import smtplib
 from email.message import EmailMessage
 from email.utils import make_msgid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, render_template
@@ -36,6 +51,7 @@ class OutboxMessage(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Indexed for the per-address caps on mail that anyone can trigger (accounts.service).
     recipient: Mapped[str] = mapped_column(String(254), index=True)
+    # Empty on a message the worker composes (``kind`` set) until it is composed.
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     # An HTML alternative to the text (the updates' sanitized Markdown), and extra headers such as
@@ -48,6 +64,111 @@ class OutboxMessage(Model):
     sent_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     failed_at: Mapped[dt.datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # A message composed at delivery (`queue_composed`): what it is ("signature.confirm"), about which
+    # signature (no foreign key: a signature erased meanwhile leaves the message to be abandoned), and
+    # the raw confirmation link token it carries, kept only until the body holds it.
+    kind: Mapped[str | None] = mapped_column(String(40))
+    signature_id: Mapped[int | None]
+    token: Mapped[str | None] = mapped_column(String(100))
+
+    @property
+    def composed(self) -> bool:
+        return self.kind is None or bool(self.body_text)
+
+
+@dataclass(frozen=True)
+class Composed:
+    """A message's text, as a composer writes it."""
+
+    subject: str
+    body_text: str
+    body_html: str | None = None
+
+
+class NotToBeSent(Exception):
+    """The message must not go out: its signature was withdrawn or erased, or what it tells of is gone."""
+
+
+# A composer gets a batch's messages of its kind, loads what they need in a few queries, and returns
+# the function that writes one of them (raising `NotToBeSent` when that one must not go out).
+ComposeOne = Callable[[OutboxMessage], Composed]
+Composer = Callable[[list[OutboxMessage]], ComposeOne]
+_composers: dict[str, Composer] = {}
+
+
+def register_composer(kind: str, composer: Composer) -> None:
+    """Have the worker compose messages of ``kind`` with ``composer`` (the owning domain, at app creation)."""
+    _composers[kind] = composer
+
+
+def queue_composed(recipient: str, kind: str, *, signature_id: int, token: str | None = None) -> OutboxMessage:
+    """Add a message the worker composes when it sends it (see the module docstring): one INSERT at the
+    next flush, no rendering in the caller."""
+    message = OutboxMessage(recipient=recipient, subject="", body_text="", kind=kind, signature_id=signature_id,
+                            token=token)
+    db.session.add(message)
+    db.session.info["mail_queued"] = True
+    return message
+
+
+def compose(messages: list[OutboxMessage]) -> list[OutboxMessage]:
+    """Write the text of the messages not composed yet; returns those that may be sent.
+
+    Abandons (``failed_at``, the reason in ``last_error``) those that must not go out or whose kind
+    no composer knows; records a failure, retried with backoff, where composing raised anything else.
+    """
+    waiting: dict[str, list[OutboxMessage]] = {}
+    failed: set[int] = set()
+    for message in messages:
+        if not message.composed:
+            waiting.setdefault(message.kind or "", []).append(message)
+    for kind, group in waiting.items():
+        composer = _composers.get(kind)
+        if composer is None:
+            for message in group:
+                _abandon(message, f"no composer for mail of kind {kind!r}")
+            continue
+        try:
+            compose_one = composer(group)
+        except Exception as exc:
+            log.exception("composing %s mail(s) of kind %s failed", len(group), kind)
+            for message in group:
+                _record_failure(message, exc)
+                failed.add(id(message))
+            continue
+        for message in group:
+            try:
+                text = compose_one(message)
+            except NotToBeSent as exc:
+                _abandon(message, str(exc))
+            except Exception as exc:
+                log.exception("composing mail %s (%s) failed", message.id, kind)
+                _record_failure(message, exc)
+                failed.add(id(message))
+            else:
+                message.subject = text.subject
+                message.body_text = text.body_text
+                message.body_html = text.body_html
+                message.token = None
+    return [m for m in messages if m.composed and m.failed_at is None and id(m) not in failed]
+
+
+def compose_pending() -> int:
+    """Compose every message still waiting to be composed, without sending (flush, no commit); returns how many.
+
+    For readers of the outbox that need the text before the worker came by (tests, scripts).
+    """
+    messages = [m for m in db.session.scalars(pending_query().where(OutboxMessage.kind.is_not(None))) if not m.composed]
+    compose(messages)
+    db.session.flush()
+    return sum(1 for m in messages if m.composed)
+
+
+def _abandon(message: OutboxMessage, reason: str) -> None:
+    message.failed_at = utcnow()
+    message.last_error = reason[:2000]
+    message.token = None
+    log.info("mail %s to %s not sent: %s", message.id, message.recipient, message.last_error)
 
 
 def queue_mail(recipient: str, subject: str, template: str, **context: object) -> OutboxMessage:
@@ -187,7 +308,7 @@ def pending_query(now: dt.datetime | None = None) -> Select[OutboxMessage]:
 
 
 def deliver_pending(batch_size: int = 50) -> int:
-    """Send what is due, one unit of work per batch; returns how many were sent.
+    """Compose and send what is due, one unit of work per batch; returns how many were sent.
 
     Several workers may run this at once: on PostgreSQL rows are claimed with
     ``FOR UPDATE SKIP LOCKED`` so no message goes out twice. On SQLite a lock
@@ -197,18 +318,28 @@ def deliver_pending(batch_size: int = 50) -> int:
     sent = 0
     while True:
         if db.engine.dialect.name == "sqlite":
-            messages = _deliver_batch_sqlite(batch_size)
+            messages, ready = _deliver_batch_sqlite(batch_size)
+            went, trouble = _outcome(messages, ready)
         else:
             with unit_of_work():
                 messages = list(db.session.scalars(
                     pending_query().limit(batch_size).with_for_update(skip_locked=True)))
-                if messages:
-                    _send(messages)
+                ready = compose(messages)
+                if ready:
+                    _send(ready)
+                # Read before the commit expires them (after it, each would be loaded again, one query apiece).
+                went, trouble = _outcome(messages, ready)
         if not messages:
             return sent
-        sent += sum(1 for m in messages if m.sent_at is not None)
-        if any(m.sent_at is None and m.failed_at is None for m in messages):
+        sent += went
+        if trouble:
             return sent  # the server is in trouble: leave the rest for the next round
+
+
+def _outcome(messages: list[OutboxMessage], ready: list[OutboxMessage]) -> tuple[int, bool]:
+    """How many of the batch went out, and whether one that was ready to go did not (to be retried)."""
+    return (sum(1 for m in messages if m.sent_at is not None),
+            any(m.sent_at is None and m.failed_at is None for m in ready))
 
 
 # How long a batch claimed on SQLite is left alone by other senders; a sender that died
@@ -216,12 +347,14 @@ def deliver_pending(batch_size: int = 50) -> int:
 SQLITE_CLAIM = dt.timedelta(minutes=5)
 
 
-def _deliver_batch_sqlite(batch_size: int) -> list[OutboxMessage]:
-    """Claim a batch in one short write transaction, send it holding no lock, record the outcome in another.
+def _deliver_batch_sqlite(batch_size: int) -> tuple[list[OutboxMessage], list[OutboxMessage]]:
+    """Claim a batch in one short write transaction, compose and send it holding no lock, record the
+    outcome in another; returns the batch and the messages of it that were ready to send.
 
     The claim (``next_attempt_at`` pushed past `SQLITE_CLAIM`) keeps a second
     sender (another process, ``flask deliver-mail``) from sending the same
-    messages meanwhile.
+    messages meanwhile. Composing reads in a plain read transaction (WAL: no
+    writer waits for it), ended before SMTP is spoken to.
     """
     with unit_of_work():
         messages = list(db.session.scalars(pending_query().limit(batch_size)))
@@ -232,15 +365,19 @@ def _deliver_batch_sqlite(batch_size: int) -> list[OutboxMessage]:
         for message in messages:
             db.session.expunge(message)
     if not messages:
-        return messages
-    _send(messages)
+        return messages, []
+    try:
+        ready = compose(messages)
+    finally:
+        db.session.rollback()
+    _send(ready)
     with unit_of_work():
         list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_([m.id for m in messages]))))
         for message in messages:
             if message.sent_at is not None:
                 message.next_attempt_at = None
             db.session.merge(message)
-    return messages
+    return messages, ready
 
 
 def delete_finished(before: dt.datetime) -> int:

@@ -44,7 +44,8 @@ from undersign.signatures import rules, screening, tallies
 from undersign.signatures.counting import count_confirmed
 from undersign.signatures.models import Consent, Signature
 from undersign.signatures.rules import CleanSignature, SignatureInput
-from undersign.signatures.service import insert_unless_signed, mail_links, mail_subject
+from undersign.signatures.service import insert_unless_signed
+from undersign.signatures.signer_mail import mail_links, mail_subject
 from undersign.signatures.tokens import new_confirm_token, withdraw_token
 from undersign.tokens import hash_token
 

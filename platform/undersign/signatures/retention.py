@@ -42,7 +42,8 @@ from undersign.links import absolute_url
 from undersign.mail import OutboxMessage, delete_finished, queue_mail
 from undersign.organizations.models import Membership, Role
 from undersign.signatures.models import Consent, RetentionNotice, Signature
-from undersign.signatures.service import mail_subject, tombstone_copies
+from undersign.signatures.service import tombstone_copies
+from undersign.signatures.signer_mail import mail_subject
 
 WARN_DAYS = (30, 7)
 # However late the first warning goes out, the owners have this long to export.
@@ -153,6 +154,8 @@ def _outbox_to(campaign: Campaign, recipients: ColumnElement[bool]) -> None:
     db.session.execute(delete(OutboxMessage).where(recipients, or_(
         OutboxMessage.sent_at.is_not(None), OutboxMessage.failed_at.is_not(None),
         OutboxMessage.body_text.contains(f"/p/{campaign.slug}", autoescape=True),
+        # Not composed yet (`undersign.mail.queue_composed`): about one of this petition's signatures.
+        OutboxMessage.signature_id.in_(select(Signature.id).where(Signature.campaign_id == campaign.id)),
     )).execution_options(synchronize_session=False))
 
 

@@ -13,7 +13,8 @@ and is handled as the duplicate it is. A duplicate gets the same page as a
 first signature (the form never tells who has signed) and an e-mail saying
 "you already signed", carrying a fresh confirmation link while the signature
 is unconfirmed. At most `MAX_MAILS` mails go out about one signature, however
-often it is submitted.
+often it is submitted. The mails are composed by the job worker when it
+sends them (`signatures.signer_mail`): the request writes one outbox row.
 
 Confirmation, withdrawal and invalidation each change the count at most once
 (`signatures.counting`). The links in the mails are `signatures.tokens`.
@@ -33,7 +34,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, cast
 
-from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, CursorResult, Table, and_, case, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -41,17 +41,16 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from undersign.accounts.models import User
 from undersign.audit import record
-from undersign.campaigns.models import LANGUAGES, Campaign, SponsorRole, Sponsorship
+from undersign.campaigns.models import Campaign, SponsorRole, Sponsorship
 from undersign.db import db, utcnow
 from undersign.errors import Conflict, InvalidInput, NotFound
 from undersign.events import publish
-from undersign.links import absolute_url
-from undersign.campaigns.translations import in_signers_language
-from undersign.mail import queue_mail
+from undersign.mail import queue_composed
 from undersign.signatures import rules, screening, tallies
 from undersign.signatures.counting import count
 from undersign.signatures.models import Consent, Signature, SignatureTombstone
 from undersign.signatures.rules import SignatureInput
+from undersign.signatures.signer_mail import ALREADY_SIGNED_MAIL, CONFIRM_MAIL
 from undersign.signatures.tokens import (
     INVALID_LINK,
     ip_hash,
@@ -89,18 +88,6 @@ def attributed_sponsorship(campaign: Campaign, via: str | None) -> Sponsorship:
             if sponsorship.organization.slug == slug:
                 return sponsorship
     return lead_sponsorship(campaign)
-
-
-def mail_links(campaign: Campaign, signature: Signature, raw: str | None) -> dict[str, str | None]:
-    """The links of a signer's mail, from ``BASE_URL`` (also outside a request: the CLI, a worker, the API's jobs)."""
-    # A signer in another language than the default opens the pages in theirs (``?lang=``), whatever the browser says.
-    lang = {"lang": signature.language} if signature.language != LANGUAGES[0] else {}
-    return {
-        "confirm_url": absolute_url("signing.confirm", slug=campaign.slug, token=raw, **lang) if raw else None,
-        "withdraw_url": absolute_url("signing.withdraw", slug=campaign.slug, token=withdraw_token(signature), **lang),
-        "petition_url": absolute_url("public.petition", slug=campaign.slug, **lang),
-        "me_url": absolute_url("me.me"),
-    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -165,10 +152,8 @@ def sign(campaign: Campaign, sponsorship: Sponsorship, data: SignatureInput, *, 
         if sponsor.organization.slug in clean.consents:
             db.session.add(Consent(signature_id=signature.id, organization_id=sponsor.organization_id,
                                    wording=rules.consent_wording(sponsor.organization)))
+    queue_composed(clean.email, CONFIRM_MAIL, signature_id=signature.id, token=raw)
     db.session.flush()
-    with in_signers_language(campaign, signature.language) as text:
-        queue_mail(clean.email, mail_subject(_("Please confirm your signature: %(title)s", title=text.title)),
-                   "signatures/confirm", campaign=text, name=signature.name, **mail_links(campaign, signature, raw))
     # Last: the hour's tally row is shared by every signature of this sponsor, so its lock is held briefly.
     # A held signature is in no figure until it is released (`signatures.fraud.release`).
     if not held_reason:
@@ -190,11 +175,6 @@ def insert_unless_signed() -> Any:
     if dialect == "sqlite":
         return sqlite_insert(Signature).on_conflict_do_nothing(index_elements=["campaign_id", "email_key"])
     return insert(Signature)  # pragma: no cover - the two engines undersign runs on
-
-
-def mail_subject(text: str) -> str:
-    """One line (a line break in a header would break the message), at most the outbox's 300 characters."""
-    return " ".join(text.split())[:300]
 
 
 def _by_key(campaign_id: int, key: str) -> Signature | None:
@@ -219,11 +199,8 @@ def tell_already_signed(campaign: Campaign, signature: Signature) -> bool:
         return False
     confirmed = signature.confirmed_at is not None
     raw = None if confirmed else issue_confirm_token(signature)
+    queue_composed(signature.email, ALREADY_SIGNED_MAIL, signature_id=signature.id, token=raw)
     db.session.flush()
-    with in_signers_language(campaign, signature.language) as text:
-        queue_mail(signature.email, mail_subject(_("You have already signed: %(title)s", title=text.title)),
-                   "signatures/already_signed", campaign=text, name=signature.name, confirmed=confirmed,
-                   **mail_links(campaign, signature, raw))
     return True
 
 
