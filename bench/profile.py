@@ -14,6 +14,7 @@ It is a tool for finding where the time goes; throughput is measured by `bench.r
 from __future__ import annotations
 
 import argparse
+import collections
 import base64
 import cProfile
 import io
@@ -83,7 +84,7 @@ def requests_for(name: str, client: Any, slug: str, org: str) -> Callable[[int],
         def sign(i: int) -> None:
             response = client.post(f"/p/{slug}", base_url=base, headers=headers, data={
                 "csrf_token": token.group(1), "name": "Profile Signer", "email": f"profile-{run}-{i}@example.org",
-                "country": "KR", "public": "y"})
+                "country": "KR", "public": "y", "consent": org})  # one box ticked, as bench/lua/sign.lua
             assert response.status_code == 303, response.status_code
         return sign
     if name == "confirm":
@@ -115,6 +116,27 @@ def confirm_links(app: Any) -> list[str]:
     return links
 
 
+def count_statements(app: Any) -> list[str]:
+    """Every statement the app's engine sends from now on (BEGIN and COMMIT are not statements to it: the
+    driver sends BEGIN with the first one), the first 110 characters of each, for `--no-profile`."""
+    from sqlalchemy import event
+
+    from undersign.extensions import db
+
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(" ".join(statement.split())[:110])
+
+    def commit(conn: Any) -> None:
+        statements.append("COMMIT")
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", record)
+        event.listen(db.engine, "commit", commit)
+    return statements
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("scenario", choices=SCENARIOS)
@@ -122,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warm", type=int, default=20, help="requests before profiling (caches, pools)")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--no-profile", action="store_true",
+                        help="no cProfile: the CPU per request as served, and the SQL statements per request")
     args = parser.parse_args(argv)
     app = make_app(2 if args.scenario == "page" else 0)
     slug, org = petition_slug(app)
@@ -129,6 +153,17 @@ def main(argv: list[str] | None = None) -> int:
     do = requests_for(args.scenario, client, slug, org)
     for i in range(args.warm):
         do(i)
+    if args.no_profile:
+        statements = count_statements(app)
+        started = time.process_time()
+        for i in range(args.warm, args.warm + args.requests):
+            do(i)
+        cpu = (time.process_time() - started) / args.requests * 1000
+        print(f"{args.scenario}: {args.requests} requests, {cpu:.2f} ms CPU per request in this process, "
+              f"{len(statements) / args.requests:.2f} SQL statements per request")
+        for statement, times in collections.Counter(statements).most_common(args.top):
+            print(f"{times / args.requests:6.2f}  {statement}")
+        return 0
     profiler = cProfile.Profile()
     started = time.process_time()
     profiler.enable()
