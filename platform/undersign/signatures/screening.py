@@ -25,6 +25,7 @@ import ipaddress
 import secrets
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from disposable_email_domains import blocklist
@@ -74,11 +75,13 @@ def _suffixes(domain: str) -> list[str]:
 # admin pages or these functions) are seen within `LISTS_MAX_AGE` seconds, when the copy is read again.
 
 LISTS_MAX_AGE = 60.0
-_NOT_READ = object()
+NOT_READ = object()  # `blocked_lists`' token when the caller's query did not read it
 
 
 @dataclass(frozen=True)
 class BlockedLists:
+    """The two lists as read under ``token``, at ``loaded_at`` (`time.monotonic`), the ranges parsed."""
+
     token: str | None
     loaded_at: float
     patterns: frozenset[str]
@@ -105,24 +108,31 @@ def lists_changed() -> None:
         "token": statement.excluded.token, "changed_at": statement.excluded.changed_at}))
 
 
-def blocked_lists(token: object = _NOT_READ) -> BlockedLists:
+def blocked_lists(token: object = NOT_READ) -> BlockedLists:
     """The administrators' lists as this process holds them, read again when ``token`` (from `version_token`;
     read here when not given) is not the one they were read under, or after `LISTS_MAX_AGE` seconds."""
-    if token is _NOT_READ:
+    if token is NOT_READ:
         token = db.session.scalar(select(BlockedSourcesVersion.token).where(BlockedSourcesVersion.id == 1))
     key = str(db.session.get_bind(mapper=BlockedDomain.__mapper__).engine.url)
     held = _lists.get(key)
     if held is not None and held.token == token and time.monotonic() - held.loaded_at < LISTS_MAX_AGE:
         return held
     patterns = frozenset(db.session.scalars(select(BlockedDomain.pattern)))
-    networks = tuple((ipaddress.ip_network(network), network)
-                     for network in db.session.scalars(select(BlockedAddressRange.network)))
+    networks = tuple(_parsed(db.session.scalars(select(BlockedAddressRange.network))))
     fresh = BlockedLists(token if isinstance(token, str) else None, time.monotonic(), patterns, networks)
     with _lists_lock:
         if len(_lists) >= 8 and key not in _lists:
             _lists.clear()
         _lists[key] = fresh
     return fresh
+
+
+def _parsed(networks: Iterable[str]) -> Iterator[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str]]:
+    for network in networks:
+        try:
+            yield ipaddress.ip_network(network, strict=False), network
+        except ValueError:  # a row typed in by hand that is no range: it blocks nothing, signing goes on
+            continue
 
 
 def blocked_domain(domain: str, lists: BlockedLists | None = None) -> str | None:
@@ -151,7 +161,7 @@ def blocked_address(address: str | None, lists: BlockedLists | None = None) -> s
 
 
 def hold_reason(campaign_id: int, domain: str, address: str | None, address_hash: str | None,
-                now: dt.datetime, *, lists_token: object = _NOT_READ) -> str | None:
+                now: dt.datetime, *, lists_token: object = NOT_READ) -> str | None:
     """Why a new signature must be held (see the module docstring, at most 200 characters), or None.
 
     ``lists_token``: the lists' `version_token` if the caller's query read it already. The per-address
