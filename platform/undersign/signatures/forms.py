@@ -151,7 +151,7 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key or "", salt=f"undersign.signatures.{purpose}")
 
 
-def form_token(campaign: Campaign | SigningCampaign, purpose: str = SIGN_PURPOSE) -> str:
+def form_token(campaign: Campaign, purpose: str = SIGN_PURPOSE) -> str:
     """A token that says "this form was handed out by us for this campaign, recently"."""
     return _serializer(purpose).dumps(campaign.id)
 
