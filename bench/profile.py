@@ -116,9 +116,10 @@ def confirm_links(app: Any) -> list[str]:
     return links
 
 
-def count_statements(app: Any) -> list[str]:
-    """Every statement the app's engine sends from now on (BEGIN and COMMIT are not statements to it: the
-    driver sends BEGIN with the first one), the first 110 characters of each, for `--no-profile`."""
+def counting_statements(do: Callable[[int], None], app: Any, last: int, requests: int,
+                        top: int) -> Callable[[int], None]:
+    """``do``, counting the statements the app's engine sends (and its commits) from its first call;
+    after the ``last`` request, prints them per request, the most frequent first."""
     from sqlalchemy import event
 
     from undersign.extensions import db
@@ -128,24 +129,28 @@ def count_statements(app: Any) -> list[str]:
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         statements.append(" ".join(statement.split())[:110])
 
-    def commit(conn: Any) -> None:
-        statements.append("COMMIT")
-
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", record)
-        event.listen(db.engine, "commit", commit)
-    return statements
+        event.listen(db.engine, "commit", lambda conn: statements.append("COMMIT"))
+
+    def counted(i: int) -> None:
+        do(i)
+        if i == last:
+            print(f"{len(statements) / requests:.2f} SQL statements per request (the commit included):")
+            for statement, times in collections.Counter(statements).most_common(top):
+                print(f"{times / requests:6.2f}  {statement}")
+    return counted
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("scenario", choices=SCENARIOS)
+    parser.add_argument("--statements", action="store_true", help="also count the SQL statements per request")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--warm", type=int, default=20, help="requests before profiling (caches, pools)")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--sort", default="cumulative")
-    parser.add_argument("--no-profile", action="store_true",
-                        help="no cProfile: the CPU per request as served, and the SQL statements per request")
+    parser.add_argument("--no-profile", action="store_true", help="only the CPU per request, without cProfile's overhead")
     args = parser.parse_args(argv)
     app = make_app(2 if args.scenario == "page" else 0)
     slug, org = petition_slug(app)
@@ -153,28 +158,22 @@ def main(argv: list[str] | None = None) -> int:
     do = requests_for(args.scenario, client, slug, org)
     for i in range(args.warm):
         do(i)
-    if args.no_profile:
-        statements = count_statements(app)
-        started = time.process_time()
-        for i in range(args.warm, args.warm + args.requests):
-            do(i)
-        cpu = (time.process_time() - started) / args.requests * 1000
-        print(f"{args.scenario}: {args.requests} requests, {cpu:.2f} ms CPU per request in this process, "
-              f"{len(statements) / args.requests:.2f} SQL statements per request")
-        for statement, times in collections.Counter(statements).most_common(args.top):
-            print(f"{times / args.requests:6.2f}  {statement}")
-        return 0
+    if args.statements:
+        do = counting_statements(do, app, args.warm + args.requests - 1, args.requests, args.top)
     profiler = cProfile.Profile()
     started = time.process_time()
-    profiler.enable()
+    if not args.no_profile:
+        profiler.enable()
     for i in range(args.warm, args.warm + args.requests):
         do(i)
     profiler.disable()
     cpu = (time.process_time() - started) / args.requests * 1000
-    out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
-    print(out.getvalue())
-    print(f"{args.scenario}: {args.requests} requests, {cpu:.2f} ms CPU per request in this process (under cProfile)")
+    if not args.no_profile:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
+        print(out.getvalue())
+    under = "" if args.no_profile else " (under cProfile)"
+    print(f"{args.scenario}: {args.requests} requests, {cpu:.2f} ms CPU per request in this process{under}")
     return 0
 
 
