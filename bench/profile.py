@@ -94,7 +94,7 @@ def requests_for(name: str, client: Any, slug: str, org: str) -> Callable[[int],
         def sign(i: int) -> None:
             response = client.post(f"/p/{slug}", base_url=base, headers=headers, data={
                 "csrf_token": token.group(1), "name": "Profile Signer", "email": f"profile-{run}-{i}@example.org",
-                "country": "KR", "public": "y"})
+                "country": "KR", "public": "y", "consent": org})  # one box ticked, as bench/lua/sign.lua
             assert response.status_code == 303, response.status_code
         return sign
     if name == "confirm":

@@ -10,9 +10,9 @@ A page shows the version in its language when there is one, else the original.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol, cast
 
 from flask_babel import force_locale, gettext as _
 
@@ -28,13 +28,36 @@ from undersign.organizations.models import Organization
 TEXT_FIELDS = ("title", "summary", "body", "demands")
 
 
+class Text(Protocol):
+    """A petition's text in one language: the original's columns or one version's."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def demands(self) -> list[dict[str, Any]]: ...
+
+
+class Readable(Text, Protocol):
+    """What reading a petition in a language needs: the original's language and text, and its other
+    versions. A `Campaign`, or a plain copy of those parts (`undersign.signatures.rules.SigningCampaign`)."""
+
+    @property
+    def language(self) -> str: ...
+    @property
+    def translations(self) -> Sequence[Any]: ...
+
+
 class CampaignInLanguage:
     """A campaign read in one language, for templates: the text from that version, the rest from the campaign.
 
     Never handed to a service: it is a read-only view, and writing through it would change the campaign.
     """
 
-    def __init__(self, campaign: Campaign, language: str, text: Campaign | CampaignTranslation) -> None:
+    def __init__(self, campaign: Readable, language: str, text: Text) -> None:
         self._campaign = campaign
         self.language = language
         self.title = text.title
@@ -47,7 +70,7 @@ class CampaignInLanguage:
 
     @property
     def campaign(self) -> Campaign:
-        return self._campaign
+        return cast(Campaign, self._campaign)
 
 
 def languages_of(campaign: Campaign) -> list[str]:
@@ -62,15 +85,16 @@ def version(campaign: Campaign, language: str | None) -> CampaignTranslation | N
     return next((t for t in campaign.translations if t.language == language), None)
 
 
-def in_language(campaign: Campaign, language: str | None) -> CampaignInLanguage:
+def in_language(campaign: Readable, language: str | None) -> CampaignInLanguage:
     """The campaign as read in ``language``: its version there, else the original."""
-    found = version(campaign, language)
+    found = (None if language is None or language == campaign.language
+             else next((t for t in campaign.translations if t.language == language), None))
     return CampaignInLanguage(campaign, found.language, found) if found else CampaignInLanguage(
         campaign, campaign.language, campaign)
 
 
 @contextmanager
-def in_signers_language(campaign: Campaign, language: str | None) -> Iterator[CampaignInLanguage]:
+def in_signers_language(campaign: Readable, language: str | None) -> Iterator[CampaignInLanguage]:
     """For mail to a signer: the interface's strings in their language (``Signature.language``) and the
     campaign in its version there, whatever the language of the request or job that writes the mail."""
     language = language if language in LANGUAGES else LANGUAGES[0]

@@ -46,8 +46,7 @@ from undersign.signatures.models import Consent, Signature
 from undersign.signatures.rules import CleanSignature, SignatureInput
 from undersign.signatures.service import insert_unless_signed
 from undersign.signatures.signer_mail import mail_links, mail_subject
-from undersign.signatures.tokens import new_confirm_token, withdraw_token
-from undersign.tokens import hash_token
+from undersign.signatures.tokens import new_confirm_token
 
 MAX_BATCH = 500
 
@@ -168,11 +167,11 @@ def _insert(campaign: Campaign, sponsorship: Sponsorship, accepted: list[_Accept
 
 def _follow_up(campaign: Campaign, sponsorship: Sponsorship, entries: list[_Accepted],
                created: dict[str, Signature], now: dt.datetime) -> None:
-    """For the rows written: withdrawal links, consents, confirmation mails, counters and tallies, events."""
+    """For the rows written: confirmation links, consents, mails, counters and tallies, events. (The
+    withdrawal link needs nothing stored: its token carries the id, `signatures.tokens`.)"""
     mails: list[tuple[Signature, str]] = []
     for entry in entries:
         signature = created[entry.clean.email_key]
-        signature.withdraw_token_hash = hash_token(withdraw_token(signature))
         if not entry.verified:
             raw, digest, expires_at = new_confirm_token()
             signature.token_hash, signature.token_expires_at = digest, expires_at

@@ -35,7 +35,7 @@ from undersign.campaigns.models import Campaign
 from undersign.errors import InvalidInput
 from undersign.signatures import rules
 from undersign.signatures.canonical import current_rules
-from undersign.signatures.rules import ExportFilters, ExportStatus, SignatureInput
+from undersign.signatures.rules import ExportFilters, ExportStatus, SignatureInput, SigningCampaign
 from undersign.tokens import hash_token
 from undersign.web.forms import Form, current_language
 
@@ -138,6 +138,23 @@ class SignForm(Form):
         return bool((self.website.data or "").strip())
 
 
+def sign_input(formdata: Any) -> SignatureInput:
+    """What `SignForm` would hand the service for ``formdata`` (the same fields, read the way WTForms
+    reads them), without building the form: the sign POST builds it only to show errors again."""
+    public = formdata.getlist("public")
+    return SignatureInput(
+        name=formdata.get("name"), email=formdata.get("email"), country=formdata.get("country"),
+        postcode=formdata.get("postcode"), comment=formdata.get("comment"),
+        show_publicly=bool(public) and public[0] not in BooleanField.false_values,
+        consents=tuple(str(c) for c in formdata.getlist("consent")), source=formdata.get("source"),
+    )
+
+
+def is_bot(formdata: Any) -> bool:
+    """`SignForm.is_bot` for ``formdata``: the honeypot field is filled in."""
+    return bool((formdata.get("website") or "").strip())
+
+
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key or "", salt=f"undersign.signatures.{purpose}")
 
@@ -162,7 +179,7 @@ def _token_of_second(secret: str | bytes, campaign_id: int, purpose: str, second
     return _serializer(purpose).dumps(campaign_id)
 
 
-def form_token_valid(token: str | None, campaign: Campaign, purpose: str = SIGN_PURPOSE) -> bool:
+def form_token_valid(token: str | None, campaign: Campaign | SigningCampaign, purpose: str = SIGN_PURPOSE) -> bool:
     try:
         return bool(_serializer(purpose).loads(token or "", max_age=FORM_TOKEN_MAX_AGE) == campaign.id)
     except BadData:

@@ -252,6 +252,19 @@ class BlockedAddressRange(Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class BlockedSourcesVersion(Model):
+    """One row (id 1) whose ``token`` is drawn afresh by every change to the blocked domains and ranges, in
+    the same transaction: each process keeps its copy of the lists while the token it reads is the one it
+    loaded them under (`signatures.screening`). A random token, not a counter, so that a change rolled back
+    and another made after it can never show the same value."""
+
+    __tablename__ = "blocked_sources_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    token: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class InvalidationBatch(Model):
     """One bulk invalidation (`signatures.fraud`): its conditions, the frozen set, what it did, and its reversal.
 

@@ -24,11 +24,12 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
-from undersign.campaigns.models import LANGUAGES, Campaign, Sponsorship
+from undersign.campaigns.models import LANGUAGES, Campaign, CampaignStatus, SponsorRole, Sponsorship
 from undersign.errors import InvalidInput
 from undersign.organizations.models import Organization
 from undersign.signatures.canonical import EmailRules, current_rules, email_key
@@ -113,7 +114,7 @@ def check_input(data: SignatureInput) -> CleanSignature:
 # Consent: which sponsors a supporter may agree to hear from, in which words
 
 
-def consent_wording(organization: Organization) -> str:
+def consent_wording(organization: Organization | Sponsor) -> str:
     """The words next to a consent checkbox; stored with the consent as shown."""
     return f"Keep me updated by {organization.name}"
 
@@ -143,6 +144,98 @@ def collected_source(raw: str | None) -> str:
     if value not in COLLECTED_SOURCES:
         raise InvalidInput(f"source must be one of {', '.join(COLLECTED_SOURCES)}.", field="source")
     return value
+
+
+@dataclass(frozen=True)
+class Sponsor:
+    """An accepted sponsorship as signing needs it (plain values, no ORM object), or the lead's."""
+
+    id: int  # the sponsorship's
+    organization_id: int
+    slug: str
+    name: str
+    role: str
+    accepted: bool
+    approved: bool  # the organization
+
+
+@dataclass(frozen=True)
+class TextVersion:
+    """One version of a petition's text in another language (`undersign.campaigns.translations.Readable`)."""
+
+    language: str
+    title: str
+    summary: str
+
+    @property
+    def body(self) -> str:
+        return ""  # not loaded (see `SigningCampaign`)
+
+    @property
+    def demands(self) -> list[dict[str, Any]]:
+        return []
+
+
+@dataclass(frozen=True)
+class SigningCampaign:
+    """A petition as the sign POST needs it, in plain values: whether it takes signatures, its sponsors
+    (consent boxes, attribution, the hosted page), its text in the signer's language (their mail), and
+    the version of the blocked sources (`undersign.signatures.screening`).
+
+    Built by one query (`undersign.signatures.service.signing_campaign`), or from a loaded `Campaign`
+    (`signing_view`). ``translations`` holds the version in the signer's language, if there is one (all of
+    them from `signing_view`). The text is
+    the title and summary only (what the signer's mails show): ``body`` and ``demands`` read empty.
+    """
+
+    id: int
+    slug: str
+    status: str
+    closes_at: dt.datetime | None
+    taken_down: bool
+    lead_approved: bool
+    language: str
+    title: str
+    summary: str
+    translations: tuple[TextVersion, ...]
+    sponsors: tuple[Sponsor, ...]  # the accepted ones, lead first, then in the order they joined; and the lead
+    blocked_version: str | None = None
+    blocked_version_known: bool = False
+
+    @property
+    def body(self) -> str:
+        return ""
+
+    @property
+    def demands(self) -> list[dict[str, Any]]:
+        return []
+
+    def accepts_signatures(self, now: dt.datetime) -> bool:
+        """`Campaign.accepts_signatures` over these values."""
+        open_ = self.closes_at is None or self.closes_at > now
+        return self.status == CampaignStatus.PUBLISHED.value and open_ and not self.taken_down and self.lead_approved
+
+    def consent_sponsors(self) -> list[Sponsor]:
+        """`consent_sponsors`: accepted and approved, lead first."""
+        return [s for s in self.sponsors if s.accepted and s.approved]
+
+    def lead(self) -> Sponsor | None:
+        return next((s for s in self.sponsors if s.role == SponsorRole.LEAD.value), None)
+
+
+def signing_view(campaign: Campaign) -> SigningCampaign:
+    """``campaign`` (loaded with its sponsors) as a `SigningCampaign`, with every version of its text."""
+    accepted = campaign.accepted_sponsorships
+    others = [s for s in campaign.sponsorships if s.role == SponsorRole.LEAD.value and s not in accepted]
+    sponsors = [Sponsor(s.id, s.organization_id, s.organization.slug, s.organization.name, s.role, s in accepted,
+                        s.organization.is_approved) for s in [*accepted, *others]]
+    versions = tuple(TextVersion(t.language, t.title, t.summary or "") for t in campaign.translations)
+    return SigningCampaign(
+        id=campaign.id, slug=campaign.slug, status=campaign.status, closes_at=campaign.closes_at,
+        taken_down=campaign.taken_down_at is not None, lead_approved=campaign.lead_organization.is_approved,
+        language=campaign.language, title=campaign.title, summary=campaign.summary or "", translations=versions,
+        sponsors=tuple(sponsors),
+    )
 
 
 def consent_sponsors(campaign: Campaign) -> list[Sponsorship]:

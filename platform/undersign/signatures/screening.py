@@ -22,18 +22,25 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import secrets
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from disposable_email_domains import blocklist
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import ScalarSelect, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from undersign.accounts.models import User
 from undersign.audit import record
 from undersign.db import db, utcnow
 from undersign.errors import Conflict, InvalidInput, NotFound
 from undersign.organizations.rules import clean_line
-from undersign.signatures.models import BlockedAddressRange, BlockedDomain, Signature
+from undersign.signatures.models import BlockedAddressRange, BlockedDomain, BlockedSourcesVersion, Signature
 
 DISPOSABLE_DOMAINS: frozenset[str] = frozenset(blocklist)
 RATE_WINDOW = dt.timedelta(hours=1)
@@ -57,16 +64,87 @@ def _suffixes(domain: str) -> list[str]:
     return [".".join(labels[i:]) for i in range(1, len(labels))]
 
 
-def blocked_domain(domain: str) -> str | None:
+# ---------------------------------------------------------------------------------------------
+# The administrators' lists, kept per process
+#
+# Every signature is checked against them, and they change rarely: each process keeps a copy, keyed by
+# its database and by the token of `BlockedSourcesVersion`, which every change through `block_domain`,
+# `block_network` and `unblock` draws afresh in its own transaction. The sign POST reads that token in
+# the query it makes anyway (`signatures.service.signing_campaign`), so a change made in any process,
+# on any machine, holds the very next signature; rows written into the tables by hand (not through the
+# admin pages or these functions) are seen within `LISTS_MAX_AGE` seconds, when the copy is read again.
+
+LISTS_MAX_AGE = 60.0
+NOT_READ = object()  # `blocked_lists`' token when the caller's query did not read it
+
+
+@dataclass(frozen=True)
+class BlockedLists:
+    """The two lists as read under ``token``, at ``loaded_at`` (`time.monotonic`), the ranges parsed."""
+
+    token: str | None
+    loaded_at: float
+    patterns: frozenset[str]
+    networks: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...]
+
+
+_lists: dict[str, BlockedLists] = {}  # by database URL: a process may serve more than one app
+_lists_lock = threading.Lock()
+
+
+def version_token() -> ScalarSelect[str]:
+    """The token of the lists now, as a column to add to a query that runs anyway (None: never changed)."""
+    return select(BlockedSourcesVersion.token).where(BlockedSourcesVersion.id == 1).scalar_subquery()
+
+
+def lists_changed() -> None:
+    """Call in the transaction that changes either list: every process reads it again for its next signature."""
+    token = secrets.token_hex(16)
+    values = {"id": 1, "token": token, "changed_at": utcnow()}
+    dialect = db.session.get_bind(mapper=BlockedSourcesVersion.__mapper__).dialect.name
+    upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = upsert(BlockedSourcesVersion).values(values)
+    db.session.execute(statement.on_conflict_do_update(index_elements=["id"], set_={
+        "token": statement.excluded.token, "changed_at": statement.excluded.changed_at}))
+
+
+def blocked_lists(token: object = NOT_READ) -> BlockedLists:
+    """The administrators' lists as this process holds them, read again when ``token`` (from `version_token`;
+    read here when not given) is not the one they were read under, or after `LISTS_MAX_AGE` seconds."""
+    if token is NOT_READ:
+        token = db.session.scalar(select(BlockedSourcesVersion.token).where(BlockedSourcesVersion.id == 1))
+    key = str(db.session.get_bind(mapper=BlockedDomain.__mapper__).engine.url)
+    held = _lists.get(key)
+    if held is not None and held.token == token and time.monotonic() - held.loaded_at < LISTS_MAX_AGE:
+        return held
+    patterns = frozenset(db.session.scalars(select(BlockedDomain.pattern)))
+    networks = tuple(_parsed(db.session.scalars(select(BlockedAddressRange.network))))
+    fresh = BlockedLists(token if isinstance(token, str) else None, time.monotonic(), patterns, networks)
+    with _lists_lock:
+        if len(_lists) >= 8 and key not in _lists:
+            _lists.clear()
+        _lists[key] = fresh
+    return fresh
+
+
+def _parsed(networks: Iterable[str]) -> Iterator[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str]]:
+    for network in networks:
+        try:
+            yield ipaddress.ip_network(network, strict=False), network
+        except ValueError:  # a row typed in by hand that is no range: it blocks nothing, signing goes on
+            continue
+
+
+def blocked_domain(domain: str, lists: BlockedLists | None = None) -> str | None:
     """Why a domain is blocked (the reason to hold its signatures), or None."""
     if domain in DISPOSABLE_DOMAINS or any(parent in DISPOSABLE_DOMAINS for parent in _suffixes(domain)):
         return f"disposable e-mail domain {domain}"
-    patterns = [domain, *(f"*.{parent}" for parent in _suffixes(domain))]
-    match = db.session.scalar(select(BlockedDomain.pattern).where(BlockedDomain.pattern.in_(patterns)).limit(1))
+    patterns = (lists or blocked_lists()).patterns
+    match = next((p for p in [domain, *(f"*.{parent}" for parent in _suffixes(domain))] if p in patterns), None)
     return f"blocked e-mail domain {match}" if match else None
 
 
-def blocked_address(address: str | None) -> str | None:
+def blocked_address(address: str | None, lists: BlockedLists | None = None) -> str | None:
     """Why a client address is blocked (the range it lies in), or None; an unparsable address is not."""
     if not address:
         return None
@@ -76,16 +154,21 @@ def blocked_address(address: str | None) -> str | None:
         return None
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    for network in db.session.scalars(select(BlockedAddressRange.network)):
-        if ip in ipaddress.ip_network(network):
-            return f"blocked address range {network}"
+    for network, written in (lists or blocked_lists()).networks:
+        if ip in network:
+            return f"blocked address range {written}"
     return None
 
 
 def hold_reason(campaign_id: int, domain: str, address: str | None, address_hash: str | None,
-                now: dt.datetime) -> str | None:
-    """Why a new signature must be held (see the module docstring, at most 200 characters), or None."""
-    reason = blocked_domain(domain) or blocked_address(address)
+                now: dt.datetime, *, lists_token: object = NOT_READ) -> str | None:
+    """Why a new signature must be held (see the module docstring, at most 200 characters), or None.
+
+    ``lists_token``: the lists' `version_token` if the caller's query read it already. The per-address
+    rate is counted in the database on every call, so it stays exact with any number of processes.
+    """
+    lists = blocked_lists(lists_token)
+    reason = blocked_domain(domain, lists) or blocked_address(address, lists)
     if reason:
         return reason[:200]
     limit = int(current_app.config.get("SIGN_HOLD_PER_HOUR", 10))
@@ -152,6 +235,7 @@ def block_domain(admin: User, pattern: str, reason: str, *, ip: str | None = Non
     entry = BlockedDomain(pattern=clean, reason=why, created_by_id=admin.id, created_at=utcnow())
     db.session.add(entry)
     db.session.flush()
+    lists_changed()
     record(admin, "blocked_domain.added", entry, ip=ip, details={"pattern": clean, "reason": why})
     return entry
 
@@ -165,6 +249,7 @@ def block_network(admin: User, network: str, reason: str, *, ip: str | None = No
     entry = BlockedAddressRange(network=clean, reason=why, created_by_id=admin.id, created_at=utcnow())
     db.session.add(entry)
     db.session.flush()
+    lists_changed()
     record(admin, "blocked_range.added", entry, ip=ip, details={"network": clean, "reason": why})
     return entry
 
@@ -181,6 +266,7 @@ def unblock(admin: User, kind: type[BlockedDomain] | type[BlockedAddressRange], 
         record(admin, "blocked_range.removed", entry, ip=ip, details={"network": entry.network})
     db.session.delete(entry)
     db.session.flush()
+    lists_changed()
 
 
 def blocked_domains() -> list[BlockedDomain]:

@@ -32,16 +32,18 @@ consents, keeping the bare row for the figures.
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Table, and_, case, delete, insert, select, update
+from sqlalchemy import ColumnElement, CursorResult, Executable, Table, and_, bindparam, case, delete, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import aliased, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from undersign.accounts.models import User
 from undersign.audit import record
-from undersign.campaigns.models import Campaign, SponsorRole, Sponsorship
+from undersign.campaigns.models import Campaign, CampaignTranslation, SponsorRole, Sponsorship, SponsorshipStatus
 from undersign.db import db, utcnow
 from undersign.errors import Conflict, InvalidInput, NotFound
 from undersign.events import publish
@@ -49,7 +51,8 @@ from undersign.mail import queue_composed
 from undersign.signatures import rules, screening, tallies
 from undersign.signatures.counting import count
 from undersign.signatures.models import Consent, Signature, SignatureTombstone
-from undersign.signatures.rules import SignatureInput
+from undersign.organizations.models import Organization, OrgStatus
+from undersign.signatures.rules import SignatureInput, SigningCampaign, Sponsor, TextVersion
 from undersign.signatures.signer_mail import ALREADY_SIGNED_MAIL, CONFIRM_MAIL
 from undersign.signatures.tokens import (
     INVALID_LINK,
@@ -72,12 +75,15 @@ MAX_MAILS = 5
 # Attribution
 
 
+NO_LEAD = "This petition cannot take signatures right now."
+
+
 def lead_sponsorship(campaign: Campaign) -> Sponsorship:
     """:raise Conflict: the campaign has no lead sponsorship (broken data; nothing can be attributed)."""
     for sponsorship in campaign.sponsorships:
         if sponsorship.role == SponsorRole.LEAD.value:
             return sponsorship
-    raise Conflict("This petition cannot take signatures right now.")
+    raise Conflict(NO_LEAD)
 
 
 def attributed_sponsorship(campaign: Campaign, via: str | None) -> Sponsorship:
@@ -90,20 +96,100 @@ def attributed_sponsorship(campaign: Campaign, via: str | None) -> Sponsorship:
     return lead_sponsorship(campaign)
 
 
+def attributed_sponsor(campaign: SigningCampaign, via: str | None) -> Sponsor:
+    """`attributed_sponsorship` for the sign POST's `SigningCampaign`. :raise Conflict: no lead (broken data)."""
+    slug = rules.clean_via(via)
+    if slug:
+        for sponsor in campaign.consent_sponsors():
+            if sponsor.slug == slug:
+                return sponsor
+    lead = campaign.lead()
+    if lead is None:
+        raise Conflict(NO_LEAD)
+    return lead
+
+
+def hosting_sponsor(campaign: SigningCampaign, org_slug: str) -> Sponsor | None:
+    """The accepted, approved sponsor hosting ``/o/<org_slug>/p/<slug>``, or None: then the full way
+    decides (`undersign.public.visibility.hosting_sponsorship`: a suspended sponsor's page sends the form
+    on to the canonical one, anything else is not found)."""
+    return next((s for s in campaign.sponsors if s.slug == org_slug and s.accepted and s.approved), None)
+
+
+@lru_cache(maxsize=1)
+def _signing_query() -> Executable:
+    """`signing_campaign`'s query, built once (SQLAlchemy caches its SQL, but not the making of the statement)."""
+    lead = aliased(Organization)
+    version = aliased(CampaignTranslation)
+    return (
+        select(Campaign.id, Campaign.slug, Campaign.status, Campaign.closes_at, Campaign.taken_down_at,
+               lead.status, Campaign.language, Campaign.title, Campaign.summary,
+               version.language, version.title, version.summary,
+               Sponsorship.id, Sponsorship.organization_id, Sponsorship.role, Sponsorship.status,
+               Sponsorship.accepted_at, Sponsorship.invited_at, Organization.slug, Organization.name,
+               Organization.status, screening.version_token())
+        .join(lead, lead.id == Campaign.lead_organization_id)
+        .outerjoin(version, and_(version.campaign_id == Campaign.id, version.language == bindparam("language"),
+                                 version.language != Campaign.language))
+        .outerjoin(Sponsorship, and_(Sponsorship.campaign_id == Campaign.id,
+                                     or_(Sponsorship.status == SponsorshipStatus.ACCEPTED.value,
+                                         Sponsorship.role == SponsorRole.LEAD.value)))
+        .outerjoin(Organization, Organization.id == Sponsorship.organization_id)
+        .where(Campaign.slug == bindparam("slug"))
+    )
+
+
+def signing_campaign(slug: str, language: str | None, now: dt.datetime) -> SigningCampaign | None:
+    """The petition at ``slug`` as the sign POST needs it, in one query, or None when it does not take
+    signatures now (or there is no such petition): the caller then takes the full way, which answers
+    what the page would (404, the unavailable page, the closed petition's form).
+
+    ``language``: the page's; the version of the text in it is loaded for the signer's mail. The same
+    query reads the token of the blocked sources (`screening.version_token`).
+    """
+    rows = db.session.execute(_signing_query(), {"slug": slug, "language": rules.clean_language(language)}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    sponsors = sorted(
+        (row for row in rows if row[12] is not None),
+        key=lambda row: (row[14] != SponsorRole.LEAD.value, row[16] or row[17], row[12]),
+    )
+    campaign = SigningCampaign(
+        id=first[0], slug=first[1], status=first[2], closes_at=first[3], taken_down=first[4] is not None,
+        lead_approved=first[5] == OrgStatus.APPROVED.value, language=first[6], title=first[7],
+        summary=first[8] or "",
+        translations=(TextVersion(first[9], first[10], first[11] or ""),) if first[9] is not None else (),
+        sponsors=tuple(
+            Sponsor(row[12], row[13], row[18], row[19], row[14], row[15] == SponsorshipStatus.ACCEPTED.value,
+                    row[20] == OrgStatus.APPROVED.value)
+            for row in sponsors),
+        blocked_version=first[21], blocked_version_known=True,
+    )
+    return campaign if campaign.accepts_signatures(now) else None
+
+
 # ---------------------------------------------------------------------------------------------
 # Signing
 
 
-def sign(campaign: Campaign, sponsorship: Sponsorship, data: SignatureInput, *, ip: str | None = None) -> Signature | None:
+def sign(campaign: Campaign | SigningCampaign, sponsorship: Sponsorship | Sponsor, data: SignatureInput, *,
+         ip: str | None = None) -> Signature | None:
     """Record an unconfirmed signature and mail its confirmation link.
 
     Returns the new signature, or None when this supporter had already signed
     (they are mailed instead; the caller must answer exactly as for a first
     signature). Nothing is written when the input is invalid.
 
+    ``campaign`` is a loaded `Campaign` with its sponsors, or the sign POST's `SigningCampaign`
+    (`signing_campaign`: the same decisions from one light query); ``sponsorship`` the sponsor
+    credited, of the same kind.
+
     :raise InvalidInput: a field breaks a rule (the error names it).
     :raise Conflict: the petition does not take signatures (closed, victory, draft, taken down).
     """
+    if isinstance(campaign, Campaign):
+        campaign = rules.signing_view(campaign)
     if not campaign.accepts_signatures(utcnow()):
         raise Conflict("This petition is no longer taking signatures.")
     clean = rules.check_input(data)
@@ -111,7 +197,8 @@ def sign(campaign: Campaign, sponsorship: Sponsorship, data: SignatureInput, *, 
     domain = screening.email_domain(clean.email)
     address_hash = ip_hash(ip)
     # A suspicious signature is held, not refused: everything below, the mail included, is the same.
-    held_reason = screening.hold_reason(campaign.id, domain, ip, address_hash, now)
+    held_reason = screening.hold_reason(campaign.id, domain, ip, address_hash, now, lists_token=(
+        campaign.blocked_version if campaign.blocked_version_known else screening.NOT_READ))
     raw, digest, expires_at = new_confirm_token()
     values = {
         "campaign_id": campaign.id,
@@ -146,14 +233,13 @@ def sign(campaign: Campaign, sponsorship: Sponsorship, data: SignatureInput, *, 
             return None
     if signature is None:
         raise Conflict("Please send the form again.")
-    signature.withdraw_token_hash = hash_token(withdraw_token(signature))
-
-    for sponsor in rules.consent_sponsors(campaign):
-        if sponsor.organization.slug in clean.consents:
-            db.session.add(Consent(signature_id=signature.id, organization_id=sponsor.organization_id,
-                                   wording=rules.consent_wording(sponsor.organization)))
+    # No second write for the withdrawal link: its token carries the id (`signatures.tokens`).
+    consents = [{"signature_id": signature.id, "organization_id": sponsor.organization_id,
+                 "wording": rules.consent_wording(sponsor), "created_at": now}
+                for sponsor in campaign.consent_sponsors() if sponsor.slug in clean.consents]
+    if consents:
+        db.session.execute(_INSERT_CONSENTS, consents)
     queue_composed(clean.email, CONFIRM_MAIL, signature_id=signature.id, token=raw)
-    db.session.flush()
     # Last: the hour's tally row is shared by every signature of this sponsor, so its lock is held briefly.
     # A held signature is in no figure until it is released (`signatures.fraud.release`).
     if not held_reason:
@@ -161,10 +247,33 @@ def sign(campaign: Campaign, sponsorship: Sponsorship, data: SignatureInput, *, 
     return signature
 
 
-def _insert_unless_signed(values: dict[str, object]) -> Signature | None:
-    """INSERT the signature unless its e-mail key already signed this campaign (then None), in one statement."""
-    signature: Signature | None = db.session.scalars(insert_unless_signed().returning(Signature), [values]).first()
+def _insert_unless_signed(values: dict[str, Any]) -> Signature | None:
+    """INSERT the signature unless its e-mail key already signed this campaign (then None), in one statement.
+
+    Only the id comes back: the row is what was sent, so the `Signature` is made from ``values`` and put in
+    the session as loaded (no SELECT); a column left to its default (``log_salt``) is read if asked for.
+    """
+    dialect = db.session.get_bind(mapper=Signature.__mapper__).dialect.name
+    signature_id = db.session.execute(_insert_returning_id(dialect), values).scalar()
+    if signature_id is None:
+        return None
+    signature = Signature(id=signature_id, **values, confirmed_at=None, invalidated_at=None, withdrawn_at=None,
+                          released_at=None, invalidated_reason=None, invalidation_batch_id=None,
+                          withdraw_token_hash=None, log_commitment=None)
+    make_transient_to_detached(signature)
+    db.session.add(signature)
     return signature
+
+
+@lru_cache(maxsize=2)
+def _insert_returning_id(dialect: str) -> Any:
+    """``INSERT INTO signatures ... ON CONFLICT (campaign_id, email_key) DO NOTHING RETURNING id``, built once."""
+    table = cast(Table, Signature.__table__)
+    upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return upsert(table).on_conflict_do_nothing(index_elements=["campaign_id", "email_key"]).returning(table.c.id)
+
+
+_INSERT_CONSENTS = insert(cast(Table, Consent.__table__))
 
 
 def insert_unless_signed() -> Any:
@@ -181,7 +290,7 @@ def _by_key(campaign_id: int, key: str) -> Signature | None:
     return db.session.scalar(select(Signature).where(Signature.campaign_id == campaign_id, Signature.email_key == key))
 
 
-def tell_already_signed(campaign: Campaign, signature: Signature) -> bool:
+def tell_already_signed(campaign: Campaign | SigningCampaign, signature: Signature) -> bool:
     """Mail "you already signed" (with a new confirmation link while unconfirmed); False when the cap is reached.
 
     The cap is taken with a conditional UPDATE, so concurrent duplicates cannot

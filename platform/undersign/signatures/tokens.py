@@ -2,11 +2,15 @@
 
 The confirmation token is 256 random bits, stored as its SHA-256 and valid
 for 30 days; a re-send mints a new one, so only the newest mail's
-confirmation link works. The withdrawal token is an HMAC-SHA256 (keyed from
-``SECRET_KEY``) of the signature's id and creation time, stored hashed too:
+confirmation link works. The withdrawal token is the signature's id, a hyphen
+and an HMAC-SHA256 (keyed from ``SECRET_KEY``) of its id and creation time:
 it never changes and never expires, so every mail and the thank-you page can
-carry the same working withdraw link without the raw token being stored, and
-nobody who submits the form again with someone's address can disable it.
+carry the same working withdraw link, nothing about it is stored, and nobody
+who submits the form again with someone's address can disable it. It is
+checked by computing the HMAC again, so the signature's row needs no second
+write to learn its token. Links sent before the id was part of the token
+(the bare HMAC) still work: their hash is stored in
+``signatures.withdraw_token_hash``.
 
 The IP address is kept only as an HMAC-SHA256 keyed from ``SECRET_KEY`` (`ip_hash`).
 """
@@ -14,16 +18,17 @@ The IP address is kept only as an HMAC-SHA256 keyed from ``SECRET_KEY`` (`ip_has
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import exists, select
 
 from undersign.campaigns.models import Campaign, Sponsorship
-from undersign.db import db, utcnow
+from undersign.db import db, is_row_id, utcnow
 from undersign.errors import NotFound
 from undersign.organizations.models import Organization
 from undersign.signatures.models import Consent, Signature
-from undersign.tokens import hash_token, keyed_hash, new_token, urlsafe
+from undersign.tokens import hash_token, keyed_hash, new_token, same, urlsafe
 
 CONFIRM_LIFETIME = dt.timedelta(days=30)
 INVALID_LINK = "This link is invalid or has expired. If you signed in the last 30 days, sign again to get a new one."
@@ -37,10 +42,18 @@ def ip_hash(address: str | None) -> str | None:
     return keyed_hash("signatures.ip-hash", address.encode("utf-8", "replace")).hex()
 
 
+# ``<id>-<HMAC>``: an older link's bare HMAC (43 characters) can never match it.
+_WITHDRAW_TOKEN = re.compile(r"([0-9]{1,10})-([A-Za-z0-9_-]{43})", re.ASCII)
+
+
+def _withdraw_mac(signature_id: int, created_at: dt.datetime) -> str:
+    moment = created_at.astimezone(dt.timezone.utc).strftime("%Y%m%d%H%M%S%f")
+    return urlsafe(keyed_hash("signatures.withdraw-token", f"{signature_id}:{moment}".encode("ascii")))
+
+
 def withdraw_token(signature: Signature) -> str:
-    """The signature's withdrawal token (see the module docstring); needs a flushed row."""
-    moment = signature.created_at.astimezone(dt.timezone.utc).strftime("%Y%m%d%H%M%S%f")
-    return urlsafe(keyed_hash("signatures.withdraw-token", f"{signature.id}:{moment}".encode("ascii")))
+    """The signature's withdrawal token (see the module docstring); needs its id and creation time."""
+    return f"{signature.id}-{_withdraw_mac(signature.id, signature.created_at)}"
 
 
 def new_confirm_token() -> tuple[str, str, dt.datetime]:
@@ -105,9 +118,23 @@ def _confirmable(signature: Signature | None) -> Signature:
 
 
 def signature_by_withdraw_token(campaign: Campaign, raw: str) -> Signature:
-    """:raise NotFound: unknown token, or another campaign's."""
+    """The signature a withdrawal link stands for: ``<id>.<hmac>`` checked against the row, or an older
+    link's bare HMAC looked up by its stored hash.
+
+    :raise NotFound: unknown token, or another campaign's.
+    """
+    raw = raw or ""
+    current = _WITHDRAW_TOKEN.fullmatch(raw)
+    if current:
+        signature_id = int(current.group(1))
+        signature = db.session.scalar(
+            select(Signature).where(Signature.id == signature_id, Signature.campaign_id == campaign.id)
+        ) if is_row_id(signature_id) else None
+        if signature is None or not same(_withdraw_mac(signature.id, signature.created_at), current.group(2)):
+            raise NotFound(INVALID_WITHDRAW_LINK)
+        return signature
     signature = db.session.scalar(
-        select(Signature).where(Signature.withdraw_token_hash == hash_token(raw or ""), Signature.campaign_id == campaign.id)
+        select(Signature).where(Signature.withdraw_token_hash == hash_token(raw), Signature.campaign_id == campaign.id)
     )
     if signature is None:
         raise NotFound(INVALID_WITHDRAW_LINK)

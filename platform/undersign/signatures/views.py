@@ -27,6 +27,8 @@ from werkzeug.wrappers import Response
 from undersign.campaigns.models import Campaign, Sponsorship
 from undersign.campaigns.translations import languages_of
 from undersign.config import ConfigError
+from undersign.db import utcnow
+from undersign.errors import DomainError
 from undersign.extensions import csrf, db, limiter
 from undersign.links import absolute_url
 from undersign.public.embed import embed_context
@@ -36,12 +38,17 @@ from undersign.signatures import counting, service, tallies, tokens
 from undersign.signatures.canonical import load_rules
 from undersign.signatures.forms import (
     CONFIRM_PURPOSE,
+    EMBED_PURPOSE,
+    SIGN_PURPOSE,
     WITHDRAW_PURPOSE,
     SignForm,
     button_token,
     button_token_valid,
     form_token_valid,
+    is_bot,
+    sign_input,
 )
+from undersign.signatures.rules import SigningCampaign, Sponsor
 from undersign.text import is_slug_shaped
 from undersign.transparency.heads import latest_head
 from undersign.web.access import public
@@ -142,6 +149,40 @@ def _sign(campaign: Campaign, host: Sponsorship | None, *, embed: bool = False) 
     return redirect(done, 303)
 
 
+def _sign_quick(target: SigningCampaign, host: Sponsor | None, *, embed: bool = False) -> Response:
+    """`_sign` for a petition that takes signatures, from `service.signing_campaign`'s one light query:
+    the form is read without WTForms and checked once, by the service. Anything it refuses (an expired
+    form, a broken rule, the petition closing meanwhile) goes the whole way again (`_sign` on the full
+    campaign), so the page comes back exactly as before, with every field's message and what was typed."""
+    if not same_origin_request():
+        abort(403)
+    done = url_for("signing.embed_signed" if embed else "signing.signed", slug=target.slug, lang=linked_language())
+    if is_bot(request.form):
+        return redirect(done, 303)
+    if form_token_valid(request.form.get("csrf_token"), target, EMBED_PURPOSE if embed else SIGN_PURPOSE):
+        try:
+            data = sign_input(request.form)
+            sponsorship = host or service.attributed_sponsor(target, request.form.get("via"))
+            if not data.source and (embed or host is not None):
+                # Without a tag of its own, the signature still says which way it came (the dashboard's channels).
+                data = replace(data, source=tallies.EMBED_SOURCE if embed else tallies.SPONSOR_PAGE_SOURCE)
+            service.sign(target, sponsorship, replace(data, language=page_language()), ip=request.remote_addr)
+            # The same answer for a first signature and a repeated one (DESIGN §9).
+            return redirect(done, 303)
+        except DomainError:
+            db.session.rollback()
+    # The rare way: the full page, its form and every message, as `_sign` has always made them.
+    campaign = public_campaign(target.slug)
+    full_host = hosting_sponsorship(campaign, host.slug) if host is not None else None
+    if host is not None and full_host is None:  # suspended meanwhile: on to the canonical page
+        return redirect(url_for("signing.sign", slug=campaign.slug), 307)
+    return _sign(campaign, full_host, embed=embed)
+
+
+def _signing_campaign(slug: str) -> SigningCampaign | None:
+    return service.signing_campaign(slug, page_language(), utcnow()) if is_slug_shaped(slug) else None
+
+
 # The sign form posts to the page it is on (``POST /p/<slug>``, ``POST /o/<org>/p/<slug>``), so a
 # form sent back with errors is the petition page at the petition's own address: reloading it sends
 # the form again instead of landing on a URL that only takes POSTs. ``POST .../sign`` stays for
@@ -156,6 +197,9 @@ def _sign(campaign: Campaign, host: Sponsorship | None, *, embed: bool = False) 
 @limiter.shared_limit(sign_limit, scope="sign")
 def sign(slug: str) -> ResponseReturnValue:
     """Sign on the canonical page (credited to ``via`` if it is a sponsor, else the lead)."""
+    target = _signing_campaign(slug)
+    if target is not None:
+        return _sign_quick(target, None)
     return _sign(public_campaign(slug), None)
 
 
@@ -170,6 +214,10 @@ def sign_hosted(org: str, slug: str) -> ResponseReturnValue:
     The hosted page of a suspended sponsor sends the form on to the canonical page (307 keeps the
     POST), where it is credited to the lead.
     """
+    target = _signing_campaign(slug)
+    sponsor = service.hosting_sponsor(target, org) if target is not None else None
+    if target is not None and sponsor is not None:
+        return _sign_quick(target, sponsor)
     campaign = public_campaign(slug)
     host = hosting_sponsorship(campaign, org)
     if host is None:
@@ -349,6 +397,10 @@ def figures(slug: str) -> ResponseReturnValue:
 def embed(slug: str) -> ResponseReturnValue:
     """A compact sign form for other sites' iframes; cookie-less (signed token + Origin check)."""
     g.framable = True
+    if request.method == "POST":
+        target = _signing_campaign(slug)
+        if target is not None:
+            return _sign_quick(target, None, embed=True)
     campaign = public_campaign(slug)
     if request.method == "POST":
         return _sign(campaign, None, embed=True)
