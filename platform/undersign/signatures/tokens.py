@@ -118,7 +118,7 @@ def _confirmable(signature: Signature | None) -> Signature:
 
 
 def signature_by_withdraw_token(campaign: Campaign, raw: str) -> Signature:
-    """The signature a withdrawal link stands for: ``<id>.<hmac>`` checked against the row, or an older
+    """The signature a withdrawal link stands for: ``<id>-<hmac>`` checked against the row, or an older
     link's bare HMAC looked up by its stored hash.
 
     :raise NotFound: unknown token, or another campaign's.
