@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pytest
 from sqlalchemy import update
 
 from tests.factories import login_as, make_user
@@ -23,14 +22,6 @@ from undersign.extensions import db
 
 OPEN = "end-forced-repatriation"
 CLOSED = "help-north-korean-refugees"
-
-
-@pytest.fixture
-def demo(app):  # type: ignore[no-untyped-def]
-    from undersign import demo as demo_data
-
-    demo_data.load()
-    db.session.commit()
 
 
 def _same_second(html: str) -> str:

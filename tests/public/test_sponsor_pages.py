@@ -11,18 +11,9 @@ import re
 import pytest
 
 from tests.helpers import text_of
-from undersign.extensions import db
 
 OPEN = "end-forced-repatriation"
 CLOSED = "help-north-korean-refugees"
-
-
-@pytest.fixture
-def demo(app):  # type: ignore[no-untyped-def]
-    from undersign import demo as demo_data
-
-    demo_data.load()
-    db.session.commit()
 
 
 @pytest.mark.parametrize(("org", "name", "credited"), [
