@@ -20,7 +20,7 @@ from flask import Blueprint, current_app, g, jsonify, make_response, redirect, r
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
-from undersign.campaigns.models import Campaign, Sponsorship
+from undersign.campaigns.models import Campaign
 from undersign.db import utcnow
 from undersign.public.history import history_csv, history_json
 from undersign.public.petition import localized, page_last_modified, petition_context, safe_link, supporters

@@ -63,7 +63,6 @@ from undersign.signatures.tokens import (
     signature_by_withdraw_token,
     withdraw_token,
 )
-from undersign.tokens import hash_token
 from undersign.transparency import service as log
 from undersign.transparency.receipts import send_receipt
 
