@@ -363,10 +363,13 @@ def confirm(campaign: Campaign, raw: str) -> tuple[Signature, bool]:
     set_committed_value(signature, "log_commitment", row.log_commitment)
     # A held signature records its confirmation and counts only when released (`signatures.fraud.release`).
     if row.invalidated_at is None and row.held_at is None:
+        # The receipt's outbox row first: the campaign's row, which `count` locks until the commit, is every
+        # confirmation's, so what needs no lock is not written under it.
+        send_receipt(campaign, signature)
+        db.session.flush()
         count(campaign.id, row.sponsorship_id, +1, now, event="confirmed", country=row.country, source=row.source,
               signature_id=signature.id, pending=log.Pending(found.sponsor, [(signature.id, row.log_commitment)]))
         publish("signature.confirmed", signature_id=signature.id, consented=found.consented)
-        send_receipt(campaign, signature)
     return signature, True
 
 
