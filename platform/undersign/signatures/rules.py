@@ -24,12 +24,11 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
-from undersign.campaigns.models import LANGUAGES, Campaign, CampaignStatus, SponsorRole, Sponsorship
+from undersign.campaigns.models import LANGUAGES, Campaign, CampaignStatus, SponsorRole, Sponsorship, public_status
 from undersign.errors import InvalidInput
 from undersign.organizations.models import Organization
 from undersign.signatures.canonical import EmailRules, current_rules, email_key
@@ -160,32 +159,13 @@ class Sponsor:
 
 
 @dataclass(frozen=True)
-class TextVersion:
-    """One version of a petition's text in another language (`undersign.campaigns.translations.Readable`)."""
-
-    language: str
-    title: str
-    summary: str
-
-    @property
-    def body(self) -> str:
-        return ""  # not loaded (see `SigningCampaign`)
-
-    @property
-    def demands(self) -> list[dict[str, Any]]:
-        return []
-
-
-@dataclass(frozen=True)
 class SigningCampaign:
     """A petition as the sign POST needs it, in plain values: whether it takes signatures, its sponsors
-    (consent boxes, attribution, the hosted page), its text in the signer's language (their mail), and
-    the version of the blocked sources (`undersign.signatures.screening`).
+    (consent boxes, attribution, the hosted page) and the version of the blocked sources
+    (`undersign.signatures.screening`). The signer's mail is composed by the job worker from the rows.
 
     Built by one query (`undersign.signatures.service.signing_campaign`), or from a loaded `Campaign`
-    (`signing_view`). ``translations`` holds the version in the signer's language, if there is one (all of
-    them from `signing_view`). The text is
-    the title and summary only (what the signer's mails show): ``body`` and ``demands`` read empty.
+    (`signing_view`).
     """
 
     id: int
@@ -194,26 +174,14 @@ class SigningCampaign:
     closes_at: dt.datetime | None
     taken_down: bool
     lead_approved: bool
-    language: str
-    title: str
-    summary: str
-    translations: tuple[TextVersion, ...]
     sponsors: tuple[Sponsor, ...]  # the accepted ones, lead first, then in the order they joined; and the lead
     blocked_version: str | None = None
     blocked_version_known: bool = False
 
-    @property
-    def body(self) -> str:
-        return ""
-
-    @property
-    def demands(self) -> list[dict[str, Any]]:
-        return []
-
     def accepts_signatures(self, now: dt.datetime) -> bool:
         """`Campaign.accepts_signatures` over these values."""
-        open_ = self.closes_at is None or self.closes_at > now
-        return self.status == CampaignStatus.PUBLISHED.value and open_ and not self.taken_down and self.lead_approved
+        return (public_status(self.status, self.closes_at, now) == CampaignStatus.PUBLISHED.value
+                and not self.taken_down and self.lead_approved)
 
     def consent_sponsors(self) -> list[Sponsor]:
         """`consent_sponsors`: accepted and approved, lead first."""
@@ -224,16 +192,14 @@ class SigningCampaign:
 
 
 def signing_view(campaign: Campaign) -> SigningCampaign:
-    """``campaign`` (loaded with its sponsors) as a `SigningCampaign`, with every version of its text."""
+    """``campaign`` (loaded with its sponsors) as a `SigningCampaign`."""
     accepted = campaign.accepted_sponsorships
     others = [s for s in campaign.sponsorships if s.role == SponsorRole.LEAD.value and s not in accepted]
     sponsors = [Sponsor(s.id, s.organization_id, s.organization.slug, s.organization.name, s.role, s in accepted,
                         s.organization.is_approved) for s in [*accepted, *others]]
-    versions = tuple(TextVersion(t.language, t.title, t.summary or "") for t in campaign.translations)
     return SigningCampaign(
         id=campaign.id, slug=campaign.slug, status=campaign.status, closes_at=campaign.closes_at,
         taken_down=campaign.taken_down_at is not None, lead_approved=campaign.lead_organization.is_approved,
-        language=campaign.language, title=campaign.title, summary=campaign.summary or "", translations=versions,
         sponsors=tuple(sponsors),
     )
 

@@ -43,7 +43,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from undersign.accounts.models import User
 from undersign.audit import record
-from undersign.campaigns.models import Campaign, CampaignTranslation, SponsorRole, Sponsorship, SponsorshipStatus
+from undersign.campaigns.models import Campaign, SponsorRole, Sponsorship, SponsorshipStatus
 from undersign.db import db, utcnow
 from undersign.errors import Conflict, InvalidInput, NotFound
 from undersign.events import publish
@@ -52,7 +52,7 @@ from undersign.signatures import rules, screening, tallies
 from undersign.signatures.counting import count
 from undersign.signatures.models import Consent, Signature, SignatureTombstone
 from undersign.organizations.models import Organization, OrgStatus
-from undersign.signatures.rules import SignatureInput, SigningCampaign, Sponsor, TextVersion
+from undersign.signatures.rules import SignatureInput, SigningCampaign, Sponsor
 from undersign.signatures.signer_mail import ALREADY_SIGNED_MAIL, CONFIRM_MAIL
 from undersign.signatures.tokens import (
     INVALID_LINK,
@@ -119,17 +119,14 @@ def hosting_sponsor(campaign: SigningCampaign, org_slug: str) -> Sponsor | None:
 def _signing_query() -> Executable:
     """`signing_campaign`'s query, built once (SQLAlchemy caches its SQL, but not the making of the statement)."""
     lead = aliased(Organization)
-    version = aliased(CampaignTranslation)
     return (
         select(Campaign.id, Campaign.slug, Campaign.status, Campaign.closes_at, Campaign.taken_down_at,
-               lead.status, Campaign.language, Campaign.title, Campaign.summary,
-               version.language, version.title, version.summary,
-               Sponsorship.id, Sponsorship.organization_id, Sponsorship.role, Sponsorship.status,
-               Sponsorship.accepted_at, Sponsorship.invited_at, Organization.slug, Organization.name,
-               Organization.status, screening.version_token())
+               lead.status.label("lead_status"), screening.version_token().label("blocked_version"),
+               Sponsorship.id.label("s_id"), Sponsorship.organization_id.label("s_org"), Sponsorship.role.label("s_role"),
+               Sponsorship.status.label("s_status"), Sponsorship.accepted_at.label("s_accepted_at"),
+               Sponsorship.invited_at.label("s_invited_at"), Organization.slug.label("s_slug"),
+               Organization.name.label("s_name"), Organization.status.label("s_org_status"))
         .join(lead, lead.id == Campaign.lead_organization_id)
-        .outerjoin(version, and_(version.campaign_id == Campaign.id, version.language == bindparam("language"),
-                                 version.language != Campaign.language))
         .outerjoin(Sponsorship, and_(Sponsorship.campaign_id == Campaign.id,
                                      or_(Sponsorship.status == SponsorshipStatus.ACCEPTED.value,
                                          Sponsorship.role == SponsorRole.LEAD.value)))
@@ -138,32 +135,27 @@ def _signing_query() -> Executable:
     )
 
 
-def signing_campaign(slug: str, language: str | None, now: dt.datetime) -> SigningCampaign | None:
+def signing_campaign(slug: str, now: dt.datetime) -> SigningCampaign | None:
     """The petition at ``slug`` as the sign POST needs it, in one query, or None when it does not take
     signatures now (or there is no such petition): the caller then takes the full way, which answers
     what the page would (404, the unavailable page, the closed petition's form).
 
-    ``language``: the page's; the version of the text in it is loaded for the signer's mail. The same
-    query reads the token of the blocked sources (`screening.version_token`).
+    The same query reads the token of the blocked sources (`screening.version_token`).
     """
-    rows = db.session.execute(_signing_query(), {"slug": slug, "language": rules.clean_language(language)}).all()
+    rows = db.session.execute(_signing_query(), {"slug": slug}).all()
     if not rows:
         return None
     first = rows[0]
-    sponsors = sorted(
-        (row for row in rows if row[12] is not None),
-        key=lambda row: (row[14] != SponsorRole.LEAD.value, row[16] or row[17], row[12]),
-    )
+    sponsors = sorted((row for row in rows if row.s_id is not None),
+                      key=lambda row: (row.s_role != SponsorRole.LEAD.value, row.s_accepted_at or row.s_invited_at, row.s_id))
     campaign = SigningCampaign(
-        id=first[0], slug=first[1], status=first[2], closes_at=first[3], taken_down=first[4] is not None,
-        lead_approved=first[5] == OrgStatus.APPROVED.value, language=first[6], title=first[7],
-        summary=first[8] or "",
-        translations=(TextVersion(first[9], first[10], first[11] or ""),) if first[9] is not None else (),
+        id=first.id, slug=first.slug, status=first.status, closes_at=first.closes_at,
+        taken_down=first.taken_down_at is not None, lead_approved=first.lead_status == OrgStatus.APPROVED.value,
         sponsors=tuple(
-            Sponsor(row[12], row[13], row[18], row[19], row[14], row[15] == SponsorshipStatus.ACCEPTED.value,
-                    row[20] == OrgStatus.APPROVED.value)
+            Sponsor(row.s_id, row.s_org, row.s_slug, row.s_name, row.s_role,
+                    row.s_status == SponsorshipStatus.ACCEPTED.value, row.s_org_status == OrgStatus.APPROVED.value)
             for row in sponsors),
-        blocked_version=first[21], blocked_version_known=True,
+        blocked_version=first.blocked_version, blocked_version_known=True,
     )
     return campaign if campaign.accepts_signatures(now) else None
 
@@ -228,7 +220,7 @@ def sign(campaign: Campaign | SigningCampaign, sponsorship: Sponsorship | Sponso
             break
         existing = _by_key(campaign.id, clean.email_key)
         if existing is not None:
-            tell_already_signed(campaign, existing)
+            tell_already_signed(existing)
             return None
     if signature is None:
         raise Conflict("Please send the form again.")
@@ -289,7 +281,7 @@ def _by_key(campaign_id: int, key: str) -> Signature | None:
     return db.session.scalar(select(Signature).where(Signature.campaign_id == campaign_id, Signature.email_key == key))
 
 
-def tell_already_signed(campaign: Campaign | SigningCampaign, signature: Signature) -> bool:
+def tell_already_signed(signature: Signature) -> bool:
     """Mail "you already signed" (with a new confirmation link while unconfirmed); False when the cap is reached.
 
     The cap is taken with a conditional UPDATE, so concurrent duplicates cannot

@@ -180,7 +180,7 @@ def _sign_quick(target: SigningCampaign, host: Sponsor | None, *, embed: bool = 
 
 
 def _signing_campaign(slug: str) -> SigningCampaign | None:
-    return service.signing_campaign(slug, page_language(), utcnow()) if is_slug_shaped(slug) else None
+    return service.signing_campaign(slug, utcnow()) if is_slug_shaped(slug) else None
 
 
 # The sign form posts to the page it is on (``POST /p/<slug>``, ``POST /o/<org>/p/<slug>``), so a
