@@ -39,13 +39,13 @@ from undersign.campaigns.models import Campaign, Sponsorship
 from undersign.db import db, utcnow
 from undersign.errors import Conflict, InvalidInput
 from undersign.events import publish
-from undersign.mail import queue_message
+from undersign.mail import queue_composed
 from undersign.signatures import rules, screening, tallies
 from undersign.signatures.counting import count_confirmed
 from undersign.signatures.models import Consent, Signature
 from undersign.signatures.rules import CleanSignature, SignatureInput
 from undersign.signatures.service import insert_unless_signed
-from undersign.signatures.signer_mail import mail_links, mail_subject
+from undersign.signatures.signer_mail import CONFIRM_MAIL
 from undersign.signatures.tokens import new_confirm_token
 
 MAX_BATCH = 500
@@ -180,11 +180,10 @@ def _follow_up(campaign: Campaign, sponsorship: Sponsorship, entries: list[_Acce
                  "wording": e.wording, "created_at": now} for e in entries if e.wording is not None]
     if consents:
         db.session.execute(insert(Consent), consents)
-    subject = mail_subject(f"Please confirm your signature: {campaign.title}")
+    # Composed by the job worker like the sign form's (`signatures.signer_mail`), in the signer's language.
     for signature, raw in mails:
         assert signature.email is not None
-        queue_message(signature.email, subject, "signatures/confirm", {
-            "campaign": campaign, "name": signature.name, **mail_links(campaign, signature, raw)}, flush=False)
+        queue_composed(signature.email, CONFIRM_MAIL, signature_id=signature.id, token=raw)
     db.session.flush()
 
     confirmed = [created[e.clean.email_key] for e in entries if e.verified]
